@@ -1,0 +1,268 @@
+//! The shared CAM engine: one split forward, one backward for all layers and targets.
+
+use burn::prelude::*;
+use burn::tensor::activation::{relu, softmax};
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
+use mobilenetv2::{FEATURE_LAYERS, MobileNetV2};
+
+use crate::method::{Method, weighted_sum};
+use crate::{Explanation, TargetLayer};
+
+/// Which class each map explains, for every image of a batch.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Targets {
+    /// The class the model predicts for each image.
+    Predicted,
+    /// One class per image (e.g. the true labels).
+    Classes(Vec<usize>),
+}
+
+/// Masked inputs per forward for Score-CAM (pytorch-grad-cam uses 16).
+const SCORE_CAM_BATCH: usize = 32;
+
+/// Computes class activation maps on the inference copy of a model.
+///
+/// The engine never touches the model it was made from: it keeps a `valid()` copy (batch norm
+/// on running statistics, dropout off, no parameter gradients), so building maps in the middle
+/// of training changes neither weights, gradients nor batch-norm statistics.
+#[derive(Debug)]
+pub struct CamEngine {
+    plain: MobileNetV2,
+    tracked: MobileNetV2,
+    method: Method,
+    layers: Vec<TargetLayer>,
+}
+
+impl CamEngine {
+    /// An engine for `method` on `layers` (sorted and de-duplicated; empty means `features.18`).
+    pub fn new(model: &MobileNetV2, method: Method, layers: &[TargetLayer]) -> Self {
+        let plain = model.valid();
+        let device = plain.devices()[0].clone();
+        let tracked = plain.clone().to_device(&device.autodiff());
+        let mut layers = layers.to_vec();
+        layers.sort();
+        layers.dedup();
+        if layers.is_empty() {
+            layers.push(TargetLayer::LAST);
+        }
+        Self {
+            plain,
+            tracked,
+            method,
+            layers,
+        }
+    }
+
+    /// The method this engine computes.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The target layers, in network order.
+    pub fn layers(&self) -> &[TargetLayer] {
+        &self.layers
+    }
+
+    /// Maps for a batch of normalized images `[N, 3, H, W]`, one per image and target.
+    ///
+    /// All `N × K` maps come from one forward pass to the first target layer and (for
+    /// gradient methods) one backward pass, however many layers and targets are asked for.
+    pub fn explain(&self, images: Tensor<4>, targets: &[Targets]) -> Explanation {
+        assert!(!targets.is_empty(), "at least one target per image");
+        let [n, _, height, width] = images.dims();
+        let (logits, activations, gradients, classes) = if self.method.uses_gradients() {
+            self.forward_backward(images.clone(), targets)
+        } else {
+            let (logits, activations) = self.forward(images.clone());
+            let classes = resolve(targets, &logits);
+            (logits, activations, Vec::new(), classes)
+        };
+        let k = targets.len();
+        let raw: Vec<Tensor<3>> = activations
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| match self.method {
+                Method::ScoreCam => {
+                    let weights = self.score_cam_weights(images.clone(), a.clone(), &classes);
+                    weighted_sum(repeat(a, k), weights)
+                }
+                method if method.uses_gradients() => method.layer_map(a, gradients[i].clone()),
+                method => repeat(method.layer_map(a.clone(), a), k),
+            })
+            .collect();
+        let empty: Tensor<3, Bool> = raw
+            .iter()
+            .map(|m| m.clone().max_dim(2).max_dim(1).lower_equal_elem(0.0))
+            .reduce(|a, b| a.bool_and(b))
+            .expect("at least one layer");
+        let raw: Vec<Tensor<3>> = raw.into_iter().map(relu).collect();
+        let per_layer: Vec<Tensor<3>> = raw
+            .iter()
+            .map(|m| upsample(min_max(m.clone()), [height, width]))
+            .collect();
+        let fused = min_max(relu(
+            Tensor::stack::<4>(per_layer, 1).mean_dim(1).squeeze_dim(1),
+        ));
+        Explanation::new(logits, classes, fused, &self.layers, raw, empty)
+    }
+
+    /// Plain forward; returns logits and the activations of every target layer.
+    fn forward(&self, images: Tensor<4>) -> (Tensor<2>, Vec<Tensor<4>>) {
+        let mut activations = Vec::with_capacity(self.layers.len());
+        let mut x = images;
+        let mut start = 0;
+        for layer in &self.layers {
+            x = self.plain.forward_features(x, start..layer.index() + 1);
+            activations.push(x.clone());
+            start = layer.index() + 1;
+        }
+        let logits = self
+            .plain
+            .head(self.plain.forward_features(x, start..FEATURE_LAYERS));
+        (logits, activations)
+    }
+
+    /// The split forward and single backward of the gradient methods.
+    ///
+    /// The network runs without autodiff up to the first target layer; its output, repeated
+    /// once per target, becomes a tracked leaf. After each further target layer a zero-valued
+    /// leaf is added so that its gradient can be read. Targets are resolved from the logits
+    /// (the predicted class needs them) before the one backward of the summed target logits.
+    fn forward_backward(
+        &self,
+        images: Tensor<4>,
+        targets: &[Targets],
+    ) -> (Tensor<2>, Vec<Tensor<4>>, Vec<Tensor<4>>, Vec<Vec<usize>>) {
+        let n = images.dims()[0];
+        let k = targets.len();
+        let first = self.layers[0].index();
+        let head = self.plain.forward_features(images.clone(), 0..first + 1);
+        let leaf = repeat(head.clone(), k).autodiff().require_grad();
+        let mut activations = vec![head];
+        let mut leaves = vec![leaf.clone()];
+        let mut x = leaf;
+        let mut start = first + 1;
+        for layer in &self.layers[1..] {
+            x = self.tracked.forward_features(x, start..layer.index() + 1);
+            let probe = x.zeros_like().require_grad();
+            activations.push(x.clone().inner().narrow(0, 0, n));
+            leaves.push(probe.clone());
+            x = x + probe;
+            start = layer.index() + 1;
+        }
+        let logits = self
+            .tracked
+            .head(self.tracked.forward_features(x, start..FEATURE_LAYERS));
+        let plain_logits = logits.clone().inner().narrow(0, 0, n);
+        let classes = resolve(targets, &plain_logits);
+        let index = class_tensor(&classes, &logits.device()).autodiff();
+        let grads = logits.gather(1, index.reshape([n * k, 1])).sum().backward();
+        let gradients = leaves
+            .iter()
+            .map(|leaf| leaf.grad(&grads).expect("target layers are tracked leaves"))
+            .collect();
+        (plain_logits, activations, gradients, classes)
+    }
+
+    /// Score-CAM channel weights `[K*N, C]`: softmax over channels of the target logit when
+    /// the input is multiplied by each channel's upsampled, min-max scaled activation.
+    fn score_cam_weights(
+        &self,
+        images: Tensor<4>,
+        activations: Tensor<4>,
+        classes: &[Vec<usize>],
+    ) -> Tensor<2> {
+        let [n, c, h, w] = images.dims();
+        let channels = activations.dims()[1];
+        let masks = interpolate(
+            activations,
+            [h, w],
+            InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(true),
+        ); // [n, C, H, W]
+        let flat = masks.reshape([n, channels, h * w]);
+        let min = flat.clone().min_dim(2);
+        let max = flat.clone().max_dim(2);
+        let masks = ((flat - min.clone()) / (max - min + 1e-8)).reshape([n, channels, 1, h, w]);
+        let mut scores = Vec::with_capacity(n);
+        for i in 0..n {
+            let image = images.clone().narrow(0, i, 1).reshape([1, 1, c, h, w]);
+            let masked = (masks.clone().narrow(0, i, 1) * image).reshape([channels, c, h, w]);
+            let logits: Vec<Tensor<2>> = (0..channels)
+                .step_by(SCORE_CAM_BATCH)
+                .map(|s| {
+                    let len = SCORE_CAM_BATCH.min(channels - s);
+                    self.plain.forward(masked.clone().narrow(0, s, len))
+                })
+                .collect();
+            scores.push(Tensor::cat(logits, 0)); // [C, classes]
+        }
+        let rows: Vec<Tensor<2>> = classes
+            .iter()
+            .flat_map(|per_image| per_image.iter().enumerate())
+            .map(|(i, &class)| {
+                let score = scores[i].clone().narrow(1, class, 1).reshape([1, channels]);
+                softmax(score, 1)
+            })
+            .collect();
+        Tensor::cat(rows, 0)
+    }
+}
+
+/// `x` repeated `k` times along the batch: target-major order, `[k*N, ...]`.
+fn repeat<const D: usize>(x: Tensor<D>, k: usize) -> Tensor<D> {
+    if k == 1 {
+        x
+    } else {
+        Tensor::cat(vec![x; k], 0)
+    }
+}
+
+/// Resolves each target into one class per image.
+fn resolve(targets: &[Targets], logits: &Tensor<2>) -> Vec<Vec<usize>> {
+    let n = logits.dims()[0];
+    let predicted = || -> Vec<usize> {
+        logits
+            .clone()
+            .argmax(1)
+            .into_data()
+            .iter::<i64>()
+            .map(|c| c as usize)
+            .collect()
+    };
+    targets
+        .iter()
+        .map(|t| match t {
+            Targets::Predicted => predicted(),
+            Targets::Classes(classes) => {
+                assert_eq!(classes.len(), n, "one target class per image");
+                classes.clone()
+            }
+        })
+        .collect()
+}
+
+fn class_tensor(classes: &[Vec<usize>], device: &Device) -> Tensor<1, Int> {
+    let flat: Vec<i64> = classes.iter().flatten().map(|&c| c as i64).collect();
+    Tensor::from_ints(flat.as_slice(), device)
+}
+
+/// Per-map min-max scaling to `[0, 1]` with pytorch-grad-cam's epsilon (a constant map
+/// becomes all zeros, never NaN).
+pub(crate) fn min_max(maps: Tensor<3>) -> Tensor<3> {
+    let min = maps.clone().min_dim(2).min_dim(1);
+    let shifted = maps - min;
+    let max = shifted.clone().max_dim(2).max_dim(1);
+    shifted / (max + 1e-7)
+}
+
+/// Bilinear upsampling with half-pixel centres (`F.interpolate(align_corners=False)`,
+/// `cv2.resize`'s `INTER_LINEAR`).
+pub(crate) fn upsample(maps: Tensor<3>, size: [usize; 2]) -> Tensor<3> {
+    let [b, h, w] = maps.dims();
+    if [h, w] == size {
+        return maps;
+    }
+    let options = InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(false);
+    interpolate(maps.reshape([b, 1, h, w]), size, options).reshape([b, size[0], size[1]])
+}

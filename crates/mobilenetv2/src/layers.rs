@@ -1,0 +1,143 @@
+//! The building blocks of MobileNetV2, laid out as torchvision's `nn.Sequential`s.
+
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::activation::relu6;
+
+/// torchvision's `Conv2dNormActivation`: `(Conv2d, BatchNorm2d)` followed by ReLU6,
+/// giving the keys `.0.weight` and `.1.{weight,bias,running_mean,running_var}`.
+pub type ConvBnAct = (Conv2d, BatchNorm);
+
+/// A bias-free convolution initialized as torchvision does (`kaiming_normal_`, fan-out mode).
+fn conv(
+    in_ch: usize,
+    out_ch: usize,
+    kernel: usize,
+    stride: usize,
+    groups: usize,
+    device: &Device,
+) -> Conv2d {
+    // PyTorch's fan-out counts every output channel, whatever the groups.
+    let fan_out = (out_ch * kernel * kernel) as f64;
+    let padding = (kernel - 1) / 2;
+    Conv2dConfig::new([in_ch, out_ch], [kernel, kernel])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(
+            padding, padding, padding, padding,
+        ))
+        .with_groups(groups)
+        .with_bias(false)
+        .with_initializer(Initializer::Normal {
+            mean: 0.0,
+            std: (2.0 / fan_out).sqrt(),
+        })
+        .init(device)
+}
+
+/// Batch norm with torchvision's defaults (eps 1e-5, momentum 0.1).
+fn batch_norm(channels: usize, device: &Device) -> BatchNorm {
+    BatchNormConfig::new(channels).init(device)
+}
+
+/// A convolution, its batch norm and ReLU6, as `Conv2dNormActivation`.
+pub(crate) fn conv_bn_act(
+    in_ch: usize,
+    out_ch: usize,
+    kernel: usize,
+    stride: usize,
+    groups: usize,
+    device: &Device,
+) -> ConvBnAct {
+    (
+        conv(in_ch, out_ch, kernel, stride, groups, device),
+        batch_norm(out_ch, device),
+    )
+}
+
+fn forward_conv_bn_act(layer: &ConvBnAct, x: Tensor<4>) -> Tensor<4> {
+    relu6(layer.1.forward(layer.0.forward(x)))
+}
+
+/// One entry of an inverted residual's `conv` sequence.
+#[derive(Module, Debug)]
+pub enum BlockPart {
+    /// Expansion (1x1) or depthwise (3x3) convolution with batch norm and ReLU6.
+    ConvBnAct(ConvBnAct),
+    /// The linear 1x1 projection.
+    Conv(Conv2d),
+    /// The projection's batch norm (no activation: the bottleneck is linear).
+    Norm(BatchNorm),
+}
+
+impl BlockPart {
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            Self::ConvBnAct(layer) => forward_conv_bn_act(layer, x),
+            Self::Conv(conv) => conv.forward(x),
+            Self::Norm(norm) => norm.forward(x),
+        }
+    }
+}
+
+/// torchvision's `InvertedResidual`: expand (1x1), depthwise (3x3), project (1x1),
+/// with a skip connection when the block keeps both resolution and width.
+#[derive(Module, Debug)]
+pub struct InvertedResidual {
+    /// The layers under `conv.{i}` in torchvision's key names.
+    pub conv: Vec<BlockPart>,
+    /// torchvision's `use_res_connect`: stride 1 and equal input and output widths.
+    pub use_residual: bool,
+}
+
+impl InvertedResidual {
+    pub(crate) fn new(
+        in_ch: usize,
+        out_ch: usize,
+        stride: usize,
+        expand_ratio: usize,
+        device: &Device,
+    ) -> Self {
+        let hidden = in_ch * expand_ratio;
+        let mut conv = Vec::with_capacity(4);
+        if expand_ratio != 1 {
+            conv.push(BlockPart::ConvBnAct(conv_bn_act(
+                in_ch, hidden, 1, 1, 1, device,
+            )));
+        }
+        conv.push(BlockPart::ConvBnAct(conv_bn_act(
+            hidden, hidden, 3, stride, hidden, device,
+        )));
+        conv.push(BlockPart::Conv(self::conv(hidden, out_ch, 1, 1, 1, device)));
+        conv.push(BlockPart::Norm(batch_norm(out_ch, device)));
+        Self {
+            conv,
+            use_residual: stride == 1 && in_ch == out_ch,
+        }
+    }
+
+    /// Runs the block, adding the input back when `use_residual` holds.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let out = self.conv.iter().fold(x.clone(), |h, part| part.forward(h));
+        if self.use_residual { out + x } else { out }
+    }
+}
+
+/// One entry of `features`: the stem / final 1x1 conv, or an inverted residual block.
+#[derive(Module, Debug)]
+pub enum Feature {
+    /// `features.0` and `features.18`.
+    Conv(ConvBnAct),
+    /// `features.1` ... `features.17`.
+    Block(InvertedResidual),
+}
+
+impl Feature {
+    /// Runs this layer.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            Self::Conv(layer) => forward_conv_bn_act(layer, x),
+            Self::Block(block) => block.forward(x),
+        }
+    }
+}

@@ -1,0 +1,67 @@
+use burn::nn::{Dropout, Linear};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::layers::Feature;
+
+/// Number of entries in `features` (`features.0` ... `features.18`).
+pub const FEATURE_LAYERS: usize = 19;
+
+/// torchvision's MobileNetV2. Field names and order match its `state_dict`.
+#[derive(Module, Debug)]
+pub struct MobileNetV2 {
+    /// The convolutional trunk, `features.0` ... `features.18`.
+    pub features: Vec<Feature>,
+    /// `classifier.0` (dropout) and `classifier.1` (linear).
+    pub classifier: (Dropout, Linear),
+}
+
+impl MobileNetV2 {
+    /// Logits for a batch of normalized images `[N, 3, H, W]`.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.head(self.forward_features(images, 0..FEATURE_LAYERS))
+    }
+
+    /// Runs `features[layers]` on `x`, the output of `features[layers.start - 1]`
+    /// (or the images when `layers.start == 0`).
+    pub fn forward_features(&self, x: Tensor<4>, layers: std::ops::Range<usize>) -> Tensor<4> {
+        self.features[layers]
+            .iter()
+            .fold(x, |h, layer| layer.forward(h))
+    }
+
+    /// Global average pooling, dropout and the linear classifier on `features.18`'s output.
+    pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
+        let pooled = features.mean_dim(3).mean_dim(2).flatten(1, 3);
+        self.classifier.1.forward(self.classifier.0.forward(pooled))
+    }
+
+    /// Number of classes the classifier predicts.
+    pub fn num_classes(&self) -> usize {
+        self.classifier.1.weight.dims()[1]
+    }
+
+    /// Channels of the last feature map.
+    pub fn last_channel(&self) -> usize {
+        self.classifier.1.weight.dims()[0]
+    }
+}
+
+/// Per-channel mean and standard deviation the model's inputs were normalized with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Normalization {
+    /// Channel means (RGB), in `[0, 1]` pixel units.
+    pub mean: [f32; 3],
+    /// Channel standard deviations (RGB).
+    pub std: [f32; 3],
+}
+
+impl Default for Normalization {
+    /// ImageNet's statistics, as torchvision's pretrained models expect.
+    fn default() -> Self {
+        Self {
+            mean: [0.485, 0.456, 0.406],
+            std: [0.229, 0.224, 0.225],
+        }
+    }
+}

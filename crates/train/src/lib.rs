@@ -1,0 +1,1 @@
+//! Fine-tuning with a per-epoch Grad-CAM report.

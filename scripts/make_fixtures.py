@@ -1,0 +1,133 @@
+"""Creates the torchvision reference fixtures the Rust tests compare camwatch with.
+
+Writes into tests/fixtures/generated/ (git-ignored):
+  * MobileNetV2 checkpoints (fixed seeds, random batch-norm statistics so that every buffer
+    matters) in every format and key layout camwatch loads: zip and legacy .pth, `module.`
+    and `model.` prefixes, {"state_dict"|"model_state_dict"|"model": ...} wrappers, safetensors;
+  * broken files for the error paths (truncated, empty, not a checkpoint, missing keys);
+  * reference.safetensors: fixed inputs and torchvision's eval-mode logits for each model.
+
+Run with the Python that scripts/setup.sh installs: .venv/bin/python scripts/make_fixtures.py
+"""
+
+import collections
+import os
+import pathlib
+import sys
+
+os.environ.setdefault("TQDM_DISABLE", "1")  # Score-CAM progress bars
+import torch
+import torchvision
+from pytorch_grad_cam import (
+    EigenCAM,
+    GradCAM,
+    GradCAMPlusPlus,
+    HiResCAM,
+    LayerCAM,
+    ScoreCAM,
+    XGradCAM,
+)
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+from safetensors.torch import save_file
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "generated"
+
+
+def make_model(num_classes, width_mult, seed):
+    torch.manual_seed(seed)
+    model = torchvision.models.mobilenet_v2(num_classes=num_classes, width_mult=width_mult)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.2, 0.2)
+                module.running_var.uniform_(0.5, 2.0)
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.2, 0.2)
+            if isinstance(module, torch.nn.Linear):
+                module.weight.normal_(0.0, 0.1)
+                module.bias.uniform_(-0.1, 0.1)
+    return model.eval()
+
+
+def prefixed(state_dict, prefix):
+    return collections.OrderedDict((prefix + k, v) for k, v in state_dict.items())
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(1234)
+    reference = {
+        "inputs_small": torch.randn(2, 3, 64, 64),
+        "inputs_224": torch.randn(1, 3, 224, 224),
+    }
+
+    small = make_model(5, 0.35, seed=1)
+    sd = small.state_dict()
+    optimizer = torch.optim.Adam(small.parameters())
+    torch.save(sd, OUT / "small.pth")
+    torch.save(sd, OUT / "small_legacy.pth", _use_new_zipfile_serialization=False)
+    torch.save(prefixed(sd, "module."), OUT / "small_module.pth")
+    torch.save({"state_dict": prefixed(sd, "model."), "epoch": 3, "global_step": 120}, OUT / "small_lightning.ckpt")
+    torch.save({"state_dict": prefixed(sd, "module."), "epoch": 7}, OUT / "small_state_dict_module.pth")
+    torch.save({"model_state_dict": sd, "optimizer_state_dict": optimizer.state_dict(), "epoch": 2}, OUT / "small_model_state_dict.pt")
+    torch.save({"model": sd, "args": {"lr": 0.1}}, OUT / "small_model.pth")
+    save_file(dict(sd), OUT / "small.safetensors")
+    save_file(dict(prefixed(sd, "module.")), OUT / "small_module.safetensors")
+    with torch.no_grad():
+        reference["logits_small"] = small(reference["inputs_small"])
+
+    # Error cases.
+    raw = (OUT / "small.pth").read_bytes()
+    (OUT / "truncated.pth").write_bytes(raw[: len(raw) // 2])
+    (OUT / "empty.pth").write_bytes(b"")
+    (OUT / "not_a_checkpoint.pth").write_text("this is a text file, not a checkpoint\n")
+    broken = collections.OrderedDict(sd)
+    for key in ["features.3.conv.1.0.weight", "features.5.conv.3.running_var"]:
+        del broken[key]
+    broken["extra.head.weight"] = torch.zeros(3)
+    torch.save(broken, OUT / "missing_keys.pth")
+    torch.save(make_model(10, 0.35, seed=2).state_dict(), OUT / "small_10_classes.pth")
+
+    # Full width: an "ImageNet-like" 1000-class file for backbone-only loading, and a
+    # 5-class model for logits parity at the real size.
+    imagenet = make_model(1000, 1.0, seed=3)
+    torch.save(imagenet.state_dict(), OUT / "imagenet_like.pth")
+    full = make_model(5, 1.0, seed=4)
+    torch.save(full.state_dict(), OUT / "full.pth")
+    with torch.no_grad():
+        reference["logits_full"] = full(reference["inputs_224"])
+        reference["features_imagenet"] = imagenet.features(reference["inputs_small"])
+
+    save_file({k: v.contiguous() for k, v in reference.items()}, OUT / "reference.safetensors")
+    cam_references(small)
+    print(f"fixtures written to {OUT}", file=sys.stderr)
+
+
+CAM_METHODS = {
+    "gradcam": GradCAM,
+    "gradcam++": GradCAMPlusPlus,
+    "xgradcam": XGradCAM,
+    "layercam": LayerCAM,
+    "hirescam": HiResCAM,
+    "eigencam": EigenCAM,
+    "scorecam": ScoreCAM,
+}
+CAM_LAYERS = {"18": [18], "10": [10], "10+18": [10, 18]}
+CAM_CLASSES = [1, 3]
+
+
+def cam_references(model):
+    """pytorch-grad-cam's maps for every method, at features.18, features.10 and both."""
+    torch.manual_seed(99)
+    inputs = torch.randn(len(CAM_CLASSES), 3, 128, 128)
+    out = {"inputs": inputs}
+    targets = [ClassifierOutputTarget(c) for c in CAM_CLASSES]
+    for name, method in CAM_METHODS.items():
+        for tag, layers in CAM_LAYERS.items():
+            with method(model=model, target_layers=[model.features[i] for i in layers]) as cam:
+                out[f"{name}/{tag}"] = torch.from_numpy(cam(input_tensor=inputs, targets=targets))
+    save_file({k: v.contiguous() for k, v in out.items()}, OUT / "cam_reference.safetensors")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+//! Shared helpers for camwatch's integration tests: the device, fixture paths and the
+//! torchvision reference tensors written by `scripts/make_fixtures.py`.
+
+use std::path::PathBuf;
+
+use burn::prelude::*;
+
+/// The LibTorch CPU device the tests run on.
+#[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
+pub fn device() -> Device {
+    Device::libtorch()
+}
+
+/// Path of a generated fixture; panics with the command that makes them when absent.
+pub fn fixture(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/generated");
+    assert!(
+        dir.join("reference.safetensors").exists(),
+        "test fixtures are missing: run `make test` (or .venv/bin/python scripts/make_fixtures.py)"
+    );
+    dir.join(name)
+}
+
+/// A tensor from `reference.safetensors` (inputs and torchvision outputs).
+pub fn reference<const D: usize>(name: &str, device: &Device) -> Tensor<D> {
+    let bytes = std::fs::read(fixture("reference.safetensors")).expect("reference fixture");
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).expect("valid safetensors");
+    let view = tensors
+        .tensor(name)
+        .unwrap_or_else(|_| panic!("no reference tensor {name}"));
+    let values: Vec<f32> = view
+        .data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Tensor::from_data(TensorData::new(values, view.shape().to_vec()), device)
+}
+
+/// Largest absolute difference between two tensors.
+pub fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+    assert_eq!(a.dims(), b.dims(), "shapes differ");
+    (a - b).abs().max().into_scalar()
+}
