@@ -16,6 +16,7 @@ import pathlib
 import sys
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # Score-CAM progress bars
+import numpy as np
 import torch
 import torchvision
 from pytorch_grad_cam import (
@@ -28,6 +29,7 @@ from pytorch_grad_cam import (
     XGradCAM,
 )
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection
 from safetensors.torch import save_file
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "generated"
@@ -103,13 +105,25 @@ def main():
     print(f"fixtures written to {OUT}", file=sys.stderr)
 
 
+class OrientedEigenCAM(EigenCAM):
+    """pytorch-grad-cam's Eigen-CAM with the SVD's arbitrary sign fixed as camwatch fixes it:
+    the projection is oriented to correlate positively with the summed activations."""
+
+    def get_cam_image(self, input_tensor, target_layer, targets, activations, grads, eigen_smooth):
+        projection = get_2d_projection(activations)
+        fired = activations.sum(axis=1)
+        sign = np.sign((projection * fired).sum(axis=(1, 2)))
+        sign[sign == 0] = 1
+        return projection * sign[:, None, None]
+
+
 CAM_METHODS = {
     "gradcam": GradCAM,
     "gradcam++": GradCAMPlusPlus,
     "xgradcam": XGradCAM,
     "layercam": LayerCAM,
     "hirescam": HiResCAM,
-    "eigencam": EigenCAM,
+    "eigencam": OrientedEigenCAM,
     "scorecam": ScoreCAM,
 }
 CAM_LAYERS = {"18": [18], "10": [10], "10+18": [10, 18]}

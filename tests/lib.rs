@@ -23,7 +23,12 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// A tensor from `reference.safetensors` (inputs and torchvision outputs).
 pub fn reference<const D: usize>(name: &str, device: &Device) -> Tensor<D> {
-    let bytes = std::fs::read(fixture("reference.safetensors")).expect("reference fixture");
+    tensor_from("reference.safetensors", name, device)
+}
+
+/// A tensor from one of the generated safetensors fixtures.
+pub fn tensor_from<const D: usize>(file: &str, name: &str, device: &Device) -> Tensor<D> {
+    let bytes = std::fs::read(fixture(file)).expect("reference fixture");
     let tensors = safetensors::SafeTensors::deserialize(&bytes).expect("valid safetensors");
     let view = tensors
         .tensor(name)

@@ -1,4 +1,5 @@
 //! camwatch's integration tests, one binary with a module per capability.
 
+mod cam;
 mod checkpoint;
 mod model;

@@ -70,7 +70,7 @@ impl CamEngine {
     /// gradient methods) one backward pass, however many layers and targets are asked for.
     pub fn explain(&self, images: Tensor<4>, targets: &[Targets]) -> Explanation {
         assert!(!targets.is_empty(), "at least one target per image");
-        let [n, _, height, width] = images.dims();
+        let [_, _, height, width] = images.dims();
         let (logits, activations, gradients, classes) = if self.method.uses_gradients() {
             self.forward_backward(images.clone(), targets)
         } else {
@@ -87,7 +87,9 @@ impl CamEngine {
                     let weights = self.score_cam_weights(images.clone(), a.clone(), &classes);
                     weighted_sum(repeat(a, k), weights)
                 }
-                method if method.uses_gradients() => method.layer_map(a, gradients[i].clone()),
+                method if method.uses_gradients() => {
+                    method.layer_map(repeat(a, k), gradients[i].clone())
+                }
                 method => repeat(method.layer_map(a.clone(), a), k),
             })
             .collect();
@@ -177,8 +179,9 @@ impl CamEngine {
         let channels = activations.dims()[1];
         let masks = interpolate(
             activations,
-            [h, w],
-            InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(true),
+            InterpolateOptions::new(InterpolateMode::Bilinear)
+                .with_align_corners(true)
+                .with_output_size([h, w]),
         ); // [n, C, H, W]
         let flat = masks.reshape([n, channels, h * w]);
         let min = flat.clone().min_dim(2);
@@ -263,6 +266,8 @@ pub(crate) fn upsample(maps: Tensor<3>, size: [usize; 2]) -> Tensor<3> {
     if [h, w] == size {
         return maps;
     }
-    let options = InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(false);
-    interpolate(maps.reshape([b, 1, h, w]), size, options).reshape([b, size[0], size[1]])
+    let options = InterpolateOptions::new(InterpolateMode::Bilinear)
+        .with_align_corners(false)
+        .with_output_size(size);
+    interpolate(maps.reshape([b, 1, h, w]), options).reshape([b, size[0], size[1]])
 }

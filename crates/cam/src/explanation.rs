@@ -51,7 +51,7 @@ impl Explanation {
         let [_, height, width] = maps.dims();
         let rows = |t: Tensor<2>| -> Vec<Vec<f32>> {
             let [_, c] = t.dims();
-            let flat: Vec<f32> = t.into_data().to_vec().expect("f32 data");
+            let flat: Vec<f32> = t.into_data().try_to_vec::<f32>().expect("f32 data");
             flat.chunks(c).map(<[f32]>::to_vec).collect()
         };
         Self {
@@ -60,7 +60,7 @@ impl Explanation {
             logits: rows(logits),
             classes,
             size: [height, width],
-            maps: maps.into_data().to_vec().expect("f32 data"),
+            maps: maps.into_data().try_to_vec::<f32>().expect("f32 data"),
             layer_maps: layers
                 .iter()
                 .zip(raw)
@@ -69,7 +69,7 @@ impl Explanation {
                     LayerMaps {
                         layer,
                         size: [h, w],
-                        data: t.into_data().to_vec().expect("f32 data"),
+                        data: t.into_data().try_to_vec::<f32>().expect("f32 data"),
                     }
                 })
                 .collect(),
