@@ -28,6 +28,7 @@ from pytorch_grad_cam import (
     ScoreCAM,
     XGradCAM,
 )
+from pytorch_grad_cam.utils.image import show_cam_on_image
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection
 from safetensors.torch import save_file
@@ -140,6 +141,14 @@ def cam_references(model):
         for tag, layers in CAM_LAYERS.items():
             with method(model=model, target_layers=[model.features[i] for i in layers]) as cam:
                 out[f"{name}/{tag}"] = torch.from_numpy(cam(input_tensor=inputs, targets=targets))
+    # show_cam_on_image on a random image and map (the overlay's reference).
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, size=(24, 40, 3), dtype=np.uint8)
+    mask = rng.random((24, 40), dtype=np.float32)
+    blended = show_cam_on_image(np.float32(image) / 255, mask, use_rgb=True, image_weight=0.5)
+    out["overlay/image"] = torch.from_numpy(np.float32(image))
+    out["overlay/mask"] = torch.from_numpy(mask)
+    out["overlay/blended"] = torch.from_numpy(np.float32(blended))
     save_file({k: v.contiguous() for k, v in out.items()}, OUT / "cam_reference.safetensors")
 
 

@@ -164,3 +164,32 @@ fn a_firmly_rejected_class_gives_a_flagged_empty_map_not_nan() {
         }
     }
 }
+
+#[test]
+fn overlay_matches_show_cam_on_image() {
+    let device = device();
+    let values = |name: &str| -> Vec<f32> {
+        tensor_from::<3>(REFERENCE, name, &device)
+            .into_data()
+            .try_to_vec()
+            .unwrap()
+    };
+    let bytes: Vec<u8> = values("overlay/image").iter().map(|&v| v as u8).collect();
+    let image = image::RgbImage::from_raw(40, 24, bytes).unwrap();
+    let mask = tensor_from::<2>(REFERENCE, "overlay/mask", &device)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let ours = cam::overlay::overlay(&image, &mask, cam::overlay::DEFAULT_IMAGE_WEIGHT);
+    let theirs = values("overlay/blended");
+    let worst = ours
+        .as_raw()
+        .iter()
+        .zip(&theirs)
+        .map(|(&a, &b)| (f32::from(a) - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        worst <= 1.0,
+        "overlay differs from show_cam_on_image by {worst} levels"
+    );
+}

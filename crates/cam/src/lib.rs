@@ -3,11 +3,16 @@
 //! [`CamEngine`] runs one split forward and (for gradient methods) one backward for all
 //! images, targets and layers; each [`Method`] is a few lines on top of it.
 
+mod colormap_table;
 mod eigen;
 mod engine;
 mod explanation;
+pub mod figure;
+pub mod input;
 mod layer;
 mod method;
+pub mod npy;
+pub mod overlay;
 
 pub use engine::{CamEngine, Targets};
 pub use explanation::{Explanation, LayerMaps};

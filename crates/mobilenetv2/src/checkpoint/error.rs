@@ -37,7 +37,7 @@ pub enum CheckpointError {
         missing: Vec<String>,
         unexpected: Vec<String>,
     },
-    #[error("cannot write checkpoint {path}: {reason}")]
+    #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
 }
 

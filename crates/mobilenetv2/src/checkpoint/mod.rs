@@ -20,6 +20,7 @@ pub use format::Format;
 pub use layout::KeyLayout;
 pub use metadata::Metadata;
 
+use crate::atomic::write_atomically;
 use crate::{MobileNetV2, MobileNetV2Config};
 use layout::TensorShapes;
 
@@ -256,29 +257,4 @@ pub fn export_safetensors(model: &MobileNetV2, path: &Path) -> Result<(), Checkp
             )
             .map_err(|e| e.to_string())
     })
-}
-
-/// Runs `write` on a temporary path beside `path`, then renames it into place.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&Path) -> Result<(), String>,
-) -> Result<(), CheckpointError> {
-    let error = |reason: String| CheckpointError::Write {
-        path: path.to_owned(),
-        reason,
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| error(e.to_string()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".camwatch-")
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .map_err(|e| error(e.to_string()))?;
-    write(tmp.path()).map_err(error)?;
-    tmp.as_file().sync_all().map_err(|e| error(e.to_string()))?;
-    tmp.persist(path).map_err(|e| error(e.to_string()))?;
-    Ok(())
 }

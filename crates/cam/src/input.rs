@@ -1,0 +1,99 @@
+//! Reading images and turning them into model inputs (and back).
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use image::imageops::FilterType;
+use image::{ImageReader, RgbImage};
+use mobilenetv2::Normalization;
+
+/// An image that could not be used, with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// The file is missing or unreadable.
+    #[error("cannot read image {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The bytes are not an image in a supported format, or are truncated.
+    #[error("cannot decode image {path}: {reason} (supported: JPEG, PNG, BMP, GIF, WebP)")]
+    Decode { path: PathBuf, reason: String },
+}
+
+/// Decodes any supported image (format detected from content, not the extension) into 8-bit
+/// RGB: grayscale is replicated, alpha dropped, 16-bit and float images scaled down.
+pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
+    let decode = |reason: String| ImageError::Decode {
+        path: path.to_owned(),
+        reason,
+    };
+    let reader = ImageReader::open(path)
+        .map_err(|source| ImageError::Io {
+            path: path.to_owned(),
+            source,
+        })?
+        .with_guessed_format()
+        .map_err(|e| decode(e.to_string()))?;
+    if reader.format().is_none() {
+        return Err(decode("unrecognized file content".to_owned()));
+    }
+    Ok(reader
+        .decode()
+        .map_err(|e| decode(e.to_string()))?
+        .to_rgb8())
+}
+
+/// Resizes to `size × size` (bilinear, aspect ratio not kept, as `transforms.Resize((s, s))`).
+pub fn resize(image: &RgbImage, size: usize) -> RgbImage {
+    if image.dimensions() == (size as u32, size as u32) {
+        return image.clone();
+    }
+    image::imageops::resize(image, size as u32, size as u32, FilterType::Triangle)
+}
+
+/// Normalized CHW floats of an image already at model size (`ToTensor` then `Normalize`).
+pub fn normalize(image: &RgbImage, normalization: &Normalization) -> Vec<f32> {
+    let (w, h) = image.dimensions();
+    let plane = (w * h) as usize;
+    let mut chw = vec![0.0; 3 * plane];
+    for (i, pixel) in image.pixels().enumerate() {
+        for c in 0..3 {
+            let value = f32::from(pixel[c]) / 255.0;
+            chw[c * plane + i] = (value - normalization.mean[c]) / normalization.std[c];
+        }
+    }
+    chw
+}
+
+/// A batch tensor `[N, 3, H, W]` from images already at model size.
+pub fn batch(images: &[RgbImage], normalization: &Normalization, device: &Device) -> Tensor<4> {
+    let (w, h) = images[0].dimensions();
+    let data: Vec<f32> = images
+        .iter()
+        .flat_map(|image| normalize(image, normalization))
+        .collect();
+    Tensor::from_data(
+        TensorData::new(data, [images.len(), 3, h as usize, w as usize]),
+        device,
+    )
+}
+
+/// Undoes the normalization of a batch `[N, 3, H, W]`, giving displayable RGB images.
+pub fn denormalize(batch: Tensor<4>, normalization: &Normalization) -> Vec<RgbImage> {
+    let [n, _, h, w] = batch.dims();
+    let data: Vec<f32> = batch.into_data().try_to_vec().expect("f32 data");
+    let plane = h * w;
+    (0..n)
+        .map(|i| {
+            let sample = &data[i * 3 * plane..(i + 1) * 3 * plane];
+            RgbImage::from_fn(w as u32, h as u32, |x, y| {
+                let p = y as usize * w + x as usize;
+                image::Rgb(std::array::from_fn(|c| {
+                    let v = sample[c * plane + p] * normalization.std[c] + normalization.mean[c];
+                    (v.clamp(0.0, 1.0) * 255.0).round() as u8
+                }))
+            })
+        })
+        .collect()
+}

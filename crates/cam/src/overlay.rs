@@ -1,0 +1,58 @@
+//! Heatmaps and overlays, exactly as pytorch-grad-cam's `show_cam_on_image(use_rgb=True)`.
+
+use image::{ImageBuffer, Luma, Rgb, RgbImage};
+
+use crate::colormap_table::JET;
+
+/// The share of the image in an overlay, pytorch-grad-cam's default.
+pub const DEFAULT_IMAGE_WEIGHT: f32 = 0.5;
+
+/// OpenCV's JET colour of a map value in `[0, 1]` (`uint8(255 * v)`, as `applyColorMap`).
+pub fn jet(value: f32) -> [u8; 3] {
+    JET[(255.0 * value.clamp(0.0, 1.0)) as u8 as usize]
+}
+
+/// The map coloured with JET, `width × height` from a row-major map.
+pub fn heatmap(map: &[f32], width: u32, height: u32) -> RgbImage {
+    RgbImage::from_fn(width, height, |x, y| {
+        Rgb(jet(map[(y * width + x) as usize]))
+    })
+}
+
+/// Blends the JET heatmap of `map` over `image` (same size):
+/// `(1 - w) * heat + w * img`, rescaled so its maximum is 1, then to `u8`.
+pub fn overlay(image: &RgbImage, map: &[f32], image_weight: f32) -> RgbImage {
+    let (width, height) = image.dimensions();
+    assert_eq!(
+        map.len(),
+        (width * height) as usize,
+        "map and image sizes differ"
+    );
+    let blended: Vec<f32> = image
+        .pixels()
+        .zip(map)
+        .flat_map(|(pixel, &m)| {
+            let heat = jet(m);
+            (0..3).map(move |c| {
+                (1.0 - image_weight) * f32::from(heat[c]) / 255.0
+                    + image_weight * f32::from(pixel[c]) / 255.0
+            })
+        })
+        .collect();
+    let max = blended.iter().copied().fold(f32::MIN, f32::max);
+    let bytes = blended.iter().map(|v| (255.0 * (v / max)) as u8).collect();
+    RgbImage::from_raw(width, height, bytes).expect("buffer matches dimensions")
+}
+
+/// Bilinearly resizes a row-major map to `width × height` (to overlay on an original photo).
+pub fn resize_map(map: &[f32], size: [usize; 2], width: u32, height: u32) -> Vec<f32> {
+    let source: ImageBuffer<Luma<f32>, Vec<f32>> =
+        ImageBuffer::from_raw(size[1] as u32, size[0] as u32, map.to_vec()).expect("map size");
+    image::imageops::resize(
+        &source,
+        width,
+        height,
+        image::imageops::FilterType::Triangle,
+    )
+    .into_raw()
+}
