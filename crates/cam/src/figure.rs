@@ -25,7 +25,8 @@ const TITLE_LINES: u32 = 2;
 /// DejaVu Sans, embedded so drawing text needs no system fonts.
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
-fn register_font() {
+/// Makes the embedded font available to plotters as "sans-serif" (idempotent).
+pub fn register_font() {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
         if plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_err() {

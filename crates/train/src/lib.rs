@@ -1,1 +1,22 @@
-//! Fine-tuning with a per-epoch Grad-CAM report.
+//! The `train` binary: fine-tune MobileNetV2 with a Grad-CAM report after every epoch, and
+//! the `explain`, `inspect` and `export` commands around it.
+
+pub mod cli;
+mod commands;
+pub mod data;
+mod device;
+mod progress;
+mod report;
+mod training;
+
+use cli::{Cli, Command};
+
+/// Runs the command line; errors are one line each, ready to print.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => training::run(&cli.train),
+        Some(Command::Explain(args)) => commands::explain::run(&args),
+        Some(Command::Inspect(args)) => commands::inspect::run(&args),
+        Some(Command::Export(args)) => commands::export::run(&args),
+    }
+}

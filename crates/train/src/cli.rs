@@ -1,0 +1,204 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use cam::{Method, TargetLayer};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Fine-tune MobileNetV2 on an image-folder dataset and see where it looks: after every epoch,
+/// Grad-CAM maps of the true and predicted class for misclassified and probe validation
+/// images, written as a PNG grid and an HTML report under reports/.
+///
+/// With no --data, a 5-class shapes dataset (with object masks) is generated into
+/// datasets/shapes and used.
+#[derive(Debug, Parser)]
+#[command(name = "train", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Another task than training.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Training options.
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+/// Tasks besides training.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explain single images: top-k predictions and class activation maps as figures,
+    /// overlays and .npy files.
+    Explain(ExplainArgs),
+    /// Show what a checkpoint holds (format, key layout, classes, width, parameters).
+    Inspect(InspectArgs),
+    /// Write a checkpoint as .safetensors with torchvision's key names, for PyTorch.
+    Export(ExportArgs),
+}
+
+/// Optimizers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerKind {
+    /// Adam (β = 0.9, 0.999).
+    Adam,
+    /// SGD with Nesterov momentum 0.9.
+    Sgd,
+}
+
+/// Learning-rate schedules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Schedule {
+    /// Cosine annealing from --lr to 0 over all steps.
+    Cosine,
+    /// --lr throughout.
+    Constant,
+}
+
+/// Options of the training run (the default command).
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Image-folder dataset: DIR/<class>/* (split by --val-split) or DIR/{train,val}/<class>/*.
+    /// Default: datasets/shapes, generated when absent.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Number of classes; must match the dataset's class folders.
+    #[arg(long, value_name = "N")]
+    pub num_classes: Option<usize>,
+    /// Training epochs.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Images per training step.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 2e-3)]
+    pub lr: f64,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
+    pub optimizer: OptimizerKind,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum, default_value_t = Schedule::Cosine)]
+    pub schedule: Schedule,
+    /// Weight decay (L2).
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f64,
+    /// Square input size in pixels. 96 keeps a 2-core CPU epoch short; 224 matches ImageNet
+    /// weights. Must be a multiple of 32.
+    #[arg(long, default_value_t = 96)]
+    pub image_size: usize,
+    /// MobileNetV2 width multiplier (ignored with --weights, which fixes the width).
+    #[arg(long, default_value_t = 0.5)]
+    pub width_mult: f64,
+    /// Share of each class held out for validation when the dataset has no val/ split.
+    #[arg(long, default_value_t = 0.2)]
+    pub val_split: f64,
+    /// Seed for initialization, splitting, shuffling and augmentation.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Torchvision MobileNetV2 checkpoint (.pth/.pt/.safetensors, any key layout) to start
+    /// from: its backbone is loaded and the classifier is re-initialized for --num-classes.
+    #[arg(long, value_name = "PATH")]
+    pub weights: Option<PathBuf>,
+    /// Train only the classifier; the backbone is frozen (no backward through it).
+    #[arg(long)]
+    pub freeze_features: bool,
+    /// Continue the run from its last completed epoch (model, optimizer and schedule).
+    #[arg(long)]
+    pub resume: bool,
+    /// Turn off train-time augmentation (random resized crop, horizontal flip).
+    #[arg(long)]
+    pub no_augment: bool,
+    /// LibTorch device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Run name: checkpoints go to <checkpoints>/<run>/, reports to <reports>/<run>/.
+    /// Default: the dataset folder's name (a new run never overwrites an old one: a suffix is
+    /// added unless --resume).
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Folder for checkpoints.
+    #[arg(long, default_value = "checkpoints", value_name = "DIR")]
+    pub checkpoints: PathBuf,
+    /// Folder for reports.
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub reports: PathBuf,
+    /// Most misclassified validation images per epoch report (highest loss first).
+    #[arg(long, default_value_t = 8)]
+    pub report_samples: usize,
+    /// Fixed validation images shown in every epoch's report (one per class first).
+    #[arg(long, default_value_t = 5)]
+    pub probes: usize,
+    /// CAM method for the reports.
+    #[arg(long, default_value = "gradcam", value_parser = parse_method)]
+    pub cam_method: Method,
+    /// CAM target layer(s), features.0 ... features.18; several are fused.
+    #[arg(long = "cam-layer", default_value = "features.18", value_parser = parse_layer)]
+    pub cam_layers: Vec<TargetLayer>,
+}
+
+/// Options of `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Images to explain.
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+    /// Checkpoint: camwatch's .bpk or a torchvision .pth/.pt/.safetensors.
+    #[arg(long, value_name = "PATH")]
+    pub checkpoint: PathBuf,
+    /// Class(es) to explain, as indices or names (repeat for several); default: the predicted one.
+    #[arg(long = "class", value_name = "CLASS")]
+    pub classes: Vec<String>,
+    /// CAM method(s): gradcam, gradcam++, xgradcam, layercam, hirescam, eigencam, scorecam.
+    #[arg(long = "method", default_value = "gradcam", value_parser = parse_method)]
+    pub methods: Vec<Method>,
+    /// Target layer(s), features.0 ... features.18; several are fused into one map.
+    #[arg(long = "layer", default_value = "features.18", value_parser = parse_layer)]
+    pub layers: Vec<TargetLayer>,
+    /// Input size; default: the checkpoint's, or 224 for torchvision files.
+    #[arg(long)]
+    pub image_size: Option<usize>,
+    /// JSON file of class names (camwatch's class_indices.json, or a list); default: the
+    /// checkpoint's names, else "class N".
+    #[arg(long, value_name = "FILE")]
+    pub class_names: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long, default_value = "reports/explain", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Predictions to print per image.
+    #[arg(long, default_value_t = 5)]
+    pub top_k: usize,
+    /// Share of the photo in overlays (0 = heatmap only, 1 = photo only).
+    #[arg(long, default_value_t = cam::overlay::DEFAULT_IMAGE_WEIGHT)]
+    pub image_weight: f32,
+    /// LibTorch device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Print predictions, flags and output paths as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The checkpoint.
+    pub path: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A camwatch (or torchvision) checkpoint.
+    pub checkpoint: PathBuf,
+    /// The .safetensors file to write.
+    pub output: PathBuf,
+}
+
+fn parse_method(s: &str) -> Result<Method, String> {
+    s.parse()
+}
+
+fn parse_layer(s: &str) -> Result<TargetLayer, String> {
+    s.parse()
+}

@@ -1,0 +1,317 @@
+//! `train explain`: predictions and class activation maps for single images.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use cam::figure::{Panel, grid, save_png};
+use cam::{CamEngine, Explanation, Targets, input, overlay};
+use image::RgbImage;
+use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
+use serde_json::{Value, json};
+
+use crate::cli::ExplainArgs;
+
+/// Side of each panel in the figures.
+const PANEL: u32 = 256;
+
+/// Explains every image with every method; writes figures, overlays and `.npy` maps.
+pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
+    let device = crate::device::parse(&args.device)?;
+    let loaded = checkpoint::load(&args.checkpoint, &LoadOptions::default(), &device)?;
+    let meta = loaded.info.metadata.as_ref();
+    let size = args
+        .image_size
+        .or(meta.map(|m| m.image_size))
+        .unwrap_or(224);
+    let normalization = meta.map(|m| m.normalization.clone()).unwrap_or_default();
+    let names = class_names(args.class_names.as_deref(), meta, loaded.info.num_classes)?;
+    let classes = args
+        .classes
+        .iter()
+        .map(|c| resolve_class(c, &names))
+        .collect::<anyhow::Result<Vec<usize>>>()?;
+    let originals = args
+        .images
+        .iter()
+        .map(|p| input::load_rgb(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let inputs: Vec<RgbImage> = originals.iter().map(|i| input::resize(i, size)).collect();
+    let batch = input::batch(&inputs, &normalization, &device);
+    let n = inputs.len();
+    let targets: Vec<Targets> = if classes.is_empty() {
+        vec![Targets::Predicted]
+    } else {
+        classes
+            .iter()
+            .map(|&c| Targets::Classes(vec![c; n]))
+            .collect()
+    };
+
+    let mut images: Vec<Value> = args
+        .images
+        .iter()
+        .map(|p| json!({ "path": p, "maps": [] }))
+        .collect();
+    for &method in &args.methods {
+        let engine = CamEngine::new(&loaded.model, method, &args.layers);
+        let explanation = engine.explain(batch.clone(), &targets);
+        if method == args.methods[0] {
+            for (i, entry) in images.iter_mut().enumerate() {
+                entry["predictions"] = predictions(&explanation, i, &names, args.top_k);
+            }
+        }
+        for (i, path) in args.images.iter().enumerate() {
+            let written = write_outputs(
+                args,
+                &engine,
+                &explanation,
+                i,
+                path,
+                &inputs[i],
+                &originals[i],
+                &names,
+            )?;
+            images[i]["maps"]
+                .as_array_mut()
+                .expect("array")
+                .extend(written);
+        }
+    }
+    if args.json {
+        let layers: Vec<String> = args.layers.iter().map(ToString::to_string).collect();
+        let report = json!({ "image_size": size, "layers": layers, "images": images });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("JSON encoding")?
+        );
+    } else {
+        print_text(&images);
+    }
+    Ok(())
+}
+
+/// Figure, overlay and `.npy` files of image `i`; returns their description per target.
+#[allow(clippy::too_many_arguments)]
+fn write_outputs(
+    args: &ExplainArgs,
+    engine: &CamEngine,
+    explanation: &Explanation,
+    i: usize,
+    path: &Path,
+    input: &RgbImage,
+    original: &RgbImage,
+    names: &[String],
+) -> anyhow::Result<Vec<Value>> {
+    let method = engine.method();
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let base = args.output.join(format!("{stem}.{method}"));
+    let [h, w] = explanation.size;
+    let k = explanation.classes.len();
+    let probability = |class: usize| explanation.probabilities[i][class];
+
+    let first = explanation.classes[0][i];
+    let mut panels = vec![
+        Panel {
+            title: format!("{stem}\ninput {w}x{h}"),
+            image: input.clone(),
+        },
+        Panel {
+            title: format!("{method} heatmap\n{}", names[first]),
+            image: overlay::heatmap(explanation.map(0, i), w as u32, h as u32),
+        },
+    ];
+    let mut maps = Vec::with_capacity(k);
+    let mut entries = Vec::with_capacity(k);
+    for target in 0..k {
+        let class = explanation.classes[target][i];
+        let map = explanation.map(target, i);
+        maps.extend_from_slice(map);
+        panels.push(Panel {
+            title: format!(
+                "{} ({:.1}%)\n{method} @ {}",
+                names[class],
+                100.0 * probability(class),
+                layers_label(engine)
+            ),
+            image: overlay::overlay(input, map, args.image_weight),
+        });
+        let (ow, oh) = original.dimensions();
+        let full = overlay::resize_map(map, explanation.size, ow, oh);
+        let overlay_path = PathBuf::from(format!(
+            "{}.{}.overlay.png",
+            base.display(),
+            safe(&names[class])
+        ));
+        save_png(
+            &overlay::overlay(original, &full, args.image_weight),
+            &overlay_path,
+        )?;
+        entries.push(json!({
+            "method": method.name(),
+            "class": class,
+            "name": names[class],
+            "probability": probability(class),
+            "empty": explanation.is_empty(target, i),
+            "overlay": overlay_path,
+        }));
+    }
+    let figure = PathBuf::from(format!("{}.png", base.display()));
+    save_png(&grid(&[panels], PANEL), &figure)?;
+    let npy = PathBuf::from(format!("{}.npy", base.display()));
+    cam::npy::save_npy(&maps, &[k, h, w], &npy)?;
+    let mut raw = Vec::new();
+    for layer in &explanation.layer_maps {
+        let [lh, lw] = layer.size;
+        let per_map = lh * lw;
+        let n = explanation.images;
+        let data: Vec<f32> = (0..k)
+            .flat_map(|t| {
+                layer.data[(t * n + i) * per_map..(t * n + i + 1) * per_map]
+                    .iter()
+                    .copied()
+            })
+            .collect();
+        let raw_path = PathBuf::from(format!("{}.{}.raw.npy", base.display(), layer.layer));
+        cam::npy::save_npy(&data, &[k, lh, lw], &raw_path)?;
+        raw.push(raw_path);
+    }
+    for entry in &mut entries {
+        entry["figure"] = json!(figure);
+        entry["npy"] = json!(npy);
+        entry["raw_npy"] = json!(raw);
+    }
+    Ok(entries)
+}
+
+fn layers_label(engine: &CamEngine) -> String {
+    let layers: Vec<String> = engine.layers().iter().map(ToString::to_string).collect();
+    layers.join("+")
+}
+
+/// A class name usable in a file name.
+fn safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn predictions(explanation: &Explanation, i: usize, names: &[String], top_k: usize) -> Value {
+    let mut ranked: Vec<(usize, f32)> = explanation.probabilities[i]
+        .iter()
+        .copied()
+        .enumerate()
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked
+        .into_iter()
+        .take(top_k)
+        .map(|(class, p)| json!({ "class": class, "name": names[class], "probability": p }))
+        .collect()
+}
+
+fn print_text(images: &[Value]) {
+    for image in images {
+        println!("{}", image["path"].as_str().unwrap_or_default());
+        for (rank, p) in image["predictions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            println!(
+                "  {}. {:<24} {:>6.2}%",
+                rank + 1,
+                p["name"].as_str().unwrap_or_default(),
+                100.0 * p["probability"].as_f64().unwrap_or_default()
+            );
+        }
+        for map in image["maps"].as_array().into_iter().flatten() {
+            let name = map["name"].as_str().unwrap_or_default();
+            let method = map["method"].as_str().unwrap_or_default();
+            println!(
+                "  {method} map of '{name}': {}",
+                map["figure"].as_str().unwrap_or_default()
+            );
+            if map["empty"].as_bool() == Some(true) {
+                println!(
+                    "  warning: the {method} map of '{name}' is empty: nothing at this layer speaks for that class (the model rejects it)"
+                );
+            }
+        }
+    }
+}
+
+/// Class names from `--class-names`, else the checkpoint's, else `class N`.
+fn class_names(
+    file: Option<&Path>,
+    meta: Option<&Metadata>,
+    num_classes: usize,
+) -> anyhow::Result<Vec<String>> {
+    let names = match (file, meta) {
+        (Some(file), _) => read_class_names(file)?,
+        (None, Some(meta)) => meta.class_names.clone(),
+        (None, None) => (0..num_classes).map(|i| format!("class {i}")).collect(),
+    };
+    if names.len() != num_classes {
+        bail!(
+            "{} class names for a {num_classes}-class model; the names file must list one name per class",
+            names.len()
+        );
+    }
+    Ok(names)
+}
+
+/// Reads `["a", "b"]` or `{"0": "a", "1": "b"}` (class_indices.json).
+pub fn read_class_names(file: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read class names {}", file.display()))?;
+    let bad = || {
+        format!(
+            "{} is not a JSON list of names or an index → name object",
+            file.display()
+        )
+    };
+    match serde_json::from_str::<Value>(&text).with_context(bad)? {
+        Value::Array(list) => list
+            .into_iter()
+            .map(|v| v.as_str().map(str::to_owned).with_context(bad))
+            .collect(),
+        Value::Object(map) => {
+            let mut pairs = map
+                .into_iter()
+                .map(|(k, v)| {
+                    Ok((
+                        k.parse::<usize>().ok().with_context(bad)?,
+                        v.as_str().with_context(bad)?.to_owned(),
+                    ))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            pairs.sort();
+            Ok(pairs.into_iter().map(|(_, name)| name).collect())
+        }
+        _ => bail!(bad()),
+    }
+}
+
+/// A class given as an index or a (case-insensitive) name.
+fn resolve_class(given: &str, names: &[String]) -> anyhow::Result<usize> {
+    if let Ok(index) = given.parse::<usize>() {
+        if index < names.len() {
+            return Ok(index);
+        }
+        bail!(
+            "class index {index} is out of range; the model has classes 0 ... {}",
+            names.len() - 1
+        );
+    }
+    names
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(given))
+        .with_context(|| format!("unknown class '{given}'; classes are: {}", names.join(", ")))
+}

@@ -1,0 +1,5 @@
+//! The subcommands besides training.
+
+pub mod explain;
+pub mod export;
+pub mod inspect;

@@ -1,0 +1,92 @@
+//! Decoding every sample once, in parallel, into an in-memory cache at model size.
+
+use std::path::PathBuf;
+
+use image::{GrayImage, RgbImage};
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+
+use super::{Item, Skipped};
+
+/// A decoded sample at model size.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    /// RGB pixels, `size × size`.
+    pub image: RgbImage,
+    /// Class index.
+    pub label: usize,
+    /// Object mask (255 = object), resized like the image.
+    pub mask: Option<GrayImage>,
+    /// Source file.
+    pub path: PathBuf,
+}
+
+/// Decoded samples and the files that could not be decoded.
+pub struct Decoded {
+    /// The samples, in input order.
+    pub samples: Vec<Sample>,
+    /// Undecodable files (corrupt, truncated, empty, not an image).
+    pub skipped: Vec<Skipped>,
+}
+
+/// Decodes and resizes `items` in parallel; a file that fails is skipped with a warning.
+pub fn decode_all(items: &[Item], size: usize, progress: &ProgressBar) -> Decoded {
+    let results: Vec<Result<Sample, Skipped>> = items
+        .par_iter()
+        .map(|item| {
+            let result = decode(item, size);
+            progress.inc(1);
+            result
+        })
+        .collect();
+    let mut samples = Vec::with_capacity(results.len());
+    let mut skipped = Vec::new();
+    for result in results {
+        match result {
+            Ok(sample) => samples.push(sample),
+            Err(skip) => {
+                progress.suspend(|| {
+                    eprintln!("warning: skipping {}: {}", skip.path.display(), skip.reason)
+                });
+                skipped.push(skip);
+            }
+        }
+    }
+    Decoded { samples, skipped }
+}
+
+fn decode(item: &Item, size: usize) -> Result<Sample, Skipped> {
+    let skip = |reason: String| Skipped {
+        path: item.path.clone(),
+        reason,
+    };
+    let image = cam::input::load_rgb(&item.path).map_err(|e| skip(short_reason(&e.to_string())))?;
+    let mask = match &item.mask {
+        Some(path) => {
+            let mask =
+                image::open(path).map_err(|e| skip(format!("bad mask {}: {e}", path.display())))?;
+            let mask = mask.to_luma8();
+            Some(image::imageops::resize(
+                &mask,
+                size as u32,
+                size as u32,
+                image::imageops::FilterType::Nearest,
+            ))
+        }
+        None => None,
+    };
+    Ok(Sample {
+        image: cam::input::resize(&image, size),
+        label: item.label,
+        mask,
+        path: item.path.clone(),
+    })
+}
+
+/// The decoder's reason without the path (the warning names the file already).
+fn short_reason(message: &str) -> String {
+    message
+        .split_once(": ")
+        .map_or(message, |(_, reason)| reason)
+        .to_owned()
+}

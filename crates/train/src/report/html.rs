@@ -1,0 +1,250 @@
+//! Offline HTML pages (no scripts, no external assets).
+
+use std::fmt::Write as _;
+
+use html_escape::encode_text as esc;
+
+use burn_dataset::Dataset;
+
+use super::SampleReport;
+use super::metrics::{self, ClassScores, MapStats};
+use crate::data::Data;
+use crate::training::{EpochRecord, History, Run};
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
+th{background:#f3f3f3}td.l,th.l{text-align:left}img{max-width:100%}.bad{color:#b00}.good{color:#070}\
+.note{color:#555;font-size:90%}";
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head>\n<body>\n{body}</body></html>\n",
+        esc(title)
+    )
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", 100.0 * v)
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or("–".to_owned(), |v| format!("{v:.2}"))
+}
+
+fn class_table(out: &mut String, scores: &[ClassScores]) {
+    out.push_str("<table><tr><th class=l>class</th><th>precision</th><th>recall</th><th>F1</th><th>images</th></tr>\n");
+    for s in scores {
+        let _ = writeln!(
+            out,
+            "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td></tr>",
+            esc(&s.name),
+            pct(s.precision),
+            pct(s.recall),
+            s.f1,
+            s.support
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+fn map_cells(stats: &MapStats, empty: bool) -> String {
+    let flag = if empty {
+        " <span class=bad>(empty map)</span>"
+    } else {
+        ""
+    };
+    format!(
+        "<td>{:.2}{flag}</td><td>{}</td><td>{}</td>",
+        stats.entropy,
+        opt(stats.iou_top20),
+        opt(stats.energy_in_mask)
+    )
+}
+
+/// `reports/<run>/epoch-NNN/index.html`.
+pub fn epoch_page(
+    run: &Run,
+    record: &EpochRecord,
+    scores: &[ClassScores],
+    samples: &[SampleReport],
+    method: &str,
+    layers: &[String],
+) -> String {
+    let mut b = String::new();
+    let _ = writeln!(
+        b,
+        "<p><a href=\"../index.html\">← run {}</a></p><h1>Epoch {}</h1>",
+        esc(&run.name),
+        record.epoch
+    );
+    let _ = writeln!(
+        b,
+        "<p>validation accuracy <b>{}</b>, loss {:.3} · training accuracy {}, loss {:.3} · learning rate {:.2e}</p>",
+        pct(record.val_accuracy),
+        record.val_loss,
+        pct(record.train_accuracy),
+        record.train_loss,
+        record.lr
+    );
+    let _ = writeln!(
+        b,
+        "<h2>Where the model looks</h2><p class=note>Each row: the validation image (de-normalized), then {} maps at {} for the <b>true</b> class and the <b>predicted</b> class (red = high). Misclassified images come first (highest loss first), then the fixed probe images shown in every epoch. A model that is right for the wrong reason looks away from the object.</p><img src=\"grid.png\" alt=\"Grad-CAM grid\">",
+        esc(method),
+        esc(&layers.join(" + "))
+    );
+    b.push_str("<h2>Samples</h2><p class=note>Map statistics: entropy (0 = focused, 1 = spread evenly); with object masks, IoU of the map's top 20% with the object and the share of map mass on the object.</p>\n");
+    b.push_str("<table><tr><th>#</th><th class=l>file</th><th class=l>why</th><th class=l>true</th><th class=l>predicted</th><th>p(true)</th><th>loss</th><th>entropy (true)</th><th>IoU (true)</th><th>on object (true)</th><th>entropy (pred)</th><th>IoU (pred)</th><th>on object (pred)</th></tr>\n");
+    for s in samples {
+        let why = match s.reason {
+            super::Reason::Misclassified => "<span class=bad>misclassified</span>",
+            super::Reason::Probe => "probe",
+        };
+        let _ = writeln!(
+            b,
+            "<tr><td>{}</td><td class=l>{}</td><td class=l>{why}</td><td class=l>{}</td><td class=l>{}</td><td>{:.2}</td><td>{:.2}</td>{}{}</tr>",
+            s.index,
+            esc(&s.path.display().to_string()),
+            esc(&s.label),
+            esc(&s.predicted),
+            s.p_true,
+            s.loss,
+            map_cells(&s.true_map, s.true_map_empty),
+            map_cells(&s.predicted_map, s.predicted_map_empty)
+        );
+    }
+    b.push_str("</table>\n<h2>Per class</h2>\n");
+    class_table(&mut b, scores);
+    b.push_str("<p class=note>All numbers: <a href=\"metrics.json\">metrics.json</a>.</p>\n");
+    page(&format!("{} – epoch {}", run.name, record.epoch), &b)
+}
+
+/// `reports/<run>/index.html`.
+pub fn run_page(run: &Run, history: &History, data: &Data) -> String {
+    let last = history.epochs.last().expect("at least one epoch");
+    let best = history
+        .epochs
+        .iter()
+        .max_by(|a, b| a.val_accuracy.total_cmp(&b.val_accuracy))
+        .expect("at least one epoch");
+    let mut b = String::new();
+    let _ = writeln!(b, "<h1>camwatch run {}</h1>", esc(&run.name));
+    let _ = writeln!(
+        b,
+        "<p>dataset <code>{}</code>: {} classes ({}), {} training and {} validation images, {}×{} pixels.</p>",
+        esc(&data.root.display().to_string()),
+        data.classes.len(),
+        esc(&data.classes.join(", ")),
+        data.train.len(),
+        data.val.len(),
+        data.image_size,
+        data.image_size
+    );
+    let _ = writeln!(
+        b,
+        "<p>after epoch {}: validation accuracy <b>{}</b> (best {} in epoch {}).</p>",
+        last.epoch,
+        pct(last.val_accuracy),
+        pct(best.val_accuracy),
+        best.epoch
+    );
+    b.push_str(
+        "<h2>Training curves</h2><img src=\"curves.png\" alt=\"loss and accuracy per epoch\">\n",
+    );
+
+    b.push_str("<h2>Epochs</h2><table><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th><th>img/s</th><th>train s</th><th>val s</th><th>report s</th><th class=l>report</th></tr>\n");
+    for e in &history.epochs {
+        let [train, val, report] = e.seconds;
+        let _ = writeln!(
+            b,
+            "<tr><td>{0}{1}</td><td>{2:.3}</td><td>{3}</td><td>{4:.3}</td><td>{5}</td><td>{6:.0}</td><td>{7:.1}</td><td>{8:.1}</td><td>{9:.1} ({10:.1}%)</td><td class=l><a href=\"epoch-{0:03}/index.html\">epoch {0}</a></td></tr>",
+            e.epoch,
+            if e.best { " ★" } else { "" },
+            e.train_loss,
+            pct(e.train_accuracy),
+            e.val_loss,
+            pct(e.val_accuracy),
+            e.images_per_second,
+            train,
+            val,
+            report,
+            100.0 * report / (train + val + report).max(1e-9)
+        );
+    }
+    b.push_str("</table><p class=note>★ best validation accuracy so far (saved as best.bpk). “report s” is the cost of this monitor: CAMs, grid and pages.</p>\n");
+
+    let _ = writeln!(
+        b,
+        "<h2>Confusion matrix (epoch {})</h2><img src=\"confusion.png\" alt=\"confusion matrix\">",
+        last.epoch
+    );
+    let pairs = metrics::most_confused(&last.confusion, 5);
+    if !pairs.is_empty() {
+        b.push_str("<h3>Most confused</h3><ul>\n");
+        for (t, p, n) in pairs {
+            let _ = writeln!(
+                b,
+                "<li>{} taken for {}: {n}</li>",
+                esc(&data.classes[t]),
+                esc(&data.classes[p])
+            );
+        }
+        b.push_str("</ul>\n");
+    }
+    b.push_str("<h2>Per class</h2>\n");
+    class_table(&mut b, &metrics::per_class(&last.confusion, &data.classes));
+
+    if let [.., previous, current] = history.epochs.as_slice() {
+        let fixed: Vec<usize> = previous
+            .misclassified
+            .iter()
+            .filter(|i| !current.misclassified.contains(i))
+            .copied()
+            .collect();
+        let broken: Vec<usize> = current
+            .misclassified
+            .iter()
+            .filter(|i| !previous.misclassified.contains(i))
+            .copied()
+            .collect();
+        let _ = writeln!(b, "<h2>Since epoch {}</h2>", previous.epoch);
+        for (label, class, list) in [
+            ("newly fixed", "good", fixed),
+            ("newly broken", "bad", broken),
+        ] {
+            let names: Vec<String> = list
+                .iter()
+                .take(30)
+                .map(|&i| {
+                    format!(
+                        "#{i} {}",
+                        esc(&data.val[i]
+                            .path
+                            .file_name()
+                            .unwrap_or_default()
+                            .to_string_lossy())
+                    )
+                })
+                .collect();
+            let more = if list.len() > 30 { ", …" } else { "" };
+            let _ = writeln!(
+                b,
+                "<p><span class={class}>{label}: {}</span> {}{more}</p>",
+                list.len(),
+                names.join(", ")
+            );
+        }
+    }
+    if !data.skipped.is_empty() {
+        let _ = writeln!(b, "<h2>Skipped files ({})</h2><ul>", data.skipped.len());
+        for s in &data.skipped {
+            let _ = writeln!(
+                b,
+                "<li><code>{}</code>: {}</li>",
+                esc(&s.path.display().to_string()),
+                esc(&s.reason)
+            );
+        }
+        b.push_str("</ul>\n");
+    }
+    page(&format!("camwatch – {}", run.name), &b)
+}

@@ -1,0 +1,147 @@
+//! The run report's plots: loss and accuracy curves, confusion-matrix heatmap.
+
+use std::path::Path;
+
+use image::RgbImage;
+use plotters::prelude::*;
+
+use crate::training::History;
+
+const WIDTH: u32 = 900;
+const HEIGHT: u32 = 340;
+
+/// Draws into a fresh white RGB buffer of `size`.
+fn draw(
+    size: (u32, u32),
+    paint: impl FnOnce(DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>),
+) -> RgbImage {
+    cam::figure::register_font();
+    let mut buffer = vec![255u8; (size.0 * size.1 * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, size).into_drawing_area();
+        paint(root.clone());
+        root.present().expect("drawing into a memory buffer");
+    }
+    RgbImage::from_raw(size.0, size.1, buffer).expect("buffer matches size")
+}
+
+/// Train/validation loss (left) and accuracy (right) per epoch.
+pub fn curves(history: &History, path: &Path) -> anyhow::Result<()> {
+    let epochs = history.epochs.len().max(2) as f64;
+    let image = draw((WIDTH, HEIGHT), |root| {
+        let (left, right) = root.split_horizontally(WIDTH / 2);
+        let max_loss = history
+            .epochs
+            .iter()
+            .flat_map(|e| [e.train_loss, e.val_loss])
+            .fold(0.1, f64::max)
+            * 1.1;
+        let panels: [(&str, f64, [fn(&crate::training::EpochRecord) -> f64; 2], _); 2] = [
+            ("loss", max_loss, [|e| e.train_loss, |e| e.val_loss], left),
+            (
+                "accuracy (%)",
+                100.0,
+                [|e| 100.0 * e.train_accuracy, |e| 100.0 * e.val_accuracy],
+                right,
+            ),
+        ];
+        for (title, top, series, area) in panels {
+            let mut chart = ChartBuilder::on(&area)
+                .caption(title, ("sans-serif", 18))
+                .margin(10)
+                .x_label_area_size(30)
+                .y_label_area_size(45)
+                .build_cartesian_2d(1.0..epochs, 0.0..top)
+                .expect("valid ranges");
+            chart
+                .configure_mesh()
+                .x_desc("epoch")
+                .light_line_style(WHITE)
+                .draw()
+                .expect("drawing into a memory buffer");
+            for (label, value, colour) in
+                [("train", series[0], BLUE), ("validation", series[1], RED)]
+            {
+                let points: Vec<(f64, f64)> = history
+                    .epochs
+                    .iter()
+                    .map(|e| (e.epoch as f64, value(e)))
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+                    .expect("drawing into a memory buffer")
+                    .label(label)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                    });
+                chart
+                    .draw_series(
+                        points
+                            .into_iter()
+                            .map(|p| Circle::new(p, 3, colour.filled())),
+                    )
+                    .expect("drawing into a memory buffer");
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .expect("drawing into a memory buffer");
+        }
+    });
+    cam::figure::save_png(&image, path)?;
+    Ok(())
+}
+
+/// Confusion matrix as a heatmap with counts (rows: true class, columns: predicted).
+pub fn confusion(confusion: &[Vec<usize>], names: &[String], path: &Path) -> anyhow::Result<()> {
+    let k = confusion.len();
+    let cell = (420 / k.max(1)).clamp(24, 90) as u32;
+    let label = 110;
+    let size = (label + cell * k as u32 + 20, label + cell * k as u32 + 20);
+    let image = draw(size, |root| {
+        let font = ("sans-serif", 13).into_font();
+        for (t, row) in confusion.iter().enumerate() {
+            let total = row.iter().sum::<usize>().max(1) as f64;
+            for (p, &count) in row.iter().enumerate() {
+                let share = count as f64 / total;
+                let x = (label + p as u32 * cell) as i32;
+                let y = (label + t as u32 * cell) as i32;
+                let [r, g, b] = cam::overlay::jet(share as f32);
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + cell as i32 - 1, y + cell as i32 - 1)],
+                    RGBColor(r, g, b).filled(),
+                ))
+                .expect("drawing into a memory buffer");
+                let text_colour = if (0.25..0.75).contains(&share) {
+                    &BLACK
+                } else {
+                    &WHITE
+                };
+                root.draw(&Text::new(
+                    count.to_string(),
+                    (x + cell as i32 / 2 - 6, y + cell as i32 / 2 - 7),
+                    font.clone().color(text_colour),
+                ))
+                .expect("drawing into a memory buffer");
+            }
+        }
+        let short = |s: &str| s.chars().take(14).collect::<String>();
+        for (i, name) in names.iter().enumerate() {
+            let offset = (label + i as u32 * cell + cell / 2) as i32;
+            root.draw(&Text::new(short(name), (4, offset - 7), font.clone()))
+                .expect("drawing into a memory buffer");
+            root.draw(&Text::new(
+                short(name),
+                (offset - 6, label as i32 - 6),
+                font.clone().transform(FontTransform::Rotate270),
+            ))
+            .expect("drawing into a memory buffer");
+        }
+        root.draw(&Text::new("true \\ predicted", (4, 4), font.clone()))
+            .expect("drawing into a memory buffer");
+    });
+    cam::figure::save_png(&image, path)?;
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! Per-epoch results, kept across `--resume` and drawn in the run report.
+
+use serde::{Deserialize, Serialize};
+
+/// One epoch's numbers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Training accuracy (on augmented images, in training mode).
+    pub train_accuracy: f64,
+    /// Mean validation loss.
+    pub val_loss: f64,
+    /// Validation accuracy.
+    pub val_accuracy: f64,
+    /// Learning rate at the end of the epoch.
+    pub lr: f64,
+    /// Training images per second.
+    pub images_per_second: f64,
+    /// Seconds spent training, validating and reporting.
+    pub seconds: [f64; 3],
+    /// `confusion[true][predicted]` counts on validation.
+    pub confusion: Vec<Vec<usize>>,
+    /// Validation sample indices the model got wrong.
+    pub misclassified: Vec<usize>,
+    /// Whether this epoch set the best validation accuracy so far.
+    pub best: bool,
+}
+
+/// All epochs of a run so far.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct History {
+    /// Completed epochs in order.
+    pub epochs: Vec<EpochRecord>,
+}
+
+impl History {
+    /// Best validation accuracy so far.
+    pub fn best_accuracy(&self) -> Option<f64> {
+        self.epochs.iter().map(|e| e.val_accuracy).reduce(f64::max)
+    }
+
+    /// The one-line summary of the last epoch.
+    pub fn summary_line(&self, epochs: usize) -> String {
+        let e = self.epochs.last().expect("at least one epoch");
+        let [train, val, report] = e.seconds;
+        format!(
+            "epoch {}/{epochs}  train loss {:.3} acc {:.1}%  val loss {:.3} acc {:.1}%{}  {:.0} img/s  time {:.1}s + val {:.1}s + report {:.1}s ({:.1}% of epoch)",
+            e.epoch,
+            e.train_loss,
+            100.0 * e.train_accuracy,
+            e.val_loss,
+            100.0 * e.val_accuracy,
+            if e.best { " (best)" } else { "" },
+            e.images_per_second,
+            train,
+            val,
+            report,
+            100.0 * report / (train + val + report)
+        )
+    }
+}
