@@ -11,6 +11,19 @@ pub fn device() -> Device {
     Device::libtorch()
 }
 
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_owned()
+}
+
+/// The Python of `scripts/setup.sh` (torch, torchvision, pytorch-grad-cam).
+pub fn python() -> PathBuf {
+    workspace().join(".venv/bin/python")
+}
+
 /// Path of a generated fixture; panics with the command that makes them when absent.
 pub fn fixture(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/generated");

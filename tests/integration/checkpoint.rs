@@ -179,3 +179,37 @@ fn camwatch_checkpoint_round_trips_and_exports_to_torchvision_names() {
             .ends_with(".partial")
     }));
 }
+
+#[test]
+fn exported_safetensors_run_in_torchvision_with_the_same_logits() {
+    let device = device();
+    let loaded = checkpoint::load(&fixture("small.pth"), &LoadOptions::default(), &device).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let exported = dir.path().join("export.safetensors");
+    checkpoint::export_safetensors(&loaded.model, &exported).unwrap();
+    let output = std::process::Command::new(camwatch_tests::python())
+        .arg(camwatch_tests::workspace().join("scripts/torchvision_logits.py"))
+        .args([exported.to_str().unwrap(), "5", "0.35"])
+        .arg(fixture("reference.safetensors"))
+        .arg("inputs_small")
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let theirs: Vec<Vec<f32>> = serde_json::from_slice(&output.stdout).unwrap();
+    let ours = loaded
+        .model
+        .forward(reference::<4>("inputs_small", &device));
+    let theirs = burn::tensor::Tensor::<2>::from_data(
+        burn::tensor::TensorData::new(theirs.concat(), [2, 5]),
+        &device,
+    );
+    let diff = max_abs_diff(ours, theirs);
+    assert!(
+        diff < 1e-4,
+        "torchvision's logits of the export differ by {diff}"
+    );
+}

@@ -3,3 +3,4 @@
 mod cam;
 mod checkpoint;
 mod model;
+mod train;

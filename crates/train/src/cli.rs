@@ -12,7 +12,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// With no --data, a 5-class shapes dataset (with object masks) is generated into
 /// datasets/shapes and used.
 #[derive(Debug, Parser)]
-#[command(name = "train", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "train",
+    version,
+    args_conflicts_with_subcommands = true,
+    args_override_self = true
+)]
 pub struct Cli {
     /// Another task than training.
     #[command(subcommand)]

@@ -14,7 +14,7 @@ pub struct Augment {
 
 impl Default for Augment {
     fn default() -> Self {
-        Self { min_scale: 0.5 }
+        Self { min_scale: 0.7 }
     }
 }
 

@@ -46,7 +46,8 @@ impl Run {
     }
 
     /// Saves the optimizer, then `last.bpk` (and `best.bpk`), each atomically, so that a run
-    /// killed at any moment leaves a `last.bpk` whose optimizer state is on disk.
+    /// killed at any moment leaves a `last.bpk` whose optimizer state is on disk; then removes
+    /// what is no longer needed.
     pub fn save(
         &self,
         model: &MobileNetV2,
@@ -66,7 +67,9 @@ impl Run {
         for entry in std::fs::read_dir(&self.checkpoints)?.filter_map(Result::ok) {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with("optimizer-epoch-") && path != current {
+            // Older optimizer states, and temporary files of a write that was killed.
+            let stale_partial = name.starts_with(".camwatch-") && name.ends_with(".partial");
+            if (name.starts_with("optimizer-epoch-") && path != current) || stale_partial {
                 std::fs::remove_file(path)?;
             }
         }

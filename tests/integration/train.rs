@@ -1,0 +1,352 @@
+//! The training command end to end: files, report, bad input, kill and resume.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use train::cli::Cli;
+use train::data::synthetic::{self, Spec};
+
+/// A tiny shapes dataset in `dir/data` (6 training and 3 validation images per class).
+fn tiny_dataset(dir: &Path) -> PathBuf {
+    let root = dir.join("data");
+    let spec = Spec {
+        train_per_class: 6,
+        val_per_class: 3,
+        seed: 7,
+    };
+    synthetic::generate(&root, spec, &indicatif::ProgressBar::hidden()).unwrap();
+    root
+}
+
+/// Training flags for a small, fast run into `dir`.
+fn args(dir: &Path, data: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--checkpoints",
+        dir.join("checkpoints").to_str().unwrap(),
+        "--reports",
+        dir.join("reports").to_str().unwrap(),
+        "--run",
+        "tiny",
+        "--image-size",
+        "32",
+        "--width-mult",
+        "0.25",
+        "--batch-size",
+        "8",
+        "--epochs",
+        "2",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn run(args: Vec<String>) -> anyhow::Result<()> {
+    train::run(Cli::try_parse_from(args)?)
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(
+        &std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
+}
+
+#[test]
+fn two_epochs_write_checkpoints_and_a_complete_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    run(args(dir.path(), &data, &["--num-classes", "5"])).unwrap();
+
+    let checkpoints = dir.path().join("checkpoints/tiny");
+    for file in [
+        "last.bpk",
+        "best.bpk",
+        "class_indices.json",
+        "history.json",
+        "optimizer-epoch-002.bpk",
+    ] {
+        assert!(
+            checkpoints.join(file).is_file(),
+            "missing checkpoints/tiny/{file}"
+        );
+    }
+    let names = json(&checkpoints.join("class_indices.json"));
+    assert_eq!(names["0"], "circle");
+    assert_eq!(names["4"], "triangle");
+    let info = mobilenetv2::checkpoint::inspect(&checkpoints.join("last.bpk")).unwrap();
+    let meta = info.metadata.unwrap();
+    assert_eq!(
+        (meta.epoch, meta.image_size, meta.class_names.len()),
+        (2, 32, 5)
+    );
+
+    let reports = dir.path().join("reports/tiny");
+    for file in ["index.html", "curves.png", "confusion.png"] {
+        assert!(reports.join(file).is_file(), "missing reports/tiny/{file}");
+    }
+    for epoch in ["epoch-001", "epoch-002"] {
+        for file in ["index.html", "grid.png", "metrics.json"] {
+            assert!(
+                reports.join(epoch).join(file).is_file(),
+                "missing {epoch}/{file}"
+            );
+        }
+    }
+    let metrics = json(&reports.join("epoch-002/metrics.json"));
+    let confusion = metrics["confusion"].as_array().unwrap();
+    assert_eq!(confusion.len(), 5);
+    let total: u64 = confusion
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 15, "every validation image is counted once");
+    assert_eq!(metrics["per_class"].as_array().unwrap().len(), 5);
+    let samples = metrics["samples"].as_array().unwrap();
+    // The fixed probes (the first validation image of each class) are always shown.
+    let shown: Vec<u64> = samples
+        .iter()
+        .map(|s| s["index"].as_u64().unwrap())
+        .collect();
+    for probe in [0, 3, 6, 9, 12] {
+        assert!(
+            shown.contains(&probe),
+            "probe {probe} missing from {shown:?}"
+        );
+    }
+    for sample in samples {
+        assert!(Path::new(sample["path"].as_str().unwrap()).is_file());
+        // The default dataset has masks, so localization numbers are present.
+        assert!(sample["true_map"]["iou_top20"].is_number());
+        assert!(sample["predicted_map"]["energy_in_mask"].is_number());
+    }
+    let grid = image::open(reports.join("epoch-002/grid.png")).unwrap();
+    assert!(
+        grid.height() > grid.width(),
+        "one row per sample, three panels each"
+    );
+
+    let index = std::fs::read_to_string(reports.join("index.html")).unwrap();
+    for needle in [
+        "curves.png",
+        "confusion.png",
+        "epoch-001/index.html",
+        "epoch-002/index.html",
+        "Since epoch 1",
+        "Per class",
+    ] {
+        assert!(index.contains(needle), "run index lacks {needle}");
+    }
+    assert!(
+        !index.contains("http://") && !index.contains("https://"),
+        "the report must work offline"
+    );
+    let epoch_page = std::fs::read_to_string(reports.join("epoch-002/index.html")).unwrap();
+    assert!(epoch_page.contains("grid.png") && epoch_page.contains("metrics.json"));
+}
+
+#[test]
+fn a_second_run_never_overwrites_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    run(args(dir.path(), &data, &["--epochs", "1"])).unwrap();
+    run(args(dir.path(), &data, &["--epochs", "1"])).unwrap();
+    assert!(dir.path().join("checkpoints/tiny/last.bpk").is_file());
+    assert!(dir.path().join("checkpoints/tiny-2/last.bpk").is_file());
+}
+
+#[test]
+fn bad_files_are_skipped_and_odd_colour_types_are_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let class = data.join("train/circle");
+    std::fs::write(
+        class.join("corrupt.jpg"),
+        b"\xff\xd8\xff\xe0 definitely not a jpeg",
+    )
+    .unwrap();
+    std::fs::write(class.join("empty.png"), b"").unwrap();
+    std::fs::write(class.join(".DS_Store"), b"junk").unwrap();
+    std::fs::write(class.join("notes.txt"), b"hello").unwrap();
+    let png = std::fs::read(class.join("0000.png")).unwrap();
+    std::fs::write(class.join("truncated.png"), &png[..png.len() / 3]).unwrap();
+    let rgb = image::open(class.join("0001.png")).unwrap();
+    rgb.to_luma8().save(class.join("gray.png")).unwrap();
+    rgb.to_rgba8().save(class.join("rgba.png")).unwrap();
+    image::DynamicImage::ImageRgb16(rgb.to_rgb16())
+        .save(class.join("deep.png"))
+        .unwrap();
+
+    run(args(dir.path(), &data, &["--epochs", "1"])).unwrap();
+    let index = std::fs::read_to_string(dir.path().join("reports/tiny/index.html")).unwrap();
+    assert!(
+        index.contains("Skipped files (5)"),
+        "skipped files are listed in the report"
+    );
+    for name in [
+        "corrupt.jpg",
+        "empty.png",
+        ".DS_Store",
+        "notes.txt",
+        "truncated.png",
+    ] {
+        assert!(index.contains(name), "{name} is not listed as skipped");
+    }
+    for name in ["gray.png", "rgba.png", "deep.png"] {
+        assert!(
+            !index.contains(name),
+            "{name} decodes and must not be skipped"
+        );
+    }
+    let metrics = json(&dir.path().join("reports/tiny/epoch-001/metrics.json"));
+    assert_eq!(metrics["skipped_files"], 5);
+}
+
+fn error_of(args: Vec<String>) -> String {
+    let message = format!("{:#}", run(args).expect_err("the run must fail"));
+    assert!(!message.contains('\n'), "error spans lines: {message}");
+    message
+}
+
+#[test]
+fn dataset_mistakes_get_one_line_that_says_how_to_fix_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let message = error_of(args(dir.path(), &data, &["--num-classes", "3"]));
+    assert!(
+        message.contains("--num-classes 3 does not match the 5 class folders"),
+        "{message}"
+    );
+    assert!(
+        message.contains("circle, cross, ring, square, triangle"),
+        "{message}"
+    );
+
+    let message = error_of(args(dir.path(), &data, &["--resume", "--run", "never-ran"]));
+    assert!(message.contains("nothing to resume"), "{message}");
+    let message = error_of(args(dir.path(), &dir.path().join("missing"), &[]));
+    assert!(message.contains("does not exist"), "{message}");
+    let message = error_of(args(dir.path(), &data, &["--image-size", "100"]));
+    assert!(message.contains("multiple of 32"), "{message}");
+
+    std::fs::create_dir_all(data.join("train/hexagon")).unwrap();
+    std::fs::create_dir_all(data.join("val/hexagon")).unwrap();
+    let message = error_of(args(dir.path(), &data, &[]));
+    assert!(message.contains("hexagon has no images"), "{message}");
+}
+
+/// Runs training with the arguments in `CAMWATCH_CHILD_ARGS`; the kill-and-resume test starts
+/// this test binary again with it, so that it can kill a real training process (and so that
+/// runs it compares number for number do not share LibTorch's random generator with the
+/// tests running beside them).
+#[test]
+fn child_training_process() {
+    if let Ok(args) = std::env::var("CAMWATCH_CHILD_ARGS") {
+        run(serde_json::from_str(&args).unwrap()).unwrap();
+    }
+}
+
+/// Starts training in a child process.
+fn spawn_training(args: Vec<String>) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "train::child_training_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CAMWATCH_CHILD_ARGS", serde_json::to_string(&args).unwrap())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Trains in a child process to the end.
+fn train_in_child(args: Vec<String>) {
+    let status = spawn_training(args).wait().unwrap();
+    assert!(status.success(), "training failed");
+}
+
+#[test]
+fn a_killed_run_resumes_from_its_last_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let epochs = ["--epochs", "4"];
+    let mut child = spawn_training(args(dir.path(), &data, &epochs));
+    // Kill it while it is past its first epoch, at whatever it is doing then.
+    let history = dir.path().join("checkpoints/tiny/history.json");
+    let started = Instant::now();
+    while !history.is_file() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the child never finished an epoch"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the child exited early"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let last = dir.path().join("checkpoints/tiny/last.bpk");
+    let done = mobilenetv2::checkpoint::inspect(&last)
+        .expect("a loadable last.bpk")
+        .metadata
+        .unwrap()
+        .epoch;
+    assert!((1..4).contains(&done), "killed after {done} epochs");
+
+    train_in_child(args(
+        dir.path(),
+        &data,
+        &[&epochs[..], &["--resume"]].concat(),
+    ));
+    let meta = mobilenetv2::checkpoint::inspect(&last)
+        .unwrap()
+        .metadata
+        .unwrap();
+    assert_eq!(meta.epoch, 4);
+    let history = json(&history);
+    let numbers: Vec<u64> = history["epochs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["epoch"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, [1, 2, 3, 4]);
+
+    // The resumed run equals an uninterrupted one (same batches, optimizer state and schedule).
+    let other = tempfile::tempdir().unwrap();
+    train_in_child(args(other.path(), &data, &epochs));
+    let val_loss = |dir: &Path| {
+        json(&dir.join("checkpoints/tiny/history.json"))["epochs"][3]["val_loss"]
+            .as_f64()
+            .unwrap()
+    };
+    let (resumed, straight) = (val_loss(dir.path()), val_loss(other.path()));
+    assert!(
+        (resumed - straight).abs() < 1e-4,
+        "resumed {resumed} vs uninterrupted {straight}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("checkpoints/tiny"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "half-written files left behind: {leftovers:?}"
+    );
+}
