@@ -2,5 +2,6 @@
 
 mod cam;
 mod checkpoint;
+mod explain;
 mod model;
 mod train;

@@ -8,7 +8,7 @@ use clap::Parser;
 use train::cli::Cli;
 use train::data::synthetic::{self, Spec};
 
-/// A tiny shapes dataset in `dir/data` (6 training and 3 validation images per class).
+/// A tiny textures dataset in `dir/data` (6 training and 3 validation images per class).
 fn tiny_dataset(dir: &Path) -> PathBuf {
     let root = dir.join("data");
     let spec = Spec {
@@ -79,8 +79,8 @@ fn two_epochs_write_checkpoints_and_a_complete_report() {
         );
     }
     let names = json(&checkpoints.join("class_indices.json"));
-    assert_eq!(names["0"], "circle");
-    assert_eq!(names["4"], "triangle");
+    assert_eq!(names["0"], "checker");
+    assert_eq!(names["4"], "stripes");
     let info = mobilenetv2::checkpoint::inspect(&checkpoints.join("last.bpk")).unwrap();
     let meta = info.metadata.unwrap();
     assert_eq!(
@@ -167,7 +167,7 @@ fn a_second_run_never_overwrites_the_first() {
 fn bad_files_are_skipped_and_odd_colour_types_are_used() {
     let dir = tempfile::tempdir().unwrap();
     let data = tiny_dataset(dir.path());
-    let class = data.join("train/circle");
+    let class = data.join("train/checker");
     std::fs::write(
         class.join("corrupt.jpg"),
         b"\xff\xd8\xff\xe0 definitely not a jpeg",

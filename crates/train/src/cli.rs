@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Grad-CAM maps of the true and predicted class for misclassified and probe validation
 /// images, written as a PNG grid and an HTML report under reports/.
 ///
-/// With no --data, a 5-class shapes dataset (with object masks) is generated into
-/// datasets/shapes and used.
+/// With no --data, a 5-class textures dataset (with object masks) is generated into
+/// datasets/textures and used.
 #[derive(Debug, Parser)]
 #[command(
     name = "train",
@@ -61,20 +61,20 @@ pub enum Schedule {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Image-folder dataset: DIR/<class>/* (split by --val-split) or DIR/{train,val}/<class>/*.
-    /// Default: datasets/shapes, generated when absent.
+    /// Default: datasets/textures, generated when absent.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Number of classes; must match the dataset's class folders.
     #[arg(long, value_name = "N")]
     pub num_classes: Option<usize>,
     /// Training epochs.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 15)]
     pub epochs: usize,
     /// Images per training step.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
     /// Peak learning rate.
-    #[arg(long, default_value_t = 2e-3)]
+    #[arg(long, default_value_t = 5e-3)]
     pub lr: f64,
     /// Optimizer.
     #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]

@@ -1,9 +1,12 @@
-//! The embedded default dataset: five shape classes drawn on cluttered, noisy backgrounds,
-//! each image with its object mask. Generated deterministically in about a second.
+//! The embedded default dataset: five texture classes on elliptic objects over cluttered,
+//! noisy backgrounds, each image with its object mask. Generated deterministically in about a
+//! second.
 //!
-//! Shapes vary in position, size, rotation and colour, backgrounds carry gradients, noise and
-//! distractor strokes, and ring/circle and square/cross share silhouettes at low resolution, so
-//! the model makes mistakes worth inspecting while still learning within a few epochs.
+//! Objects vary in position, size, shape, rotation, texture scale and colours; backgrounds carry
+//! gradients, noise and strokes; a third of the images hold a small distractor patch with
+//! another class's texture. Textures are what a CNN learns within a few epochs from scratch,
+//! and the distractors give it mistakes worth inspecting: a wrong prediction's heatmap sits on
+//! the distractor, not the object.
 
 use std::f64::consts::PI;
 use std::path::Path;
@@ -18,7 +21,7 @@ use rayon::prelude::*;
 use super::folder::MASK_SUFFIX;
 
 /// Class names (also their folder names, already in sorted order).
-pub const CLASSES: [&str; 5] = ["circle", "cross", "ring", "square", "triangle"];
+pub const CLASSES: [&str; 5] = ["checker", "dots", "grid", "rings", "stripes"];
 
 /// Side of the generated images.
 pub const IMAGE_SIZE: u32 = 128;
@@ -37,7 +40,7 @@ pub struct Spec {
 impl Default for Spec {
     fn default() -> Self {
         Self {
-            train_per_class: 160,
+            train_per_class: 200,
             val_per_class: 40,
             seed: 0,
         }
@@ -95,22 +98,63 @@ where
     Ok(())
 }
 
-/// Whether the point `(u, v)`, in the shape's own frame scaled to its radius, is inside.
-fn inside(class: usize, u: f64, v: f64) -> bool {
-    let d = (u * u + v * v).sqrt();
+/// The texture of `class` at `(u, v)`, pixels in the object's rotated frame, with period
+/// `period`: `true` for the texture's first colour.
+fn texture(class: usize, u: f64, v: f64, period: f64) -> bool {
+    let (su, sv) = ((2.0 * PI * u / period).sin(), (2.0 * PI * v / period).sin());
     match CLASSES[class] {
-        "circle" => d <= 1.0,
-        "ring" => (0.55..=1.0).contains(&d),
-        "square" => u.abs() <= 0.8 && v.abs() <= 0.8,
-        "cross" => (u.abs() <= 0.3 && v.abs() <= 1.0) || (v.abs() <= 0.3 && u.abs() <= 1.0),
-        "triangle" => {
-            // Equilateral, circumradius 1, apex up: three half-planes.
-            (0..3).all(|k| {
-                let angle = PI / 2.0 + 2.0 * PI * k as f64 / 3.0;
-                u * -angle.cos() + v * -angle.sin() <= 0.5
-            })
+        "checker" => su * sv > 0.0,
+        "dots" => {
+            let (du, dv) = (
+                u.rem_euclid(period) - period / 2.0,
+                v.rem_euclid(period) - period / 2.0,
+            );
+            (du * du + dv * dv).sqrt() < period * 0.3
         }
+        "grid" => su.abs() < 0.35 || sv.abs() < 0.35,
+        "rings" => (2.0 * PI * (u * u + v * v).sqrt() / period).sin() > 0.0,
+        "stripes" => su > 0.0,
         other => unreachable!("unknown class {other}"),
+    }
+}
+
+/// A textured ellipse: centre, half-axes, rotation, texture period and its two colours.
+struct Patch {
+    class: usize,
+    centre: (f64, f64),
+    axes: (f64, f64),
+    rotation: f64,
+    period: f64,
+    colours: [[f64; 3]; 2],
+}
+
+impl Patch {
+    fn random(class: usize, radius: f64, centre: (f64, f64), rng: &mut StdRng) -> Self {
+        let first = random_colour(rng);
+        let mut second = random_colour(rng);
+        if (luminance(first) - luminance(second)).abs() < 80.0 {
+            second = first.map(|c| 255.0 - c);
+        }
+        Self {
+            class,
+            centre,
+            axes: (radius, radius * rng.random_range(0.6..1.0)),
+            rotation: rng.random_range(0.0..PI),
+            period: rng.random_range(9.0..14.0),
+            colours: [first, second],
+        }
+    }
+
+    /// The patch's colour at `(x, y)`, if the point is inside it.
+    fn colour(&self, x: f64, y: f64) -> Option<[f64; 3]> {
+        let (dx, dy) = (x - self.centre.0, y - self.centre.1);
+        let u = dx * self.rotation.cos() + dy * self.rotation.sin();
+        let v = -dx * self.rotation.sin() + dy * self.rotation.cos();
+        let (a, b) = self.axes;
+        if (u / a).powi(2) + (v / b).powi(2) > 1.0 {
+            return None;
+        }
+        Some(self.colours[usize::from(!texture(self.class, u, v, self.period))])
     }
 }
 
@@ -122,25 +166,43 @@ fn luminance(c: [f64; 3]) -> f64 {
     0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
 }
 
-/// Draws one image of `class` and its mask.
+/// Draws one image of `class` and its mask. A third of the images also carry a small
+/// distractor patch of another class's texture, outside the mask: the mistakes it causes show
+/// in the heatmaps.
 fn draw(class: usize, rng: &mut StdRng) -> (RgbImage, GrayImage) {
     let size = f64::from(IMAGE_SIZE);
     let (a, b) = (random_colour(rng), random_colour(rng));
     let angle = rng.random_range(0.0..2.0 * PI);
     let (gx, gy) = (angle.cos(), angle.sin());
-    let mut object = random_colour(rng);
-    let background = luminance(a) / 2.0 + luminance(b) / 2.0;
-    if (luminance(object) - background).abs() < 60.0 {
-        object = object.map(|c| 255.0 - c);
-    }
-    let radius = rng.random_range(0.16..0.32) * size;
+    let radius = rng.random_range(0.22..0.36) * size;
     let margin = radius + 2.0;
-    let (cx, cy) = (
+    let centre = (
         rng.random_range(margin..size - margin),
         rng.random_range(margin..size - margin),
     );
-    let rotation = rng.random_range(0.0..2.0 * PI);
-    let strokes: Vec<([f64; 4], [f64; 3])> = (0..rng.random_range(2..5))
+    let object = Patch::random(class, radius, centre, rng);
+    let distractor = if rng.random_bool(1.0 / 3.0) {
+        let other = (class + rng.random_range(1..CLASSES.len())) % CLASSES.len();
+        let r = rng.random_range(0.1..0.14) * size;
+        // The free corner farthest from the object.
+        let corners = [
+            (r + 2.0, r + 2.0),
+            (size - r - 2.0, r + 2.0),
+            (r + 2.0, size - r - 2.0),
+            (size - r - 2.0, size - r - 2.0),
+        ];
+        let far = corners
+            .into_iter()
+            .max_by(|p, q| {
+                let d = |c: &(f64, f64)| (c.0 - centre.0).powi(2) + (c.1 - centre.1).powi(2);
+                d(p).total_cmp(&d(q))
+            })
+            .expect("four corners");
+        Some(Patch::random(other, r, far, rng))
+    } else {
+        None
+    };
+    let strokes: Vec<([f64; 4], [f64; 3])> = (0..rng.random_range(0..3))
         .map(|_| {
             let line = std::array::from_fn(|_| rng.random_range(0.0..size));
             (line, random_colour(rng))
@@ -155,18 +217,18 @@ fn draw(class: usize, rng: &mut StdRng) -> (RgbImage, GrayImage) {
             let t = ((fx - size / 2.0) * gx + (fy - size / 2.0) * gy) / size + 0.5;
             let mut colour: [f64; 3] = std::array::from_fn(|c| a[c] * (1.0 - t) + b[c] * t);
             for (line, stroke) in &strokes {
-                if distance_to_segment(fx, fy, line) < 1.5 {
+                if distance_to_segment(fx, fy, line) < 1.2 {
                     colour = *stroke;
                 }
             }
-            let (dx, dy) = ((fx - cx) / radius, (fy - cy) / radius);
-            let u = dx * rotation.cos() + dy * rotation.sin();
-            let v = -dx * rotation.sin() + dy * rotation.cos();
-            if inside(class, u, v) {
-                colour = object;
+            if let Some(c) = distractor.as_ref().and_then(|d| d.colour(fx, fy)) {
+                colour = c;
+            }
+            if let Some(c) = object.colour(fx, fy) {
+                colour = c;
                 mask.put_pixel(x, y, Luma([255]));
             }
-            let noise = rng.random_range(-24.0..24.0);
+            let noise = rng.random_range(-12.0..12.0);
             image.put_pixel(
                 x,
                 y,

@@ -18,7 +18,7 @@ use crate::data::{self, Data, synthetic};
 use crate::progress::bar;
 
 /// Where the default dataset is generated.
-pub const DEFAULT_DATASET: &str = "datasets/shapes";
+pub const DEFAULT_DATASET: &str = "datasets/textures";
 
 /// A run's folders and how its files are written.
 pub struct Run {
@@ -227,7 +227,10 @@ fn dataset_root(args: &TrainArgs) -> anyhow::Result<PathBuf> {
         progress.set_message(format!("default dataset into {}", root.display()));
         synthetic::generate(&root, synthetic::Spec::default(), &progress)?;
         progress.finish_and_clear();
-        println!("generated the default shapes dataset in {}", root.display());
+        println!(
+            "generated the default textures dataset in {}",
+            root.display()
+        );
     }
     Ok(root)
 }

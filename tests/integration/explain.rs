@@ -1,0 +1,165 @@
+//! The `explain` and `inspect` commands.
+
+use std::path::Path;
+
+use clap::Parser;
+use train::cli::Cli;
+
+use camwatch_tests::fixture;
+
+fn run(args: &[&str]) -> anyhow::Result<()> {
+    train::run(Cli::try_parse_from(args)?)
+}
+
+/// A 120×80 photo-like test image (a bright disc on a gradient).
+fn write_image(path: &Path) {
+    image::RgbImage::from_fn(120, 80, |x, y| {
+        let inside = (x as i32 - 40).pow(2) + (y as i32 - 40).pow(2) < 400;
+        if inside {
+            image::Rgb([250, 220, 30])
+        } else {
+            image::Rgb([x as u8, y as u8 * 2, 90])
+        }
+    })
+    .save(path)
+    .unwrap();
+}
+
+/// Reads an `.npy` header's shape.
+fn npy_shape(path: &Path) -> Vec<u64> {
+    let bytes = std::fs::read(path).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    assert_eq!(npy.dtype(), npyz::DType::Plain("<f4".parse().unwrap()));
+    npy.shape().to_vec()
+}
+
+#[test]
+fn explain_writes_figures_overlays_and_maps_for_each_class_and_method() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("disc.png");
+    write_image(&image);
+    let out = dir.path().join("out");
+    let checkpoint = fixture("small.pth");
+    run(&[
+        "train",
+        "explain",
+        image.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--class",
+        "1",
+        "--class",
+        "class 3",
+        "--method",
+        "gradcam",
+        "--method",
+        "eigencam",
+        "--layer",
+        "features.10",
+        "--layer",
+        "18",
+        "--image-size",
+        "96",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .unwrap();
+    for method in ["gradcam", "eigencam"] {
+        // Input | heatmap | one overlay per class.
+        let figure = image::open(out.join(format!("disc.{method}.png"))).unwrap();
+        assert!(figure.width() > 4 * 256, "{method}: four panels");
+        assert_eq!(
+            npy_shape(&out.join(format!("disc.{method}.npy"))),
+            [2, 96, 96]
+        );
+        assert_eq!(
+            npy_shape(&out.join(format!("disc.{method}.features.10.raw.npy"))),
+            [2, 6, 6]
+        );
+        assert_eq!(
+            npy_shape(&out.join(format!("disc.{method}.features.18.raw.npy"))),
+            [2, 3, 3]
+        );
+        for class in ["class_1", "class_3"] {
+            let overlay =
+                image::open(out.join(format!("disc.{method}.{class}.overlay.png"))).unwrap();
+            assert_eq!(
+                (overlay.width(), overlay.height()),
+                (120, 80),
+                "overlay at original size"
+            );
+        }
+    }
+}
+
+fn error_of(args: &[&str]) -> String {
+    let message = match Cli::try_parse_from(args) {
+        Err(e) => e.to_string(),
+        Ok(cli) => format!("{:#}", train::run(cli).expect_err("must fail")),
+    };
+    message
+}
+
+#[test]
+fn explain_bad_input_gives_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("disc.png");
+    write_image(&image);
+    let not_image = dir.path().join("notes.png");
+    std::fs::write(&not_image, "not an image").unwrap();
+    let checkpoint = fixture("small.pth");
+    let (image, checkpoint) = (image.to_str().unwrap(), checkpoint.to_str().unwrap());
+    let out = dir.path().join("out");
+    let base = [
+        "train",
+        "explain",
+        "--output",
+        out.to_str().unwrap(),
+        "--checkpoint",
+    ];
+
+    let message = error_of(&[&base[..], &[checkpoint, image, "--class", "zebra"]].concat());
+    assert!(
+        message.contains("unknown class 'zebra'; classes are: class 0"),
+        "{message}"
+    );
+    let message = error_of(&[&base[..], &[checkpoint, image, "--class", "9"]].concat());
+    assert!(
+        message.contains("class index 9 is out of range"),
+        "{message}"
+    );
+    let message = error_of(&[&base[..], &[checkpoint, image, "--layer", "features.19"]].concat());
+    assert!(message.contains("features.0 ... features.18"), "{message}");
+    let message = error_of(&[&base[..], &[checkpoint, image, "--method", "magic"]].concat());
+    assert!(message.contains("unknown CAM method 'magic'"), "{message}");
+    let message = error_of(&[&base[..], &[checkpoint, not_image.to_str().unwrap()]].concat());
+    assert!(
+        message.contains("cannot decode image") && message.contains("notes.png"),
+        "{message}"
+    );
+    let missing = dir.path().join("missing.jpg");
+    let message = error_of(&[&base[..], &[checkpoint, missing.to_str().unwrap()]].concat());
+    assert!(message.contains("cannot read image"), "{message}");
+    let truncated = fixture("truncated.pth");
+    let message = error_of(&[&base[..], &[truncated.to_str().unwrap(), image]].concat());
+    assert!(message.contains("truncated or corrupt"), "{message}");
+    assert!(
+        !out.join("disc.gradcam.png").exists(),
+        "nothing is written on error"
+    );
+}
+
+#[test]
+fn inspect_reads_every_format() {
+    for name in [
+        "small.pth",
+        "small_lightning.ckpt",
+        "small_module.safetensors",
+    ] {
+        let path = fixture(name);
+        run(&["train", "inspect", path.to_str().unwrap()]).unwrap();
+        run(&["train", "inspect", "--json", path.to_str().unwrap()]).unwrap();
+    }
+    let message = error_of(&["train", "inspect", fixture("empty.pth").to_str().unwrap()]);
+    assert!(message.contains("is empty"), "{message}");
+}
