@@ -226,7 +226,7 @@ fn dataset_mistakes_get_one_line_that_says_how_to_fix_them() {
         "{message}"
     );
     assert!(
-        message.contains("circle, cross, ring, square, triangle"),
+        message.contains("checker, dots, grid, rings, stripes"),
         "{message}"
     );
 
