@@ -1,18 +1,26 @@
 # The two commands of the README. Each runs the one-time setup first when it is needed.
-.PHONY: run test setup fixtures bench
+.PHONY: run test setup test-setup bench
 
 # Fine-tune MobileNetV2 on the embedded default dataset, with a Grad-CAM report per epoch.
 run: setup
 	cargo run --release -p train -- --num-classes 5
 
 # The whole test suite (one optimised build shared with `make run`).
-test: setup fixtures
+test: setup test-setup
 	cargo test --release --workspace
+
+# camwatch against PyTorch / pytorch-grad-cam on this machine (see BENCHMARKS.md).
+bench: setup
+	cargo bench -p cam --bench cam_vs_pytorch
 
 # PyTorch 2.9.0 / LibTorch in the user cache, linked as .libtorch and .venv.
 setup:
 	@scripts/setup.sh
 
-# torchvision / pytorch-grad-cam reference fixtures for the tests.
-fixtures: setup
+# Reference fixtures from torchvision / pytorch-grad-cam, and Debian's Chromium, which renders
+# the HTML report in a test.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-setup: setup
 	@.venv/bin/python scripts/make_fixtures.py
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the report test" >&2; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }

@@ -59,3 +59,40 @@ pub fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
     assert_eq!(a.dims(), b.dims(), "shapes differ");
     (a - b).abs().max().into_scalar()
 }
+
+/// Renders a local HTML file in headless Chromium (Debian's `chromium`, which `make test`
+/// installs): returns the DOM after load, and writes a screenshot to `screenshot`.
+pub fn chromium(page: &std::path::Path, screenshot: &std::path::Path) -> String {
+    let profile = tempfile::tempdir().expect("temporary profile");
+    let url = format!(
+        "file://{}",
+        page.canonicalize().expect("page exists").display()
+    );
+    let run = |extra: &[String]| {
+        let output = std::process::Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1100,2400",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .expect("Debian's chromium is installed (make test installs it)");
+        assert!(
+            output.status.success(),
+            "chromium failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&[format!("--screenshot={}", screenshot.display())]);
+    run(&["--dump-dom".to_owned()])
+}

@@ -151,6 +151,29 @@ fn two_epochs_write_checkpoints_and_a_complete_report() {
     );
     let epoch_page = std::fs::read_to_string(reports.join("epoch-002/index.html")).unwrap();
     assert!(epoch_page.contains("grid.png") && epoch_page.contains("metrics.json"));
+
+    // A browser renders the run page offline, with its plots.
+    let screenshot = dir.path().join("page.png");
+    let dom = camwatch_tests::chromium(&reports.join("index.html"), &screenshot);
+    for needle in [
+        "<h1>camwatch run tiny</h1>",
+        "Training curves",
+        "Confusion matrix",
+        "<td class=\"l\">checker</td>",
+    ] {
+        assert!(dom.contains(needle), "rendered page lacks {needle}");
+    }
+    let shot = image::open(&screenshot).unwrap().to_rgb8();
+    // The confusion heatmap is drawn in JET colours; a page whose images failed to load has
+    // none of its saturated blues.
+    let heat = shot
+        .pixels()
+        .filter(|p| p[2] > 120 && p[0] < 40 && p[1] < 40)
+        .count();
+    assert!(
+        heat > 500,
+        "the plots did not render ({heat} heatmap pixels)"
+    );
 }
 
 #[test]

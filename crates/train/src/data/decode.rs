@@ -21,6 +21,17 @@ pub struct Sample {
     pub path: PathBuf,
 }
 
+impl Sample {
+    /// `<class folder>/<file name>`, short enough for titles and tables.
+    pub fn short_name(&self) -> String {
+        let file = self.path.file_name().unwrap_or_default().to_string_lossy();
+        match self.path.parent().and_then(|p| p.file_name()) {
+            Some(parent) => format!("{}/{file}", parent.to_string_lossy()),
+            None => file.into_owned(),
+        }
+    }
+}
+
 /// Decoded samples and the files that could not be decoded.
 pub struct Decoded {
     /// The samples, in input order.

@@ -214,16 +214,7 @@ pub fn run_page(run: &Run, history: &History, data: &Data) -> String {
             let names: Vec<String> = list
                 .iter()
                 .take(30)
-                .map(|&i| {
-                    format!(
-                        "#{i} {}",
-                        esc(&data.val[i]
-                            .path
-                            .file_name()
-                            .unwrap_or_default()
-                            .to_string_lossy())
-                    )
-                })
+                .map(|&i| format!("#{i} {}", esc(&data.val[i].short_name())))
                 .collect();
             let more = if list.len() > 30 { ", …" } else { "" };
             let _ = writeln!(

@@ -165,11 +165,7 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
             let predicted = explanation.classes[1][j];
             let probabilities = &evaluation.probabilities[index];
             let name = |c: usize| data.classes[c].as_str();
-            let stem = sample
-                .path
-                .file_stem()
-                .unwrap_or_default()
-                .to_string_lossy();
+            let stem = sample.short_name();
             let tag = match reason {
                 Reason::Misclassified => "misclassified",
                 Reason::Probe => "probe",

@@ -56,6 +56,8 @@ pub fn curves(history: &History, path: &Path) -> anyhow::Result<()> {
             chart
                 .configure_mesh()
                 .x_desc("epoch")
+                .x_labels(history.epochs.len().clamp(2, 15))
+                .x_label_formatter(&|x| format!("{x:.0}"))
                 .light_line_style(WHITE)
                 .draw()
                 .expect("drawing into a memory buffer");
