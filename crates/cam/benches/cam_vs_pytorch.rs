@@ -32,8 +32,32 @@ fn median_seconds(mut f: impl FnMut()) -> f64 {
     times[REPEATS / 2]
 }
 
+/// Runs the PyTorch side first, in its own process, so that the two never share the CPU.
+fn pytorch_timings() -> serde_json::Value {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("scripts/bench_gradcam.py"))
+        .args([
+            "--batch",
+            &BATCH.to_string(),
+            "--size",
+            &SIZE.to_string(),
+            "--repeats",
+            &REPEATS.to_string(),
+        ])
+        .output()
+        .expect("run scripts/setup.sh first: .venv/bin/python is missing");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON from the PyTorch side")
+}
+
 #[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 fn main() {
+    let theirs = pytorch_timings();
     let device = Device::libtorch();
     device.seed(0);
     let model = MobileNetV2Config::new(1000).init(&device);

@@ -131,7 +131,8 @@ pub struct TrainArgs {
     /// Fixed validation images shown in every epoch's report (one per class first).
     #[arg(long, default_value_t = 5)]
     pub probes: usize,
-    /// CAM method for the reports.
+    /// CAM method for the reports: gradcam, gradcam++, xgradcam, layercam, hirescam, eigencam,
+    /// scorecam (slow: one forward per channel).
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub cam_method: Method,
     /// CAM target layer(s), features.0 ... features.18; several are fused.
