@@ -17,7 +17,7 @@ use mobilenetv2::MobileNetV2Config;
 
 const BATCH: usize = 32;
 const SIZE: usize = 224;
-const REPEATS: usize = 5;
+const REPEATS: usize = 7;
 
 fn median_seconds(mut f: impl FnMut()) -> f64 {
     f(); // warm-up
@@ -88,33 +88,12 @@ fn main() {
         ours.push((format!("gradcam_features.{layer}"), seconds));
     }
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let output = Command::new(root.join(".venv/bin/python"))
-        .arg(root.join("scripts/bench_gradcam.py"))
-        .args([
-            "--batch",
-            &BATCH.to_string(),
-            "--size",
-            &SIZE.to_string(),
-            "--repeats",
-            &REPEATS.to_string(),
-        ])
-        .output()
-        .expect("run scripts/setup.sh first: .venv/bin/python is missing");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let theirs: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("JSON from the PyTorch side");
-
     println!(
         "MobileNetV2, batch {BATCH}, {SIZE}x{SIZE}, CPU, PyTorch threads {}; Grad-CAM rows: true + predicted class maps for every image",
         theirs["threads"]
     );
     println!(
-        "{:<26} {:>14} {:>18} {:>8}",
+        "{:<40} {:>14} {:>18} {:>8}",
         "", "camwatch img/s", "PyTorch img/s", "ratio"
     );
     for (name, seconds) in &ours {
@@ -130,7 +109,7 @@ fn main() {
         } else {
             format!("{name} (pytorch-grad-cam)")
         };
-        println!("{label:<26} {a:>14.1} {b:>18.1} {:>7.2}x", a / b);
+        println!("{label:<40} {a:>14.1} {b:>18.1} {:>7.2}x", a / b);
     }
     let forward = ours[0].1;
     for (name, seconds) in &ours[1..] {

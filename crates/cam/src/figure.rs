@@ -83,10 +83,7 @@ fn shorten(line: &str, max_chars: usize) -> String {
 }
 
 /// Encodes `image` as PNG and writes it atomically.
-pub fn save_png(
-    image: &RgbImage,
-    path: &Path,
-) -> Result<(), mobilenetv2::checkpoint::CheckpointError> {
+pub fn save_png(image: &RgbImage, path: &Path) -> Result<(), mobilenetv2::atomic::WriteError> {
     let mut bytes = Vec::new();
     image
         .write_to(

@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use mobilenetv2::checkpoint::CheckpointError;
+use mobilenetv2::atomic::WriteError;
 use npyz::WriterBuilder;
 
 /// Writes `data` (row-major, `shape`) as a float32 `.npy` file, atomically.
-pub fn save_npy(data: &[f32], shape: &[usize], path: &Path) -> Result<(), CheckpointError> {
+pub fn save_npy(data: &[f32], shape: &[usize], path: &Path) -> Result<(), WriteError> {
     assert_eq!(
         data.len(),
         shape.iter().product::<usize>(),

@@ -1,15 +1,25 @@
 //! Atomic file writes, shared by every file camwatch produces (checkpoints, maps, reports):
 //! a reader, or a run killed mid-write, sees the old file or the new one, never half of one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// A file that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {reason}")]
+pub struct WriteError {
+    /// The file.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub reason: String,
+}
 
 /// Runs `write` on a temporary path beside `path`, syncs it, then renames it into place.
 /// `write` returns an error message; failures become "cannot write PATH: reason".
 pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&Path) -> Result<(), String>,
-) -> Result<(), crate::checkpoint::CheckpointError> {
-    let error = |reason: String| crate::checkpoint::CheckpointError::Write {
+) -> Result<(), WriteError> {
+    let error = |reason: String| WriteError {
         path: path.to_owned(),
         reason,
     };
@@ -32,7 +42,7 @@ pub fn write_atomically(
 }
 
 /// Writes `bytes` to `path` atomically.
-pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), crate::checkpoint::CheckpointError> {
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     write_atomically(path, |tmp| {
         std::fs::write(tmp, bytes).map_err(|e| e.to_string())
     })

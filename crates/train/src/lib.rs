@@ -5,8 +5,10 @@ pub mod cli;
 mod commands;
 pub mod data;
 mod device;
+mod evaluation;
 mod progress;
 mod report;
+mod run;
 mod training;
 
 use cli::{Cli, Command};

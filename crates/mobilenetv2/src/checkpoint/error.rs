@@ -37,8 +37,8 @@ pub enum CheckpointError {
         missing: Vec<String>,
         unexpected: Vec<String>,
     },
-    #[error("cannot write {path}: {reason}")]
-    Write { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Write(#[from] crate::atomic::WriteError),
 }
 
 /// "3 missing keys (a, b, c); 1 unexpected key (d)", listing at most five of each.

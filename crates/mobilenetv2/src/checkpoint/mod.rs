@@ -231,7 +231,7 @@ fn check_keys(
 /// old file or the new one, never a partial write.
 pub fn save(model: &MobileNetV2, metadata: &Metadata, path: &Path) -> Result<(), CheckpointError> {
     let json = serde_json::to_string(metadata).expect("metadata serializes");
-    write_atomically(path, |tmp| {
+    Ok(write_atomically(path, |tmp| {
         model
             .save_into(
                 &mut BurnpackStore::from_file(tmp)
@@ -240,14 +240,14 @@ pub fn save(model: &MobileNetV2, metadata: &Metadata, path: &Path) -> Result<(),
                     .metadata(metadata::KEY, json),
             )
             .map_err(|e| e.to_string())
-    })
+    })?)
 }
 
 /// Writes `model` as a `.safetensors` file with torchvision's key names, so that
 /// `torchvision.models.mobilenet_v2(num_classes=N, width_mult=W).load_state_dict(
 /// safetensors.torch.load_file(path))` runs it in PyTorch unchanged.
 pub fn export_safetensors(model: &MobileNetV2, path: &Path) -> Result<(), CheckpointError> {
-    write_atomically(path, |tmp| {
+    Ok(write_atomically(path, |tmp| {
         model
             .save_into(
                 &mut SafetensorsStore::from_file(tmp)
@@ -256,5 +256,5 @@ pub fn export_safetensors(model: &MobileNetV2, path: &Path) -> Result<(), Checkp
                     .overwrite(true),
             )
             .map_err(|e| e.to_string())
-    })
+    })?)
 }

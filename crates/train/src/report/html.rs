@@ -9,7 +9,7 @@ use burn_dataset::Dataset;
 use super::SampleReport;
 use super::metrics::{self, ClassScores, MapStats};
 use crate::data::Data;
-use crate::training::{EpochRecord, History, Run};
+use crate::run::{EpochRecord, History, Run};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
@@ -194,18 +194,12 @@ pub fn run_page(run: &Run, history: &History, data: &Data) -> String {
     class_table(&mut b, &metrics::per_class(&last.confusion, &data.classes));
 
     if let [.., previous, current] = history.epochs.as_slice() {
-        let fixed: Vec<usize> = previous
-            .misclassified
-            .iter()
-            .filter(|i| !current.misclassified.contains(i))
-            .copied()
-            .collect();
-        let broken: Vec<usize> = current
-            .misclassified
-            .iter()
-            .filter(|i| !previous.misclassified.contains(i))
-            .copied()
-            .collect();
+        // Indices in `a` but not in `b`.
+        let only = |a: &[usize], b: &[usize]| -> Vec<usize> {
+            a.iter().filter(|i| !b.contains(i)).copied().collect()
+        };
+        let fixed = only(&previous.misclassified, &current.misclassified);
+        let broken = only(&current.misclassified, &previous.misclassified);
         let _ = writeln!(b, "<h2>Since epoch {}</h2>", previous.epoch);
         for (label, class, list) in [
             ("newly fixed", "good", fixed),

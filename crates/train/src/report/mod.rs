@@ -16,8 +16,9 @@ use serde::Serialize;
 
 use crate::cli::TrainArgs;
 use crate::data::{Batch, Data};
+use crate::evaluation::Evaluation;
 use crate::progress::bar;
-use crate::training::{EpochRecord, Evaluation, History, Run, TrainStats};
+use crate::run::{EpochRecord, History, Run, TrainStats};
 use metrics::{ClassScores, MapStats};
 
 /// Side of each grid panel.

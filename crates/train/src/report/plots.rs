@@ -5,7 +5,7 @@ use std::path::Path;
 use image::RgbImage;
 use plotters::prelude::*;
 
-use crate::training::History;
+use crate::run::History;
 
 const WIDTH: u32 = 900;
 const HEIGHT: u32 = 340;
@@ -36,7 +36,7 @@ pub fn curves(history: &History, path: &Path) -> anyhow::Result<()> {
             .flat_map(|e| [e.train_loss, e.val_loss])
             .fold(0.1, f64::max)
             * 1.1;
-        let panels: [(&str, f64, [fn(&crate::training::EpochRecord) -> f64; 2], _); 2] = [
+        let panels: [(&str, f64, [fn(&crate::run::EpochRecord) -> f64; 2], _); 2] = [
             ("loss", max_loss, [|e| e.train_loss, |e| e.val_loss], left),
             (
                 "accuracy (%)",

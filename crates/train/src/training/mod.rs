@@ -2,7 +2,6 @@
 //! report after every validation pass.
 
 mod epoch;
-mod history;
 mod optim;
 mod setup;
 
@@ -14,11 +13,10 @@ use burn_dataset::Dataset;
 use mobilenetv2::checkpoint;
 
 use crate::cli::TrainArgs;
+use crate::evaluation::validate;
 use crate::report::{self, EpochInputs};
-pub use epoch::{Evaluation, TrainStats};
-use epoch::{train_epoch, validate};
-pub use history::{EpochRecord, History};
-pub use setup::Run;
+use crate::run::EpochRecord;
+use epoch::train_epoch;
 
 /// Trains as `args` says; see `train --help`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {

@@ -2,6 +2,18 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What an epoch of training measured.
+pub struct TrainStats {
+    /// Mean loss (non-finite if training diverged; the epoch then stops early).
+    pub loss: f64,
+    /// Accuracy on the (augmented) training batches.
+    pub accuracy: f64,
+    /// Throughput.
+    pub images_per_second: f64,
+    /// Learning rate of the last step.
+    pub lr: f64,
+}
+
 /// One epoch's numbers.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EpochRecord {
