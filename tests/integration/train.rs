@@ -266,6 +266,34 @@ fn dataset_mistakes_get_one_line_that_says_how_to_fix_them() {
     assert!(message.contains("hexagon has no images"), "{message}");
 }
 
+#[test]
+fn a_diverging_run_stops_with_a_clear_message_and_keeps_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    run(args(dir.path(), &data, &["--epochs", "1"])).unwrap();
+    let diverge = [
+        "--resume",
+        "--epochs",
+        "3",
+        "--optimizer",
+        "sgd",
+        "--schedule",
+        "constant",
+        "--lr",
+        "1e30",
+    ];
+    let message = error_of(args(dir.path(), &data, &diverge));
+    assert!(message.contains("the training loss became"), "{message}");
+    assert!(message.contains("lower --lr"), "{message}");
+    assert!(message.contains("last good checkpoint is"), "{message}");
+    let last = dir.path().join("checkpoints/tiny/last.bpk");
+    let meta = mobilenetv2::checkpoint::inspect(&last)
+        .unwrap()
+        .metadata
+        .unwrap();
+    assert_eq!(meta.epoch, 1, "the good checkpoint stays");
+}
+
 /// Runs training with the arguments in `CAMWATCH_CHILD_ARGS`; the kill-and-resume test starts
 /// this test binary again with it, so that it can kill a real training process (and so that
 /// runs it compares number for number do not share LibTorch's random generator with the

@@ -52,11 +52,15 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         );
         model = trained;
         if !train_stats.loss.is_finite() {
+            let kept = if history.epochs.is_empty() {
+                "no epoch completed, so no checkpoint was written".to_owned()
+            } else {
+                format!("the last good checkpoint is {}", run.last().display())
+            };
             bail!(
-                "the training loss became {} in epoch {epoch}; lower --lr (now {}) or check the data. The last good checkpoint is {}",
+                "the training loss became {} in epoch {epoch}; lower --lr (now {}) or check the data; {kept}",
                 train_stats.loss,
-                args.lr,
-                run.last().display()
+                args.lr
             );
         }
         let train_seconds = started.elapsed().as_secs_f64();
