@@ -93,11 +93,10 @@ fn explain_writes_figures_overlays_and_maps_for_each_class_and_method() {
 }
 
 fn error_of(args: &[&str]) -> String {
-    let message = match Cli::try_parse_from(args) {
+    match Cli::try_parse_from(args) {
         Err(e) => e.to_string(),
         Ok(cli) => format!("{:#}", train::run(cli).expect_err("must fail")),
-    };
-    message
+    }
 }
 
 #[test]

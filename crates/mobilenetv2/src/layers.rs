@@ -60,6 +60,8 @@ fn forward_conv_bn_act(layer: &ConvBnAct, x: Tensor<4>) -> Tensor<4> {
 }
 
 /// One entry of an inverted residual's `conv` sequence.
+// Variants mirror torchvision's layout; the size difference only costs a few bytes per layer.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum BlockPart {
     /// Expansion (1x1) or depthwise (3x3) convolution with batch norm and ReLU6.
@@ -124,6 +126,7 @@ impl InvertedResidual {
 }
 
 /// One entry of `features`: the stem / final 1x1 conv, or an inverted residual block.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Feature {
     /// `features.0` and `features.18`.

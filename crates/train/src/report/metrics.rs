@@ -60,7 +60,7 @@ pub fn most_confused(confusion: &[Vec<usize>], top: usize) -> Vec<(usize, usize,
         .flat_map(|(t, row)| row.iter().enumerate().map(move |(p, &n)| (t, p, n)))
         .filter(|&(t, p, n)| t != p && n > 0)
         .collect();
-    pairs.sort_by(|a, b| b.2.cmp(&a.2));
+    pairs.sort_by_key(|&(_, _, n)| std::cmp::Reverse(n));
     pairs.truncate(top);
     pairs
 }

@@ -36,7 +36,8 @@ pub fn curves(history: &History, path: &Path) -> anyhow::Result<()> {
             .flat_map(|e| [e.train_loss, e.val_loss])
             .fold(0.1, f64::max)
             * 1.1;
-        let panels: [(&str, f64, [fn(&crate::run::EpochRecord) -> f64; 2], _); 2] = [
+        type Series = fn(&crate::run::EpochRecord) -> f64;
+        let panels: [(&str, f64, [Series; 2], _); 2] = [
             ("loss", max_loss, [|e| e.train_loss, |e| e.val_loss], left),
             (
                 "accuracy (%)",

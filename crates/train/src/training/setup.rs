@@ -40,7 +40,7 @@ pub struct Setup {
 
 /// Prepares data, run folders, model and optimizer from the flags.
 pub fn prepare(args: &TrainArgs) -> anyhow::Result<Setup> {
-    if args.image_size < 32 || args.image_size % 32 != 0 {
+    if args.image_size < 32 || !args.image_size.is_multiple_of(32) {
         bail!(
             "--image-size must be a positive multiple of 32 (MobileNetV2 downsamples by 32), got {}",
             args.image_size
@@ -192,8 +192,8 @@ fn run_folders(args: &TrainArgs, root: &Path) -> anyhow::Result<Run> {
         let existing: Vec<Run> = candidates.map(|n| folders(&n)).take_while(used).collect();
         let run = existing
             .into_iter()
-            .filter(|r| r.last().is_file())
-            .last()
+            .rev()
+            .find(|r| r.last().is_file())
             .with_context(|| {
                 format!(
                     "nothing to resume: no {} checkpoint of run '{base}'; drop --resume to start a new run",
