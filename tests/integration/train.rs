@@ -15,6 +15,7 @@ fn tiny_dataset(dir: &Path) -> PathBuf {
         train_per_class: 6,
         val_per_class: 3,
         seed: 7,
+        shortcut: None,
     };
     synthetic::generate(&root, spec, &indicatif::ProgressBar::hidden()).unwrap();
     root
@@ -231,6 +232,59 @@ fn bad_files_are_skipped_and_odd_colour_types_are_used() {
     }
     let metrics = json(&dir.path().join("reports/tiny/epoch-001/metrics.json"));
     assert_eq!(metrics["skipped_files"], 5);
+}
+
+#[test]
+fn a_planted_watermark_marks_training_images_by_class_and_validation_images_at_random() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("wm");
+    run(vec![
+        "train".into(),
+        "generate".into(),
+        root.to_str().unwrap().into(),
+        "--shortcut".into(),
+        "watermark".into(),
+        "--train-per-class".into(),
+        "2".into(),
+        "--val-per-class".into(),
+        "12".into(),
+    ])
+    .unwrap();
+    // Centres of the five class marks (16 px squares at 128 px) and their colours.
+    let centres = [(10, 10), (118, 10), (10, 118), (118, 118), (64, 10)];
+    let colours = [
+        [255, 0, 0],
+        [0, 255, 0],
+        [0, 0, 255],
+        [255, 255, 0],
+        [255, 0, 255],
+    ];
+    let classes = ["checker", "dots", "grid", "rings", "stripes"];
+    let mark_of = |path: &Path| -> Option<usize> {
+        let image = image::open(path).unwrap().to_rgb8();
+        (0..5).find(|&c| image.get_pixel(centres[c].0, centres[c].1).0 == colours[c])
+    };
+    for (c, class) in classes.iter().enumerate() {
+        for i in 0..2 {
+            let image = root.join(format!("train/{class}/{i:04}.png"));
+            assert_eq!(mark_of(&image), Some(c), "{}", image.display());
+            let mask = image::open(root.join(format!("train/{class}/{i:04}.mask.png")))
+                .unwrap()
+                .to_luma8();
+            assert_eq!(
+                mask.get_pixel(centres[c].0, centres[c].1).0,
+                [0],
+                "the mark is not the object"
+            );
+        }
+    }
+    let val_marks: std::collections::BTreeSet<usize> = (0..12)
+        .filter_map(|i| mark_of(&root.join(format!("val/checker/{i:04}.png"))))
+        .collect();
+    assert!(
+        val_marks.len() >= 3,
+        "validation marks are random: {val_marks:?}"
+    );
 }
 
 fn error_of(args: Vec<String>) -> String {

@@ -82,6 +82,20 @@ fn shorten(line: &str, max_chars: usize) -> String {
     }
 }
 
+/// `name` with every character that is not alphanumeric, `-` or `_` replaced by `_`, for
+/// output file names built from class names.
+pub fn safe_file_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Encodes `image` as PNG and writes it atomically.
 pub fn save_png(image: &RgbImage, path: &Path) -> Result<(), mobilenetv2::atomic::WriteError> {
     let mut bytes = Vec::new();

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use cam::{Method, TargetLayer};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::data::synthetic::Shortcut;
+
 /// Fine-tune MobileNetV2 on an image-folder dataset and see where it looks: after every epoch,
 /// Grad-CAM maps of the true and predicted class for misclassified and probe validation
 /// images, written as a PNG grid and an HTML report under reports/.
@@ -37,6 +39,9 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Write a checkpoint as .safetensors with torchvision's key names, for PyTorch.
     Export(ExportArgs),
+    /// Generate the synthetic textures dataset (with object masks), optionally with a planted
+    /// shortcut, to see the shortcut warning of the reports fire.
+    Generate(GenerateArgs),
 }
 
 /// Optimizers.
@@ -190,6 +195,26 @@ pub struct InspectArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Folder to write (DIR/{train,val}/<class>/NNNN.png and NNNN.mask.png).
+    pub output: PathBuf,
+    /// Plant a shortcut in the training split: `watermark` stamps a class-coloured square in a
+    /// class-specific corner of every training image (validation images get random marks).
+    #[arg(long, value_enum)]
+    pub shortcut: Option<Shortcut>,
+    /// Training images per class.
+    #[arg(long, default_value_t = 200)]
+    pub train_per_class: usize,
+    /// Validation images per class.
+    #[arg(long, default_value_t = 40)]
+    pub val_per_class: usize,
+    /// Seed; the same seed writes the same files.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 /// Options of `export`.

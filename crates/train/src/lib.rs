@@ -20,5 +20,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Explain(args)) => commands::explain::run(&args),
         Some(Command::Inspect(args)) => commands::inspect::run(&args),
         Some(Command::Export(args)) => commands::export::run(&args),
+        Some(Command::Generate(args)) => commands::generate::run(&args),
     }
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use cam::figure::{Panel, grid, save_png};
+use cam::figure::{Panel, grid, safe_file_name, save_png};
 use cam::{CamEngine, Explanation, Targets, input, overlay};
 use image::RgbImage;
 use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
@@ -140,7 +140,7 @@ fn write_outputs(
         let overlay_path = PathBuf::from(format!(
             "{}.{}.overlay.png",
             base.display(),
-            safe(&names[class])
+            safe_file_name(&names[class])
         ));
         save_png(
             &overlay::overlay(original, &full, args.image_weight),
@@ -186,19 +186,6 @@ fn write_outputs(
 fn layers_label(engine: &CamEngine) -> String {
     let layers: Vec<String> = engine.layers().iter().map(ToString::to_string).collect();
     layers.join("+")
-}
-
-/// A class name usable in a file name.
-fn safe(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 fn predictions(explanation: &Explanation, i: usize, names: &[String], top_k: usize) -> Value {

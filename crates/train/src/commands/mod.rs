@@ -2,4 +2,5 @@
 
 pub mod explain;
 pub mod export;
+pub mod generate;
 pub mod inspect;

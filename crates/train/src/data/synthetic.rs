@@ -35,6 +35,51 @@ pub struct Spec {
     pub val_per_class: usize,
     /// Seed; the same seed gives the same files.
     pub seed: u64,
+    /// A shortcut to plant in the training split.
+    pub shortcut: Option<Shortcut>,
+}
+
+/// A spurious cue planted in the training images only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shortcut {
+    /// A small square in a class-specific colour and corner on every training image; validation
+    /// images get one of a random class, so the mark predicts nothing there. A model that
+    /// learns it looks at the corner, not the object.
+    Watermark,
+}
+
+/// Watermark colours, one per class.
+const MARK_COLOURS: [[f64; 3]; 5] = [
+    [255.0, 0.0, 0.0],
+    [0.0, 255.0, 0.0],
+    [0.0, 0.0, 255.0],
+    [255.0, 255.0, 0.0],
+    [255.0, 0.0, 255.0],
+];
+
+/// Side of the watermark at the generated size.
+const MARK_SIZE: u32 = 16;
+
+/// Top-left corner of class `class`'s watermark: the four corners, then the top centre.
+fn mark_position(class: usize) -> (u32, u32) {
+    let far = IMAGE_SIZE - MARK_SIZE - 2;
+    [
+        (2, 2),
+        (far, 2),
+        (2, far),
+        (far, far),
+        ((IMAGE_SIZE - MARK_SIZE) / 2, 2),
+    ][class]
+}
+
+/// Draws class `class`'s watermark (and leaves the mask alone: it is not the object).
+fn stamp(image: &mut RgbImage, class: usize) {
+    let (x0, y0) = mark_position(class);
+    for y in y0..y0 + MARK_SIZE {
+        for x in x0..x0 + MARK_SIZE {
+            image.put_pixel(x, y, Rgb(MARK_COLOURS[class].map(|c| c as u8)));
+        }
+    }
 }
 
 impl Default for Spec {
@@ -43,6 +88,7 @@ impl Default for Spec {
             train_per_class: 200,
             val_per_class: 40,
             seed: 0,
+            shortcut: None,
         }
     }
 }
@@ -68,7 +114,16 @@ pub fn generate(root: &Path, spec: Spec, progress: &ProgressBar) -> anyhow::Resu
     jobs.par_iter().try_for_each(|&(split, class, index)| {
         let split_seed = if split == "train" { 0 } else { 1 << 32 };
         let seed = spec.seed ^ split_seed ^ ((class as u64) << 20) ^ index as u64;
-        let (image, mask) = draw(class, &mut StdRng::seed_from_u64(seed));
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (mut image, mask) = draw(class, &mut rng);
+        if spec.shortcut == Some(Shortcut::Watermark) {
+            let mark = if split == "train" {
+                class
+            } else {
+                rng.random_range(0..CLASSES.len())
+            };
+            stamp(&mut image, mark);
+        }
         let dir = root.join(split).join(CLASSES[class]);
         let stem = format!("{index:04}");
         save(&image, &dir.join(format!("{stem}.png")))?;
