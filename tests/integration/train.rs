@@ -90,7 +90,7 @@ fn two_epochs_write_checkpoints_and_a_complete_report() {
     );
 
     let reports = dir.path().join("reports/tiny");
-    for file in ["index.html", "curves.png", "confusion.png"] {
+    for file in ["index.html", "curves.png", "confusion.png", "probes.png"] {
         assert!(reports.join(file).is_file(), "missing reports/tiny/{file}");
     }
     for epoch in ["epoch-001", "epoch-002"] {
@@ -129,6 +129,21 @@ fn two_epochs_write_checkpoints_and_a_complete_report() {
         assert!(sample["true_map"]["iou_top20"].is_number());
         assert!(sample["predicted_map"]["energy_in_mask"].is_number());
     }
+    // Attention drift: the probes' maps are kept per epoch and compared.
+    let probes = std::fs::read(reports.join("epoch-002/probes.npy")).unwrap();
+    assert_eq!(
+        npyz::NpyFile::new(&probes[..]).unwrap().shape(),
+        [5, 32, 32]
+    );
+    let history = json(&checkpoints.join("history.json"));
+    assert!(history["epochs"][0]["attention_drift"].is_null());
+    let drift = history["epochs"][1]["attention_drift"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&drift), "drift {drift}");
+    let strip = image::open(reports.join("probes.png")).unwrap();
+    assert!(
+        strip.width() < strip.height() * 2,
+        "one row per probe, one column per epoch"
+    );
     let grid = image::open(reports.join("epoch-002/grid.png")).unwrap();
     assert!(
         grid.height() > grid.width(),

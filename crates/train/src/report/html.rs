@@ -147,16 +147,17 @@ pub fn run_page(run: &Run, history: &History, data: &Data) -> String {
         pct(best.val_accuracy),
         best.epoch
     );
+    b.push_str("<h2>Where the model looks, epoch by epoch</h2><p class=note>The fixed probe images with their true-class heatmaps (red = high) at each epoch: watch the focus settle on the object. “drift” in the table below is how much these maps changed since the previous epoch (mean absolute change, 0 to 1). Each epoch's page shows the misclassified images.</p><img src=\"probes.png\" alt=\"probe heatmaps across epochs\">\n");
     b.push_str(
         "<h2>Training curves</h2><img src=\"curves.png\" alt=\"loss and accuracy per epoch\">\n",
     );
 
-    b.push_str("<h2>Epochs</h2><table><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th><th>img/s</th><th>train s</th><th>val s</th><th>report s</th><th class=l>report</th></tr>\n");
+    b.push_str("<h2>Epochs</h2><table><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th><th>drift</th><th>img/s</th><th>train s</th><th>val s</th><th>report s</th><th class=l>report</th></tr>\n");
     for e in &history.epochs {
         let [train, val, report] = e.seconds;
         let _ = writeln!(
             b,
-            "<tr><td>{0}{1}</td><td>{2:.3}</td><td>{3}</td><td>{4:.3}</td><td>{5}</td><td>{6:.0}</td><td>{7:.1}</td><td>{8:.1}</td><td>{9:.1} ({10:.1}%)</td><td class=l><a href=\"epoch-{0:03}/index.html\">epoch {0}</a></td></tr>",
+            "<tr><td>{0}{1}</td><td>{2:.3}</td><td>{3}</td><td>{4:.3}</td><td>{5}</td><td>{11}</td><td>{6:.0}</td><td>{7:.1}</td><td>{8:.1}</td><td>{9:.1} ({10:.1}%)</td><td class=l><a href=\"epoch-{0:03}/index.html\">epoch {0}</a></td></tr>",
             e.epoch,
             if e.best { " ★" } else { "" },
             e.train_loss,
@@ -167,7 +168,8 @@ pub fn run_page(run: &Run, history: &History, data: &Data) -> String {
             train,
             val,
             report,
-            100.0 * report / (train + val + report).max(1e-9)
+            100.0 * report / (train + val + report).max(1e-9),
+            opt(e.attention_drift)
         );
     }
     b.push_str("</table><p class=note>★ best validation accuracy so far (saved as best.bpk). “report s” is the cost of this monitor: CAMs, grid and pages.</p>\n");

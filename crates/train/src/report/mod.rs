@@ -1,6 +1,7 @@
 //! The per-epoch monitor and the run report: Grad-CAM grids of misclassified and probe
 //! validation images, metrics, plots and offline HTML.
 
+mod drift;
 mod html;
 pub mod metrics;
 mod plots;
@@ -150,6 +151,7 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
     }
 
     let progress = bar(selected.len(), "report");
+    let mut true_maps: Vec<(usize, Vec<f32>)> = Vec::with_capacity(selected.len());
     let engine = CamEngine::new(model, args.cam_method, &args.cam_layers);
     let mut rows = Vec::with_capacity(selected.len());
     let mut samples = Vec::with_capacity(selected.len());
@@ -204,6 +206,7 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
                     ),
                 },
             ]);
+            true_maps.push((index, explanation.map(0, j).to_vec()));
             samples.push(SampleReport {
                 index,
                 path: sample.path.clone(),
@@ -223,6 +226,16 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
     }
     let dir = run.reports.join(format!("epoch-{epoch:03}"));
     save_png(&grid(&rows, CELL), &dir.join("grid.png"))?;
+    let probe_maps: Vec<Vec<f32>> = probes(data, args.probes)
+        .iter()
+        .filter_map(|p| {
+            true_maps
+                .iter()
+                .find(|(i, _)| i == p)
+                .map(|(_, m)| m.clone())
+        })
+        .collect();
+    drift::save(run, epoch, &probe_maps, [data.image_size, data.image_size])?;
     let record = EpochRecord {
         epoch,
         train_loss: train.loss,
@@ -235,6 +248,7 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
         confusion: confusion.clone(),
         misclassified,
         best: false,
+        attention_drift: drift::since_previous(run, epoch),
     };
     let metrics = EpochMetrics {
         epoch,
@@ -266,8 +280,14 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
 }
 
 /// Rewrites `reports/<run>/index.html` with its plots from the whole history.
-pub fn run_index(history: &History, data: &Data, run: &Run) -> anyhow::Result<()> {
+pub fn run_index(
+    history: &History,
+    data: &Data,
+    run: &Run,
+    probe_count: usize,
+) -> anyhow::Result<()> {
     let last = history.epochs.last().context("no epoch to report")?;
+    drift::strip(run, history, data, &probes(data, probe_count))?;
     plots::curves(history, &run.reports.join("curves.png"))?;
     plots::confusion(
         &last.confusion,

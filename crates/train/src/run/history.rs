@@ -39,6 +39,9 @@ pub struct EpochRecord {
     pub misclassified: Vec<usize>,
     /// Whether this epoch set the best validation accuracy so far.
     pub best: bool,
+    /// Mean absolute change of the probe images' true-class maps since the previous epoch.
+    #[serde(default)]
+    pub attention_drift: Option<f64>,
 }
 
 /// All epochs of a run so far.

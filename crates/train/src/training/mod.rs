@@ -100,7 +100,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         record.best = best;
         history.epochs.push(record);
         run.save_history(&history)?;
-        report::run_index(&history, &data, &run)?;
+        report::run_index(&history, &data, &run, args.probes)?;
         println!("{}", history.summary_line(args.epochs));
     }
     println!(
