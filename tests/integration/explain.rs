@@ -100,6 +100,34 @@ fn error_of(args: &[&str]) -> String {
 }
 
 #[test]
+fn images_with_the_same_name_get_separate_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    for folder in ["a", "b"] {
+        std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+        write_image(&dir.path().join(folder).join("photo.png"));
+    }
+    let out = dir.path().join("out");
+    let (a, b) = (
+        dir.path().join("a/photo.png"),
+        dir.path().join("b/photo.png"),
+    );
+    run(&[
+        "train",
+        "explain",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--checkpoint",
+        fixture("small.pth").to_str().unwrap(),
+        "--image-size",
+        "64",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(out.join("photo-1.gradcam.png").is_file() && out.join("photo-2.gradcam.png").is_file());
+}
+
+#[test]
 fn explain_bad_input_gives_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("disc.png");

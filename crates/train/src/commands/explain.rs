@@ -52,6 +52,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
         .iter()
         .map(|p| json!({ "path": p, "maps": [] }))
         .collect();
+    let stems = output_stems(&args.images);
     for &method in &args.methods {
         let engine = CamEngine::new(&loaded.model, method, &args.layers);
         let explanation = engine.explain(batch.clone(), &targets);
@@ -60,13 +61,13 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
                 entry["predictions"] = predictions(&explanation, i, &names, args.top_k);
             }
         }
-        for (i, path) in args.images.iter().enumerate() {
+        for (i, stem) in stems.iter().enumerate() {
             let written = write_outputs(
                 args,
                 &engine,
                 &explanation,
                 i,
-                path,
+                stem,
                 &inputs[i],
                 &originals[i],
                 &names,
@@ -97,13 +98,12 @@ fn write_outputs(
     engine: &CamEngine,
     explanation: &Explanation,
     i: usize,
-    path: &Path,
+    stem: &str,
     input: &RgbImage,
     original: &RgbImage,
     names: &[String],
 ) -> anyhow::Result<Vec<Value>> {
     let method = engine.method();
-    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
     let base = args.output.join(format!("{stem}.{method}"));
     let [h, w] = explanation.size;
     let k = explanation.classes.len();
@@ -128,9 +128,14 @@ fn write_outputs(
         maps.extend_from_slice(map);
         panels.push(Panel {
             title: format!(
-                "{} ({:.1}%)\n{method} @ {}",
+                "{} ({:.1}%){}\n{method} @ {}",
                 names[class],
                 100.0 * probability(class),
+                if explanation.is_empty(target, i) {
+                    ", empty map"
+                } else {
+                    ""
+                },
                 layers_label(engine)
             ),
             image: overlay::overlay(input, map, args.image_weight),
@@ -181,6 +186,30 @@ fn write_outputs(
         entry["raw_npy"] = json!(raw);
     }
     Ok(entries)
+}
+
+/// Output names: each image's file stem, numbered when two images share one.
+fn output_stems(images: &[PathBuf]) -> Vec<String> {
+    let stems: Vec<String> = images
+        .iter()
+        .map(|p| {
+            p.file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    stems
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if stems.iter().filter(|t| *t == s).count() > 1 {
+                format!("{s}-{}", i + 1)
+            } else {
+                s.clone()
+            }
+        })
+        .collect()
 }
 
 fn layers_label(engine: &CamEngine) -> String {
