@@ -29,26 +29,37 @@ from pytorch_grad_cam import (
     XGradCAM,
 )
 from pytorch_grad_cam.utils.image import show_cam_on_image
-from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+from pytorch_grad_cam.metrics.cam_mult_image import CamMultImageConfidenceChange
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget, ClassifierOutputTarget
 from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection
 from safetensors.torch import save_file
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "generated"
 
 
-def make_model(num_classes, width_mult, seed):
+def make_model(num_classes, width_mult, seed, classifier_std=0.1):
     torch.manual_seed(seed)
     model = torchvision.models.mobilenet_v2(num_classes=num_classes, width_mult=width_mult)
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm2d):
-                module.running_mean.uniform_(-0.2, 0.2)
-                module.running_var.uniform_(0.5, 2.0)
                 module.weight.uniform_(0.5, 1.5)
                 module.bias.uniform_(-0.2, 0.2)
+                module.momentum = None  # running stats = the average over the calibration
             if isinstance(module, torch.nn.Linear):
-                module.weight.normal_(0.0, 0.1)
+                module.weight.normal_(0.0, classifier_std)
                 module.bias.uniform_(-0.1, 0.1)
+        # Calibrate the batch-norm statistics on random inputs (as a trained model's would be):
+        # with torchvision's initialization and arbitrary statistics, the signal vanishes in eval
+        # mode and every input gets the same logits, which would make the tests blind.
+        model.train()
+        for _ in range(4):
+            model(torch.randn(16, 3, 96, 96))
+        # Perturb the statistics so that every buffer matters.
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.add_(torch.empty_like(module.running_mean).uniform_(-0.05, 0.05))
+                module.running_var.mul_(torch.empty_like(module.running_var).uniform_(0.8, 1.25))
     return model.eval()
 
 
@@ -102,7 +113,11 @@ def main():
         reference["features_imagenet"] = imagenet.features(reference["inputs_small"])
 
     save_file({k: v.contiguous() for k, v in reference.items()}, OUT / "reference.safetensors")
-    cam_references(small)
+    # The CAM references use a model whose class scores depend strongly on the input, so that
+    # maps differ between images, classes and layers (a weak head gives near-constant logits).
+    cam_model = make_model(5, 0.35, seed=11, classifier_std=0.05)
+    torch.save(cam_model.state_dict(), OUT / "cam_model.pth")
+    cam_references(cam_model)
     print(f"fixtures written to {OUT}", file=sys.stderr)
 
 
@@ -128,19 +143,30 @@ CAM_METHODS = {
     "scorecam": ScoreCAM,
 }
 CAM_LAYERS = {"18": [18], "10": [10], "10+18": [10, 18]}
-CAM_CLASSES = [1, 3]
+CAM_CLASSES = [0, 2]
 
 
 def cam_references(model):
     """pytorch-grad-cam's maps for every method, at features.18, features.10 and both."""
+    # Two structured images (a bright disc top-left, a checkerboard bottom-right) over noise,
+    # so that the maps differ between images.
     torch.manual_seed(99)
-    inputs = torch.randn(len(CAM_CLASSES), 3, 128, 128)
+    inputs = 0.5 * torch.randn(len(CAM_CLASSES), 3, 128, 128)
+    yy, xx = torch.meshgrid(torch.arange(128.0), torch.arange(128.0), indexing="ij")
+    inputs[0, :, ((yy - 40) ** 2 + (xx - 40) ** 2) < 600] += torch.tensor([2.0, 1.5, -1.0])[:, None]
+    checker = (((yy // 8) + (xx // 8)) % 2 == 0) & (yy > 64) & (xx > 64)
+    inputs[1, :, checker] += 2.0
     out = {"inputs": inputs}
     targets = [ClassifierOutputTarget(c) for c in CAM_CLASSES]
     for name, method in CAM_METHODS.items():
         for tag, layers in CAM_LAYERS.items():
             with method(model=model, target_layers=[model.features[i] for i in layers]) as cam:
                 out[f"{name}/{tag}"] = torch.from_numpy(cam(input_tensor=inputs, targets=targets))
+    # Confidence change of the Grad-CAM maps at features.18 (softmax targets).
+    softmax_targets = [ClassifierOutputSoftmaxTarget(c) for c in CAM_CLASSES]
+    change = CamMultImageConfidenceChange()(inputs, out["gradcam/18"].numpy(), softmax_targets, model)
+    out["metrics/confidence_change"] = torch.from_numpy(np.float32(change))
+
     # show_cam_on_image on a random image and map (the overlay's reference).
     rng = np.random.default_rng(5)
     image = rng.integers(0, 256, size=(24, 40, 3), dtype=np.uint8)

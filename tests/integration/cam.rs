@@ -8,10 +8,11 @@ use mobilenetv2::checkpoint::{self, LoadOptions};
 use mobilenetv2::{FEATURE_LAYERS, MobileNetV2};
 
 const REFERENCE: &str = "cam_reference.safetensors";
-const CLASSES: [usize; 2] = [1, 3];
+const CLASSES: [usize; 2] = [0, 2];
 
-fn small_model(device: &Device) -> MobileNetV2 {
-    checkpoint::load(&fixture("small.pth"), &LoadOptions::default(), device)
+/// The model the CAM references were computed on (see `scripts/make_fixtures.py`).
+fn cam_model(device: &Device) -> MobileNetV2 {
+    checkpoint::load(&fixture("cam_model.pth"), &LoadOptions::default(), device)
         .unwrap()
         .model
 }
@@ -30,7 +31,7 @@ fn maps_tensor(maps: &[f32], n: usize, size: [usize; 2], device: &Device) -> Ten
 #[test]
 fn every_method_matches_pytorch_grad_cam() {
     let device = device();
-    let model = small_model(&device);
+    let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
     let mut failures = Vec::new();
     for method in Method::ALL {
@@ -52,7 +53,7 @@ fn every_method_matches_pytorch_grad_cam() {
 fn grad_cam_weights_at_the_last_layer_are_the_classifier_row_over_area() {
     // features.18 -> global average pool -> linear: d logit_c / d A_k = W[c, k] / (h*w).
     let device = device();
-    let model = small_model(&device);
+    let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
     let engine = CamEngine::new(&model, Method::GradCam, &[TargetLayer::LAST]);
     let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
@@ -82,7 +83,7 @@ fn grad_cam_weights_at_the_last_layer_are_the_classifier_row_over_area() {
 #[test]
 fn true_and_predicted_targets_in_one_pass_equal_separate_passes() {
     let device = device();
-    let model = small_model(&device);
+    let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
     let engine = CamEngine::new(&model, Method::GradCamPlusPlus, &layers("10+18"));
     let both = engine.explain(
@@ -108,7 +109,7 @@ fn true_and_predicted_targets_in_one_pass_equal_separate_passes() {
 #[test]
 fn computing_maps_leaves_the_training_model_untouched() {
     let device = device();
-    let model = small_model(&device)
+    let model = cam_model(&device)
         .to_device(&device.clone().autodiff())
         .train();
     let snapshot = |m: &MobileNetV2| -> Vec<f32> {
@@ -147,7 +148,7 @@ fn computing_maps_leaves_the_training_model_untouched() {
 #[test]
 fn a_firmly_rejected_class_gives_a_flagged_empty_map_not_nan() {
     let device = device();
-    let model = small_model(&device);
+    let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
     let engine = CamEngine::new(&model, Method::HiResCam, &[TargetLayer::LAST]);
     // Explain every class: some map with no positive evidence must be flagged, and no map
@@ -192,4 +193,67 @@ fn overlay_matches_show_cam_on_image() {
         worst <= 1.0,
         "overlay differs from show_cam_on_image by {worst} levels"
     );
+}
+
+#[test]
+fn confidence_change_matches_pytorch_grad_cam_and_curves_have_the_right_ends() {
+    let device = device();
+    let model = cam_model(&device);
+    let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
+    let engine = CamEngine::new(&model, Method::GradCam, &[TargetLayer::LAST]);
+    let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
+    let maps: Vec<Vec<f32>> = (0..2).map(|i| explanation.map(0, i).to_vec()).collect();
+    let scores = cam::metrics::faithfulness(&model, inputs.clone(), &maps, &CLASSES);
+
+    let theirs: Vec<f32> = tensor_from::<1>(REFERENCE, "metrics/confidence_change", &device)
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    for (ours, theirs) in scores.iter().zip(&theirs) {
+        assert!(
+            (ours.confidence_change - theirs).abs() < 2e-3,
+            "confidence change {} vs pytorch-grad-cam {theirs}",
+            ours.confidence_change
+        );
+    }
+    // Nothing deleted / everything inserted: the original probability; everything deleted /
+    // nothing inserted: the probability on an all-zero (mean-colour) input.
+    let blank = burn::tensor::activation::softmax(model.forward(inputs.zeros_like()), 1);
+    let blank: Vec<f32> = blank.into_data().try_to_vec().unwrap();
+    for (i, s) in scores.iter().enumerate() {
+        let original = explanation.probabilities[i][CLASSES[i]];
+        let on_blank = blank[i * 5 + CLASSES[i]];
+        let last = s.deletion_curve.len() - 1;
+        assert!((s.deletion_curve[0] - original).abs() < 1e-4);
+        assert!((s.insertion_curve[last] - original).abs() < 1e-4);
+        assert!((s.deletion_curve[last] - on_blank).abs() < 1e-4);
+        assert!((s.insertion_curve[0] - on_blank).abs() < 1e-4);
+        assert!((0.0..=1.0).contains(&s.deletion_auc) && (0.0..=1.0).contains(&s.insertion_auc));
+    }
+}
+
+#[test]
+fn baselines_are_what_they_claim() {
+    use cam::metrics::{Baseline, baseline_map};
+    // A white square on black: Sobel fires on its border only; the Gaussian peaks in the centre.
+    let image = image::RgbImage::from_fn(32, 32, |x, y| {
+        if (8..24).contains(&x) && (8..24).contains(&y) {
+            image::Rgb([255; 3])
+        } else {
+            image::Rgb([0; 3])
+        }
+    });
+    let sobel = baseline_map(Baseline::Sobel, &image, 0);
+    assert_eq!(sobel[16 * 32 + 16], 0.0, "flat inside");
+    assert_eq!(sobel[2 * 32 + 2], 0.0, "flat outside");
+    assert!(sobel[16 * 32 + 8] > 0.5, "strong on the edge");
+    let gaussian = baseline_map(Baseline::Gaussian, &image, 0);
+    let peak = gaussian.iter().copied().fold(0.0f32, f32::max);
+    assert!(gaussian[16 * 32 + 16] >= 0.99 * peak && gaussian[0] < 0.1);
+    let (a, b) = (
+        baseline_map(Baseline::Random, &image, 1),
+        baseline_map(Baseline::Random, &image, 2),
+    );
+    assert_ne!(a, b);
+    assert_eq!(a, baseline_map(Baseline::Random, &image, 1), "seeded");
 }

@@ -11,6 +11,7 @@ pub mod figure;
 pub mod input;
 mod layer;
 mod method;
+pub mod metrics;
 pub mod npy;
 pub mod overlay;
 

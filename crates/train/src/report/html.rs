@@ -7,7 +7,9 @@ use html_escape::encode_text as esc;
 use burn_dataset::Dataset;
 
 use super::SampleReport;
-use super::metrics::{self, ClassScores, MapStats};
+use cam::metrics::MapStats;
+
+use super::metrics::{self, ClassScores};
 use crate::data::Data;
 use crate::run::{EpochRecord, History, Run};
 

@@ -20,7 +20,8 @@ use crate::data::{Batch, Data};
 use crate::evaluation::Evaluation;
 use crate::progress::bar;
 use crate::run::{EpochRecord, History, Run, TrainStats};
-use metrics::{ClassScores, MapStats};
+use cam::metrics::MapStats;
+use metrics::ClassScores;
 
 /// Side of each grid panel.
 const CELL: u32 = 160;

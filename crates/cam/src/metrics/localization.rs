@@ -1,0 +1,76 @@
+//! Where a map falls: concentration, and agreement with an object mask.
+
+use image::GrayImage;
+use serde::Serialize;
+
+/// How a heatmap is spread, and where it falls relative to the object mask.
+#[derive(Clone, Debug, Serialize)]
+pub struct MapStats {
+    /// Shannon entropy of the map as a distribution, divided by its maximum `ln(H·W)`:
+    /// 0 = all mass on one pixel, 1 = uniform.
+    pub entropy: f64,
+    /// IoU of the map's top-20% pixels with the mask.
+    pub iou_top20: Option<f64>,
+    /// Share of the map's mass inside the mask (energy-based pointing game).
+    pub energy_in_mask: Option<f64>,
+    /// Whether the map's maximum lies inside the mask (pointing game).
+    pub pointing_hit: Option<bool>,
+}
+
+impl MapStats {
+    /// Statistics of a map in `[0, 1]` (row-major, the mask's size when one is given).
+    pub fn new(map: &[f32], mask: Option<&GrayImage>) -> Self {
+        let total: f64 = map.iter().map(|&v| f64::from(v)).sum();
+        let entropy = if total > 0.0 {
+            let h: f64 = map
+                .iter()
+                .map(|&v| f64::from(v) / total)
+                .filter(|&p| p > 0.0)
+                .map(|p| -p * p.ln())
+                .sum();
+            h / (map.len() as f64).ln()
+        } else {
+            1.0
+        };
+        let Some(mask) = mask else {
+            return Self {
+                entropy,
+                iou_top20: None,
+                energy_in_mask: None,
+                pointing_hit: None,
+            };
+        };
+        let inside: Vec<bool> = mask.as_raw().iter().map(|&m| m > 127).collect();
+        let mut sorted = map.to_vec();
+        sorted.sort_by(f32::total_cmp);
+        let threshold = sorted[(sorted.len() as f64 * 0.8) as usize];
+        let top: Vec<bool> = map.iter().map(|&v| v >= threshold && v > 0.0).collect();
+        let intersection = top.iter().zip(&inside).filter(|(a, b)| **a && **b).count();
+        let union = top.iter().zip(&inside).filter(|(a, b)| **a || **b).count();
+        let mass_inside: f64 = map
+            .iter()
+            .zip(&inside)
+            .filter(|(_, i)| **i)
+            .map(|(&v, _)| f64::from(v))
+            .sum();
+        let peak = map
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(0, |(i, _)| i);
+        Self {
+            entropy,
+            iou_top20: Some(if union == 0 {
+                0.0
+            } else {
+                intersection as f64 / union as f64
+            }),
+            energy_in_mask: Some(if total > 0.0 {
+                mass_inside / total
+            } else {
+                0.0
+            }),
+            pointing_hit: Some(total > 0.0 && inside[peak]),
+        }
+    }
+}
