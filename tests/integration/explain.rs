@@ -100,6 +100,52 @@ fn error_of(args: &[&str]) -> String {
 }
 
 #[test]
+fn metrics_score_each_map_beside_the_baselines() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("disc.png");
+    write_image(&image);
+    let (checkpoint, out) = (fixture("cam_model.pth"), dir.path().join("out"));
+    let cli = Cli::try_parse_from([
+        "train",
+        "explain",
+        image.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--image-size",
+        "64",
+        "--metrics",
+        "--class",
+        "0",
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .unwrap();
+    let Some(train::cli::Command::Explain(args)) = cli.command else {
+        panic!("explain")
+    };
+    let report = train::explain_report(&args).unwrap();
+    let image = &report["images"][0];
+    let scores = &image["maps"][0]["metrics"];
+    for key in [
+        "entropy",
+        "confidence_change",
+        "deletion_auc",
+        "insertion_auc",
+    ] {
+        assert!(scores[key].is_number(), "{key} missing in {scores}");
+    }
+    for baseline in ["random", "gaussian", "sobel"] {
+        let b = &image["baselines"]["class 0"][baseline];
+        assert!(
+            b["deletion_auc"]
+                .as_f64()
+                .is_some_and(|v| (0.0..=1.0).contains(&v)),
+            "{baseline}: {b}"
+        );
+    }
+}
+
+#[test]
 fn images_with_the_same_name_get_separate_outputs() {
     let dir = tempfile::tempdir().unwrap();
     for folder in ["a", "b"] {

@@ -13,6 +13,8 @@ mod training;
 
 use cli::{Cli, Command};
 
+pub use commands::explain::report as explain_report;
+
 /// Runs the command line; errors are one line each, ready to print.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {

@@ -3,9 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use burn::prelude::*;
 use cam::figure::{Panel, grid, safe_file_name, save_png};
+use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
 use cam::{CamEngine, Explanation, Targets, input, overlay};
 use image::RgbImage;
+use mobilenetv2::MobileNetV2;
 use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
 use serde_json::{Value, json};
 
@@ -16,6 +19,19 @@ const PANEL: u32 = 256;
 
 /// Explains every image with every method; writes figures, overlays and `.npy` maps.
 pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
+    let report = report(args)?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&report).context("JSON encoding")?;
+        println!("{json}");
+    } else {
+        print_text(report["images"].as_array().expect("images"));
+    }
+    Ok(())
+}
+
+/// Does the work of `run` and returns what `--json` prints: per image its predictions and,
+/// per method and class, the written files, the empty-map flag and (`--metrics`) the scores.
+pub fn report(args: &ExplainArgs) -> anyhow::Result<Value> {
     let device = crate::device::parse(&args.device)?;
     let loaded = checkpoint::load(&args.checkpoint, &LoadOptions::default(), &device)?;
     let meta = loaded.info.metadata.as_ref();
@@ -61,6 +77,20 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
                 entry["predictions"] = predictions(&explanation, i, &names, args.top_k);
             }
         }
+        let scores: Vec<Vec<Value>> = if args.metrics {
+            explanation
+                .classes
+                .iter()
+                .enumerate()
+                .map(|(t, classes)| {
+                    let maps: Vec<Vec<f32>> =
+                        (0..n).map(|i| explanation.map(t, i).to_vec()).collect();
+                    score(&loaded.model, &batch, &maps, classes)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         for (i, stem) in stems.iter().enumerate() {
             let written = write_outputs(
                 args,
@@ -72,23 +102,34 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
                 &originals[i],
                 &names,
             )?;
-            images[i]["maps"]
-                .as_array_mut()
-                .expect("array")
-                .extend(written);
+            let maps = images[i]["maps"].as_array_mut().expect("array");
+            for (t, mut entry) in written.into_iter().enumerate() {
+                if let Some(per_target) = scores.get(t) {
+                    entry["metrics"] = per_target[i].clone();
+                }
+                maps.push(entry);
+            }
+        }
+        if args.metrics && method == args.methods[0] {
+            for classes in &explanation.classes {
+                for baseline in Baseline::ALL {
+                    let maps: Vec<Vec<f32>> = (0..n)
+                        .map(|i| baseline_map(baseline, &inputs[i], i as u64))
+                        .collect();
+                    for (i, s) in score(&loaded.model, &batch, &maps, classes)
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let name = &names[classes[i]];
+                        images[i]["baselines"][name]
+                            [serde_json::to_string(&baseline)?.trim_matches('"')] = s;
+                    }
+                }
+            }
         }
     }
-    if args.json {
-        let layers: Vec<String> = args.layers.iter().map(ToString::to_string).collect();
-        let report = json!({ "image_size": size, "layers": layers, "images": images });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).context("JSON encoding")?
-        );
-    } else {
-        print_text(&images);
-    }
-    Ok(())
+    let layers: Vec<String> = args.layers.iter().map(ToString::to_string).collect();
+    Ok(json!({ "image_size": size, "layers": layers, "images": images }))
 }
 
 /// Figure, overlay and `.npy` files of image `i`; returns their description per target.
@@ -188,6 +229,27 @@ fn write_outputs(
     Ok(entries)
 }
 
+/// Entropy and faithfulness of `maps` (one per image of `batch`) for `classes`, as JSON.
+fn score(
+    model: &MobileNetV2,
+    batch: &Tensor<4>,
+    maps: &[Vec<f32>],
+    classes: &[usize],
+) -> Vec<Value> {
+    faithfulness(model, batch.clone(), maps, classes)
+        .into_iter()
+        .zip(maps)
+        .map(|(f, map)| {
+            json!({
+                "entropy": MapStats::new(map, None).entropy,
+                "confidence_change": f.confidence_change,
+                "deletion_auc": f.deletion_auc,
+                "insertion_auc": f.insertion_auc,
+            })
+        })
+        .collect()
+}
+
 /// Output names: each image's file stem, numbered when two images share one.
 fn output_stems(images: &[PathBuf]) -> Vec<String> {
     let stems: Vec<String> = images
@@ -258,6 +320,23 @@ fn print_text(images: &[Value]) {
                 println!(
                     "  warning: the {method} map of '{name}' is empty: nothing at this layer speaks for that class (the model rejects it)"
                 );
+            }
+            let number = |v: &Value, key: &str| v[key].as_f64().unwrap_or(f64::NAN);
+            if let Some(m) = map.get("metrics") {
+                println!(
+                    "    deletion AUC {:.3} (lower is better), insertion AUC {:.3} (higher is better), confidence change {:+.3}, entropy {:.2}",
+                    number(m, "deletion_auc"),
+                    number(m, "insertion_auc"),
+                    number(m, "confidence_change"),
+                    number(m, "entropy")
+                );
+                for (baseline, b) in image["baselines"][name].as_object().into_iter().flatten() {
+                    println!(
+                        "    {baseline:>8} baseline: deletion AUC {:.3}, insertion AUC {:.3}",
+                        number(b, "deletion_auc"),
+                        number(b, "insertion_auc")
+                    );
+                }
             }
         }
     }
