@@ -4,4 +4,5 @@ mod cam;
 mod checkpoint;
 mod explain;
 mod model;
+mod shortcut;
 mod train;

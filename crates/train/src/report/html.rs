@@ -16,7 +16,8 @@ use crate::run::{EpochRecord, History, Run};
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
 th{background:#f3f3f3}td.l,th.l{text-align:left}img{max-width:100%}.bad{color:#b00}.good{color:#070}\
-.note{color:#555;font-size:90%}";
+.note{color:#555;font-size:90%}\
+.warn{background:#fff3cd;border:1px solid #e0b000;padding:0.8em;margin:1em 0}";
 
 fn page(title: &str, body: &str) -> String {
     format!(
@@ -44,6 +45,53 @@ fn class_table(out: &mut String, scores: &[ClassScores]) {
             pct(s.recall),
             s.f1,
             s.support
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+/// A warning per flagged class, with its evidence image (paths relative to `prefix`).
+fn shortcut_banners(out: &mut String, record: &EpochRecord, prefix: &str) {
+    for a in record.attention.iter().filter(|a| a.flagged) {
+        let _ = writeln!(
+            out,
+            "<div class=warn><b>Shortcut suspected for class {}</b>: on the training images the model gets right, its heatmaps peak on the object in only {} of cases (they put {} of their mass on it; a uniform map would put {}). The model decides by something other than the object — a watermark, a background, a frame. Look at where the maps point:",
+            esc(&a.class),
+            pct(a.peak_on_object),
+            pct(a.on_object),
+            pct(a.object_area)
+        );
+        if let Some(evidence) = &a.evidence {
+            let _ = writeln!(
+                out,
+                "<br><img src=\"{prefix}{}\" alt=\"mean map and examples\">",
+                esc(evidence)
+            );
+        }
+        out.push_str("</div>\n");
+    }
+}
+
+/// Per-class attention audit of an epoch.
+fn attention_table(out: &mut String, record: &EpochRecord) {
+    if record.attention.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Attention on the object</h2><p class=note>Grad-CAM maps at features.13 of the first training images of each class that the model classifies correctly, against their object masks: what its right answers rest on. A uniform map would put the object's share of the image on the object.</p><table><tr><th class=l>class</th><th>images</th><th>peak on object</th><th>map mass on object</th><th>object share of image</th><th class=l>verdict</th></tr>\n");
+    for a in &record.attention {
+        let verdict = if a.flagged {
+            "<span class=bad>shortcut suspected</span>"
+        } else {
+            "<span class=good>looks at the object</span>"
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=l>{verdict}</td></tr>",
+            esc(&a.class),
+            a.images,
+            pct(a.peak_on_object),
+            pct(a.on_object),
+            pct(a.object_area)
         );
     }
     out.push_str("</table>\n");
@@ -88,6 +136,7 @@ pub fn epoch_page(
         record.train_loss,
         record.lr
     );
+    shortcut_banners(&mut b, record, "");
     let _ = writeln!(
         b,
         "<h2>Where the model looks</h2><p class=note>Each row: the validation image (de-normalized), then {} maps at {} for the <b>true</b> class and the <b>predicted</b> class (red = high). Misclassified images come first (highest loss first), then the fixed probe images shown in every epoch. A model that is right for the wrong reason looks away from the object.</p><img src=\"grid.png\" alt=\"Grad-CAM grid\">",
@@ -114,7 +163,9 @@ pub fn epoch_page(
             map_cells(&s.predicted_map, s.predicted_map_empty)
         );
     }
-    b.push_str("</table>\n<h2>Per class</h2>\n");
+    b.push_str("</table>\n");
+    attention_table(&mut b, record);
+    b.push_str("<h2>Per class</h2>\n");
     class_table(&mut b, scores);
     b.push_str("<p class=note>All numbers: <a href=\"metrics.json\">metrics.json</a>.</p>\n");
     page(&format!("{} – epoch {}", run.name, record.epoch), &b)
@@ -149,6 +200,7 @@ pub fn run_page(run: &Run, history: &History, data: &Data) -> String {
         pct(best.val_accuracy),
         best.epoch
     );
+    shortcut_banners(&mut b, last, &format!("epoch-{:03}/", last.epoch));
     b.push_str("<h2>Where the model looks, epoch by epoch</h2><p class=note>The fixed probe images with their true-class heatmaps (red = high) at each epoch: watch the focus settle on the object. “drift” in the table below is how much these maps changed since the previous epoch (mean absolute change, 0 to 1). Each epoch's page shows the misclassified images.</p><img src=\"probes.png\" alt=\"probe heatmaps across epochs\">\n");
     b.push_str(
         "<h2>Training curves</h2><img src=\"curves.png\" alt=\"loss and accuracy per epoch\">\n",

@@ -1,6 +1,7 @@
 //! The per-epoch monitor and the run report: Grad-CAM grids of misclassified and probe
 //! validation images, metrics, plots and offline HTML.
 
+mod attention;
 mod drift;
 mod html;
 pub mod metrics;
@@ -20,6 +21,7 @@ use crate::data::{Batch, Data};
 use crate::evaluation::Evaluation;
 use crate::progress::bar;
 use crate::run::{EpochRecord, History, Run, TrainStats};
+pub use attention::{ClassAttention, audit as audit_attention};
 use cam::metrics::MapStats;
 use metrics::ClassScores;
 
@@ -101,6 +103,7 @@ struct EpochMetrics<'a> {
     cam_method: String,
     cam_layers: Vec<String>,
     samples: &'a [SampleReport],
+    attention: &'a [ClassAttention],
     skipped_files: usize,
 }
 
@@ -237,6 +240,12 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
         })
         .collect();
     drift::save(run, epoch, &probe_maps, [data.image_size, data.image_size])?;
+    // An untrained model's maps point anywhere: audit once it has learned something.
+    let attention = if train.accuracy >= attention::MIN_TRAIN_ACCURACY {
+        attention::audit(model, data, device, &dir)?
+    } else {
+        Vec::new()
+    };
     let record = EpochRecord {
         epoch,
         train_loss: train.loss,
@@ -250,6 +259,7 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
         misclassified,
         best: false,
         attention_drift: drift::since_previous(run, epoch),
+        attention,
     };
     let metrics = EpochMetrics {
         epoch,
@@ -263,6 +273,7 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
         cam_method: engine.method().to_string(),
         cam_layers: engine.layers().iter().map(ToString::to_string).collect(),
         samples: &samples,
+        attention: &record.attention,
         skipped_files: data.skipped.len(),
     };
     let json = serde_json::to_vec_pretty(&metrics).context("JSON encoding")?;

@@ -42,6 +42,9 @@ pub struct EpochRecord {
     /// Mean absolute change of the probe images' true-class maps since the previous epoch.
     #[serde(default)]
     pub attention_drift: Option<f64>,
+    /// Where each class's decisions point relative to the object masks (datasets with masks).
+    #[serde(default)]
+    pub attention: Vec<crate::report::ClassAttention>,
 }
 
 /// All epochs of a run so far.

@@ -1,15 +1,13 @@
 //! Everything before the first epoch: device, data, run folders, model and optimizer.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
-use burn_dataset::InMemDataset;
 use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
-use mobilenetv2::{MobileNetV2, MobileNetV2Config, Normalization};
+use mobilenetv2::{MobileNetV2, MobileNetV2Config};
 
 use super::optim;
 use crate::cli::TrainArgs;
@@ -82,7 +80,7 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Setup> {
     let image_size = resume_meta
         .as_ref()
         .map_or(args.image_size, |m| m.image_size);
-    let data = decode(root, scan, image_size)?;
+    let data = data::load(root, scan, image_size)?;
 
     let autodiff = device.clone().autodiff();
     device.seed(args.seed);
@@ -213,41 +211,6 @@ fn run_folders(args: &TrainArgs, root: &Path) -> anyhow::Result<Run> {
         );
     }
     Ok(run)
-}
-
-/// Decodes the scanned samples with a progress bar.
-fn decode(root: PathBuf, scan: data::Scan, image_size: usize) -> anyhow::Result<Data> {
-    let total = scan.train.len() + scan.val.len();
-    let progress = bar(total, "decode");
-    let train = data::decode_all(&scan.train, image_size, &progress);
-    let val = data::decode_all(&scan.val, image_size, &progress);
-    progress.finish_and_clear();
-    let mut skipped = scan.skipped;
-    for s in &skipped {
-        eprintln!("warning: skipping {}: {}", s.path.display(), s.reason);
-    }
-    skipped.extend(train.skipped);
-    skipped.extend(val.skipped);
-    if train.samples.is_empty() || val.samples.is_empty() {
-        bail!(
-            "{} has no decodable {} images; add images or check the folder",
-            root.display(),
-            if train.samples.is_empty() {
-                "training"
-            } else {
-                "validation"
-            }
-        );
-    }
-    Ok(Data {
-        root,
-        classes: scan.classes,
-        train: Arc::new(InMemDataset::new(train.samples)),
-        val: val.samples,
-        skipped,
-        normalization: Normalization::default(),
-        image_size,
-    })
 }
 
 /// A fresh model, or one with a torchvision backbone from `--weights`.
