@@ -140,6 +140,12 @@ pub struct TrainArgs {
     /// scorecam (slow: one forward per channel).
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub cam_method: Method,
+    /// Every epoch (once training accuracy reaches 50%), check per class whether the model's
+    /// correct answers rest on the object (datasets with object masks) and warn of a suspected
+    /// shortcut. Experimental: on the default dataset it also flags a clean model's 'checker'
+    /// class, whose Grad-CAM peaks often fall beside the object.
+    #[arg(long)]
+    pub audit_shortcuts: bool,
     /// CAM target layer(s), features.0 ... features.18; several are fused.
     #[arg(long = "cam-layer", default_value = "features.18", value_parser = parse_layer)]
     pub cam_layers: Vec<TargetLayer>,

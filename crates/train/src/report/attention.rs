@@ -109,7 +109,7 @@ pub fn audit(
             let name = format!("attention-{}.png", safe_file_name(class));
             let images = input::denormalize(batch.images, &data.normalization);
             save_png(
-                &evidence(&explanation, &images, class, on_object),
+                &evidence(&explanation, &images, &located, class, on_object),
                 &dir.join(&name),
             )?;
             Some(name)
@@ -133,13 +133,20 @@ pub fn audit(
 fn evidence(
     explanation: &cam::Explanation,
     images: &[image::RgbImage],
+    located: &[usize],
     class: &str,
     on_object: f64,
 ) -> image::RgbImage {
     let [h, w] = explanation.size;
-    let n = explanation.images;
+    let n = located.len() as f32;
     let mean: Vec<f32> = (0..h * w)
-        .map(|p| (0..n).map(|i| explanation.map(0, i)[p]).sum::<f32>() / n as f32)
+        .map(|p| {
+            located
+                .iter()
+                .map(|&i| explanation.map(0, i)[p])
+                .sum::<f32>()
+                / n
+        })
         .collect();
     let mut row = vec![Panel {
         title: format!(
@@ -149,14 +156,14 @@ fn evidence(
         image: overlay::heatmap(&mean, w as u32, h as u32),
     }];
     row.extend(
-        images
+        located
             .iter()
             .take(EXAMPLES)
             .enumerate()
-            .map(|(i, image)| Panel {
-                title: format!("'{class}' map\ntraining image {}", i + 1),
+            .map(|(k, &i)| Panel {
+                title: format!("'{class}' map\ntraining image {}", k + 1),
                 image: overlay::overlay(
-                    image,
+                    &images[i],
                     explanation.map(0, i),
                     overlay::DEFAULT_IMAGE_WEIGHT,
                 ),

@@ -241,7 +241,7 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
         .collect();
     drift::save(run, epoch, &probe_maps, [data.image_size, data.image_size])?;
     // An untrained model's maps point anywhere: audit once it has learned something.
-    let attention = if train.accuracy >= attention::MIN_TRAIN_ACCURACY {
+    let attention = if args.audit_shortcuts && train.accuracy >= attention::MIN_TRAIN_ACCURACY {
         attention::audit(model, data, device, &dir)?
     } else {
         Vec::new()
