@@ -193,6 +193,45 @@ fn two_epochs_write_checkpoints_and_a_complete_report() {
 }
 
 #[test]
+fn weights_give_the_backbone_and_fix_the_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let weights = camwatch_tests::fixture("imagenet_like.pth");
+    run(args(
+        dir.path(),
+        &data,
+        &[
+            "--epochs",
+            "1",
+            "--weights",
+            weights.to_str().unwrap(),
+            "--freeze-features",
+        ],
+    ))
+    .unwrap();
+    let last = dir.path().join("checkpoints/tiny/last.bpk");
+    let meta = mobilenetv2::checkpoint::inspect(&last)
+        .unwrap()
+        .metadata
+        .unwrap();
+    assert_eq!(
+        meta.width_mult, 1.0,
+        "the width comes from the weights, not --width-mult"
+    );
+    assert_eq!(meta.class_names.len(), 5);
+    // Frozen features: the backbone is the checkpoint's, unchanged by training.
+    let device = camwatch_tests::device();
+    let trained = mobilenetv2::checkpoint::load(&last, &Default::default(), &device)
+        .unwrap()
+        .model;
+    let inputs = camwatch_tests::reference::<4>("inputs_small", &device);
+    let features = trained.forward_features(inputs, 0..19);
+    let expected = camwatch_tests::reference::<4>("features_imagenet", &device);
+    let diff = camwatch_tests::max_abs_diff(features, expected);
+    assert!(diff < 1e-4, "frozen features moved by {diff}");
+}
+
+#[test]
 fn a_second_run_never_overwrites_the_first() {
     let dir = tempfile::tempdir().unwrap();
     let data = tiny_dataset(dir.path());

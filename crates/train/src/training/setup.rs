@@ -101,8 +101,7 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Setup> {
             (loaded.model, optimizer, history, meta.width_mult)
         }
         None => {
-            let model = initial_model(args, data.classes.len(), &device)?;
-            let width = model_width(args)?;
+            let (model, width) = initial_model(args, data.classes.len(), &device)?;
             (model, optim::optimizer(args), History::default(), width)
         }
     };
@@ -213,12 +212,12 @@ fn run_folders(args: &TrainArgs, root: &Path) -> anyhow::Result<Run> {
     Ok(run)
 }
 
-/// A fresh model, or one with a torchvision backbone from `--weights`.
+/// A fresh model, or one with a torchvision backbone from `--weights`, and its width.
 fn initial_model(
     args: &TrainArgs,
     num_classes: usize,
     device: &Device,
-) -> anyhow::Result<MobileNetV2> {
+) -> anyhow::Result<(MobileNetV2, f64)> {
     match &args.weights {
         Some(path) => {
             let options = LoadOptions {
@@ -233,18 +232,11 @@ fn initial_model(
                 loaded.info.format.describe(),
                 loaded.info.num_classes
             );
-            Ok(loaded.model)
+            Ok((loaded.model, loaded.info.width_mult))
         }
-        None => Ok(MobileNetV2Config::new(num_classes)
-            .with_width_mult(args.width_mult)
-            .init(device)),
-    }
-}
-
-/// The width of the model `initial_model` builds.
-fn model_width(args: &TrainArgs) -> anyhow::Result<f64> {
-    match &args.weights {
-        Some(path) => Ok(checkpoint::inspect(path)?.width_mult),
-        None => Ok(args.width_mult),
+        None => {
+            let config = MobileNetV2Config::new(num_classes).with_width_mult(args.width_mult);
+            Ok((config.init(device), args.width_mult))
+        }
     }
 }
