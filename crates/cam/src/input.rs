@@ -17,8 +17,21 @@ pub enum ImageError {
         source: std::io::Error,
     },
     /// The bytes are not an image in a supported format, or are truncated.
-    #[error("cannot decode image {path}: {reason} (supported: JPEG, PNG, BMP, GIF, WebP)")]
+    #[error("cannot decode image {path}: {reason} ({SUPPORTED})")]
     Decode { path: PathBuf, reason: String },
+}
+
+/// Supported formats, named in decoding errors.
+const SUPPORTED: &str = "supported: JPEG, PNG, BMP, GIF, WebP";
+
+impl ImageError {
+    /// What went wrong, without the path (for messages that name the file already).
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Io { source, .. } => source.to_string(),
+            Self::Decode { reason, .. } => format!("{reason} ({SUPPORTED})"),
+        }
+    }
 }
 
 /// Decodes any supported image (format detected from content, not the extension) into 8-bit

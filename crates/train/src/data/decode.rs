@@ -71,7 +71,7 @@ fn decode(item: &Item, size: usize) -> Result<Sample, Skipped> {
         path: item.path.clone(),
         reason,
     };
-    let image = cam::input::load_rgb(&item.path).map_err(|e| skip(short_reason(&e.to_string())))?;
+    let image = cam::input::load_rgb(&item.path).map_err(|e| skip(e.reason()))?;
     let mask = match &item.mask {
         Some(path) => {
             let mask =
@@ -92,12 +92,4 @@ fn decode(item: &Item, size: usize) -> Result<Sample, Skipped> {
         mask,
         path: item.path.clone(),
     })
-}
-
-/// The decoder's reason without the path (the warning names the file already).
-fn short_reason(message: &str) -> String {
-    message
-        .split_once(": ")
-        .map_or(message, |(_, reason)| reason)
-        .to_owned()
 }

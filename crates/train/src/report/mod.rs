@@ -148,7 +148,8 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
         .into_iter()
         .map(|i| (i, Reason::Misclassified))
         .collect();
-    for i in probes(data, args.probes) {
+    let probe_indices = probes(data, args.probes);
+    for &i in &probe_indices {
         if !selected.iter().any(|(j, _)| *j == i) {
             selected.push((i, Reason::Probe));
         }
@@ -230,7 +231,7 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
     }
     let dir = run.reports.join(format!("epoch-{epoch:03}"));
     save_png(&grid(&rows, CELL), &dir.join("grid.png"))?;
-    let probe_maps: Vec<Vec<f32>> = probes(data, args.probes)
+    let probe_maps: Vec<Vec<f32>> = probe_indices
         .iter()
         .filter_map(|p| {
             true_maps
