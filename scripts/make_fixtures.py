@@ -10,6 +10,7 @@ Writes into tests/fixtures/generated/ (git-ignored):
 Run with the Python that scripts/setup.sh installs: .venv/bin/python scripts/make_fixtures.py
 """
 
+import copy
 import collections
 import os
 import pathlib
@@ -28,7 +29,9 @@ from pytorch_grad_cam import (
     ScoreCAM,
     XGradCAM,
 )
-from pytorch_grad_cam.utils.image import show_cam_on_image
+from pytorch_grad_cam.guided_backprop import GuidedBackpropReLUModel
+from pytorch_grad_cam.utils.find_layers import replace_all_layer_type_recursive
+from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
 from pytorch_grad_cam.metrics.cam_mult_image import CamMultImageConfidenceChange
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget, ClassifierOutputTarget
 from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection
@@ -133,6 +136,42 @@ class OrientedEigenCAM(EigenCAM):
         return projection * sign[:, None, None]
 
 
+class GuidedBackpropReLU6(torch.autograd.Function):
+    """pytorch-grad-cam's GuidedBackpropReLU for ReLU6: the gradient passes where the input
+    is in (0, 6) and the incoming gradient is positive."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(0, 6)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ((x > 0) & (x < 6) & (grad > 0)).type_as(grad)
+
+
+class GuidedReLU6(torch.nn.Module):
+    def forward(self, x):
+        return GuidedBackpropReLU6.apply(x)
+
+
+def guided_references(model, inputs, out):
+    """Guided backpropagation through pytorch-grad-cam's GuidedBackpropReLUModel. That class
+    guides nn.ReLU only, so on MobileNetV2 the ReLU6s are replaced by guided ones first."""
+    guided = copy.deepcopy(model)
+    replace_all_layer_type_recursive(guided, torch.nn.ReLU6, GuidedReLU6())
+    gb_model = GuidedBackpropReLUModel(guided, device="cpu")
+    gradients = [
+        gb_model(inputs[i : i + 1].clone(), target_category=c) for i, c in enumerate(CAM_CLASSES)
+    ]
+    out["guided/backprop"] = torch.from_numpy(np.stack(gradients))  # [N, H, W, 3]
+    cam_masks = out["gradcam/18"].numpy()[..., None]
+    out["guided/gradcam"] = torch.from_numpy(
+        np.stack([np.float32(deprocess_image(g * m)) for g, m in zip(gradients, cam_masks)])
+    )
+
+
 CAM_METHODS = {
     "gradcam": GradCAM,
     "gradcam++": GradCAMPlusPlus,
@@ -162,6 +201,7 @@ def cam_references(model):
         for tag, layers in CAM_LAYERS.items():
             with method(model=model, target_layers=[model.features[i] for i in layers]) as cam:
                 out[f"{name}/{tag}"] = torch.from_numpy(cam(input_tensor=inputs, targets=targets))
+    guided_references(model, inputs, out)
     # Confidence change of the Grad-CAM maps at features.18 (softmax targets).
     softmax_targets = [ClassifierOutputSoftmaxTarget(c) for c in CAM_CLASSES]
     change = CamMultImageConfidenceChange()(inputs, out["gradcam/18"].numpy(), softmax_targets, model)

@@ -2,6 +2,7 @@
 
 use burn::module::Module;
 use burn::prelude::*;
+use cam::guided::{GuidedBackprop, gradient_image, guided_grad_cam};
 use cam::{CamEngine, Method, TargetLayer, Targets};
 use camwatch_tests::{device, fixture, max_abs_diff, tensor_from};
 use mobilenetv2::checkpoint::{self, LoadOptions};
@@ -256,4 +257,44 @@ fn baselines_are_what_they_claim() {
     );
     assert_ne!(a, b);
     assert_eq!(a, baseline_map(Baseline::Random, &image, 1), "seeded");
+}
+
+#[test]
+fn guided_backprop_and_guided_grad_cam_match_pytorch_grad_cam() {
+    let device = device();
+    let model = cam_model(&device);
+    let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
+    let classes = vec![CLASSES.to_vec()];
+    let gradients = GuidedBackprop::new(&model).gradients(inputs.clone(), &classes);
+    let theirs = tensor_from::<4>(REFERENCE, "guided/backprop", &device).permute([0, 3, 1, 2]);
+    let scale: f32 = theirs.clone().abs().max().into_scalar();
+    assert!(scale > 0.0, "the reference gradients are not all zero");
+    let diff = max_abs_diff(gradients.clone(), theirs);
+    assert!(
+        diff <= 1e-3 * scale,
+        "guided gradients differ by {diff} (scale {scale})"
+    );
+
+    // Guided Grad-CAM pictures, scaled as pytorch-grad-cam's deprocess_image: equal up to rounding.
+    let engine = CamEngine::new(&model, Method::GradCam, &[TargetLayer::LAST]);
+    let explanation = engine.explain(inputs, &[Targets::Classes(CLASSES.to_vec())]);
+    let maps = maps_tensor(&explanation.maps, 2, explanation.size, &device);
+    let pictures = guided_grad_cam(gradients, maps);
+    let reference = tensor_from::<4>(REFERENCE, "guided/gradcam", &device);
+    for i in 0..CLASSES.len() {
+        let ours = gradient_image(pictures.clone().narrow(0, i, 1).squeeze_dim(0));
+        let theirs: Vec<f32> = reference
+            .clone()
+            .narrow(0, i, 1)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        let worst = ours
+            .as_raw()
+            .iter()
+            .zip(&theirs)
+            .map(|(&a, &b)| (a as f32 - b).abs())
+            .fold(0.0, f32::max);
+        assert!(worst <= 1.0, "image {i}: pixels differ by {worst}");
+    }
 }

@@ -60,6 +60,7 @@ fn explain_writes_figures_overlays_and_maps_for_each_class_and_method() {
         "18",
         "--image-size",
         "96",
+        "--guided",
         "--output",
         out.to_str().unwrap(),
     ])
@@ -68,6 +69,12 @@ fn explain_writes_figures_overlays_and_maps_for_each_class_and_method() {
         // Input | heatmap | one overlay per class.
         let figure = image::open(out.join(format!("disc.{method}.png"))).unwrap();
         assert!(figure.width() > 4 * 256, "{method}: four panels");
+        // Guided backprop | guided method, per class.
+        let guided = image::open(out.join(format!("disc.{method}.guided.png"))).unwrap();
+        assert!(
+            guided.width() >= 4 * 256,
+            "{method}: two guided panels per class"
+        );
         assert_eq!(
             npy_shape(&out.join(format!("disc.{method}.npy"))),
             [2, 96, 96]

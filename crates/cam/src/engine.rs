@@ -4,7 +4,8 @@ use burn::prelude::*;
 use burn::tensor::activation::{relu, softmax};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
-use mobilenetv2::{FEATURE_LAYERS, MobileNetV2};
+use mobilenetv2::native::channels_last;
+use mobilenetv2::{FEATURE_LAYERS, FoldedMobileNetV2, MobileNetV2};
 
 use crate::method::{Method, weighted_sum};
 use crate::{Explanation, TargetLayer};
@@ -23,13 +24,14 @@ const SCORE_CAM_BATCH: usize = 32;
 
 /// Computes class activation maps on the inference copy of a model.
 ///
-/// The engine never touches the model it was made from: it keeps a `valid()` copy (batch norm
-/// on running statistics, dropout off, no parameter gradients), so building maps in the middle
-/// of training changes neither weights, gradients nor batch-norm statistics.
+/// The engine never touches the model it was made from: it keeps an inference copy (batch norm
+/// on running statistics, folded into the convolutions; dropout off; no parameter gradients),
+/// so building maps in the middle of training changes neither weights, gradients nor
+/// batch-norm statistics.
 #[derive(Debug)]
 pub struct CamEngine {
-    plain: MobileNetV2,
-    tracked: MobileNetV2,
+    plain: FoldedMobileNetV2,
+    tracked: FoldedMobileNetV2,
     method: Method,
     layers: Vec<TargetLayer>,
 }
@@ -37,9 +39,9 @@ pub struct CamEngine {
 impl CamEngine {
     /// An engine for `method` on `layers` (sorted and de-duplicated; empty means `features.18`).
     pub fn new(model: &MobileNetV2, method: Method, layers: &[TargetLayer]) -> Self {
-        let plain = model.valid();
+        let plain = FoldedMobileNetV2::new(&model.valid());
         let device = plain.devices()[0].clone();
-        let tracked = plain.clone().to_device(&device.autodiff());
+        let tracked = plain.clone().to_device(&device.autodiff()).no_grad();
         let mut layers = layers.to_vec();
         layers.sort();
         layers.dedup();
@@ -70,6 +72,7 @@ impl CamEngine {
     /// gradient methods) one backward pass, however many layers and targets are asked for.
     pub fn explain(&self, images: Tensor<4>, targets: &[Targets]) -> Explanation {
         assert!(!targets.is_empty(), "at least one target per image");
+        let images = channels_last(images);
         let [_, _, height, width] = images.dims();
         let (logits, activations, gradients, classes) = if self.method.uses_gradients() {
             self.forward_backward(images.clone(), targets)

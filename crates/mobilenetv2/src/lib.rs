@@ -8,9 +8,12 @@
 pub mod atomic;
 pub mod checkpoint;
 mod config;
+mod folded;
 mod layers;
 mod model;
+pub mod native;
 
 pub use config::{MobileNetV2Config, make_divisible};
+pub use folded::FoldedMobileNetV2;
 pub use layers::{Feature, InvertedResidual};
 pub use model::{FEATURE_LAYERS, MobileNetV2, Normalization};

@@ -32,8 +32,9 @@ impl MobileNetV2 {
 
     /// Global average pooling, dropout and the linear classifier on `features.18`'s output.
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
-        let pooled = features.mean_dim(3).mean_dim(2).flatten(1, 3);
-        self.classifier.1.forward(self.classifier.0.forward(pooled))
+        self.classifier
+            .1
+            .forward(self.classifier.0.forward(global_pool(features)))
     }
 
     /// Number of classes the classifier predicts.
@@ -45,6 +46,11 @@ impl MobileNetV2 {
     pub fn last_channel(&self) -> usize {
         self.classifier.1.weight.dims()[0]
     }
+}
+
+/// Global average pooling `[N, C, H, W] -> [N, C]`.
+pub(crate) fn global_pool(features: Tensor<4>) -> Tensor<2> {
+    features.mean_dim(3).mean_dim(2).flatten(1, 3)
 }
 
 /// Per-channel mean and standard deviation the model's inputs were normalized with.

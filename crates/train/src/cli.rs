@@ -193,6 +193,10 @@ pub struct ExplainArgs {
     /// maps (random, centred Gaussian, Sobel edges). Costs about 35 forwards per map.
     #[arg(long)]
     pub metrics: bool,
+    /// Also write guided backpropagation and guided <method> (the guided gradients times the
+    /// map) per class: IMAGE.METHOD.guided.png. One extra forward and backward per batch.
+    #[arg(long)]
+    pub guided: bool,
     /// Print predictions, flags and output paths as JSON.
     #[arg(long)]
     pub json: bool,

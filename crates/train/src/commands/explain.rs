@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use burn::prelude::*;
 use cam::figure::{Panel, grid, safe_file_name, save_png};
+use cam::guided::{GuidedBackprop, gradient_image, guided_grad_cam};
 use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
 use cam::{CamEngine, Explanation, Targets, input, overlay};
 use image::RgbImage;
@@ -69,12 +70,19 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<Value> {
         .map(|p| json!({ "path": p, "maps": [] }))
         .collect();
     let stems = output_stems(&args.images);
+    let mut guided = None;
     for &method in &args.methods {
         let engine = CamEngine::new(&loaded.model, method, &args.layers);
         let explanation = engine.explain(batch.clone(), &targets);
         if method == args.methods[0] {
             for (i, entry) in images.iter_mut().enumerate() {
                 entry["predictions"] = predictions(&explanation, i, &names, args.top_k);
+            }
+            if args.guided {
+                guided = Some(
+                    GuidedBackprop::new(&loaded.model)
+                        .gradients(batch.clone(), &explanation.classes),
+                );
             }
         }
         let scores: Vec<Vec<Value>> = if args.metrics {
@@ -102,10 +110,25 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<Value> {
                 &originals[i],
                 &names,
             )?;
+            let guided_figure = match &guided {
+                Some(gradients) => Some(write_guided(
+                    args,
+                    &explanation,
+                    gradients,
+                    method,
+                    i,
+                    stem,
+                    &names,
+                )?),
+                None => None,
+            };
             let maps = images[i]["maps"].as_array_mut().expect("array");
             for (t, mut entry) in written.into_iter().enumerate() {
                 if let Some(per_target) = scores.get(t) {
                     entry["metrics"] = per_target[i].clone();
+                }
+                if let Some(figure) = &guided_figure {
+                    entry["guided"] = json!(figure);
                 }
                 maps.push(entry);
             }
@@ -227,6 +250,41 @@ fn write_outputs(
         entry["raw_npy"] = json!(raw);
     }
     Ok(entries)
+}
+
+/// Guided backpropagation and guided `method` panels of image `i`, one pair per target.
+fn write_guided(
+    args: &ExplainArgs,
+    explanation: &Explanation,
+    gradients: &Tensor<4>,
+    method: cam::Method,
+    i: usize,
+    stem: &str,
+    names: &[String],
+) -> anyhow::Result<PathBuf> {
+    let [h, w] = explanation.size;
+    let n = explanation.images;
+    let device = gradients.device();
+    let mut panels = Vec::new();
+    for (target, classes) in explanation.classes.iter().enumerate() {
+        let name = &names[classes[i]];
+        let gradient = gradients.clone().narrow(0, target * n + i, 1);
+        let map = Tensor::<3>::from_data(
+            TensorData::new(explanation.map(target, i).to_vec(), [1, h, w]),
+            &device,
+        );
+        panels.push(Panel {
+            title: format!("guided backprop\n{name}"),
+            image: gradient_image(gradient.clone().squeeze_dim(0)),
+        });
+        panels.push(Panel {
+            title: format!("guided {method}\n{name}"),
+            image: gradient_image(guided_grad_cam(gradient, map).squeeze_dim(0)),
+        });
+    }
+    let figure = args.output.join(format!("{stem}.{method}.guided.png"));
+    save_png(&grid(&[panels], PANEL), &figure)?;
+    Ok(figure)
 }
 
 /// Entropy and faithfulness of `maps` (one per image of `batch`) for `classes`, as JSON.
