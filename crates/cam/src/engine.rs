@@ -156,9 +156,10 @@ impl CamEngine {
             x = x + probe;
             start = layer.index() + 1;
         }
-        let logits = self
-            .tracked
-            .head(self.tracked.forward_features(x, start..FEATURE_LAYERS));
+        let features = self.tracked.forward_features(x, start..FEATURE_LAYERS);
+        // Channels-last gradients from the head on: the backward's depthwise convolutions run
+        // ~10× faster in that layout.
+        let logits = self.tracked.head(channels_last(features));
         let plain_logits = logits.clone().inner().narrow(0, 0, n);
         let classes = resolve(targets, &plain_logits);
         let index = class_tensor(&classes, &logits.device()).autodiff();

@@ -10,11 +10,10 @@ use burn::module::Param;
 use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, Linear};
 use burn::prelude::*;
-use burn::tensor::activation::relu6;
 
 use crate::layers::{BlockPart, ConvBnAct, Feature};
 use crate::model::{FEATURE_LAYERS, MobileNetV2, global_pool};
-use crate::native::guided_relu6;
+use crate::native::{guided_relu6, relu6};
 
 /// What follows a folded convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

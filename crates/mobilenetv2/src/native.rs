@@ -2,7 +2,8 @@
 //! API. This is the one place that reaches below `Tensor` into LibTorch.
 //!
 //! - [`channels_last`]: the NHWC memory layout, under which LibTorch runs convolutions through
-//!   oneDNN (with batch norm folded, the CAM engine's forward is ~3× faster on a CPU).
+//!   oneDNN (with batch norm folded, the CAM engine's forward is ~3× faster on a CPU); under
+//!   autodiff its backward makes the gradient channels-last as well.
 //! - [`guided_relu6`]: ReLU6 whose backward passes a gradient only where the input lies in
 //!   `(0, 6)` *and* the incoming gradient is positive (guided backpropagation).
 //!
@@ -12,7 +13,7 @@
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, LibTorch, backend_extension};
 use burn::prelude::*;
@@ -25,6 +26,8 @@ pub trait NativeOps: Backend {
     fn channels_last(x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// `clamp(x, 0, 6)` with the guided-backpropagation backward.
     fn guided_relu6(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// `clamp(x, 0, 6)` with one fused backward kernel (`hardtanh_backward`).
+    fn relu6(x: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
 impl NativeOps for LibTorch {
@@ -37,14 +40,27 @@ impl NativeOps for LibTorch {
     }
 
     fn guided_relu6(x: TchTensor) -> TchTensor {
-        TchTensor::new(x.tensor.clamp(0.0, 6.0))
+        Self::relu6(x)
+    }
+
+    fn relu6(mut x: TchTensor) -> TchTensor {
+        // In place when nothing else holds the buffer, as Burn's own clamp: a fresh
+        // activation-sized buffer per layer costs more than the clamp itself.
+        if x.can_mut() {
+            let _ = x.tensor.clamp_(0.0, 6.0);
+            x
+        } else {
+            TchTensor::new(x.tensor.clamp(0.0, 6.0))
+        }
     }
 }
 
 impl<C: CheckpointStrategy> NativeOps for Autodiff<LibTorch, C> {
     fn channels_last(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        // A layout change has no gradient of its own; under autodiff it is left out.
-        x
+        ChannelsLast
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateless(LibTorch::channels_last(x.into_primitive()))
     }
 
     fn guided_relu6(x: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -59,6 +75,44 @@ impl<C: CheckpointStrategy> NativeOps for Autodiff<LibTorch, C> {
             }
             OpsKind::UnTracked(prep) => prep.finish(LibTorch::guided_relu6(x.into_primitive())),
         }
+    }
+
+    fn relu6(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        match Relu6.prepare::<C>([x.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let input = x.primitive().clone();
+                prep.finish(input, LibTorch::relu6(x.into_primitive()))
+            }
+            OpsKind::UnTracked(prep) => prep.finish(LibTorch::relu6(x.into_primitive())),
+        }
+    }
+}
+
+/// The gradient of a layout change is the incoming gradient, also made channels-last so that
+/// the convolutions' backward passes run on oneDNN's NHWC kernels too.
+#[derive(Debug)]
+struct ChannelsLast;
+
+impl Backward<LibTorch, 1> for ChannelsLast {
+    type State = ();
+
+    fn backward(self, ops: Ops<(), 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        unary::<LibTorch, _>(ops.parents, ops.node, grads, LibTorch::channels_last);
+    }
+}
+
+/// ReLU6's backward in one LibTorch kernel.
+#[derive(Debug)]
+struct Relu6;
+
+impl Backward<LibTorch, 1> for Relu6 {
+    type State = TchTensor;
+
+    fn backward(self, ops: Ops<TchTensor, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let x = ops.state;
+        unary::<LibTorch, _>(ops.parents, ops.node, grads, |grad| {
+            TchTensor::new(x.tensor.hardtanh_backward(&grad.tensor, 0.0, 6.0))
+        });
     }
 }
 
@@ -83,6 +137,11 @@ impl Backward<LibTorch, 1> for GuidedRelu6 {
 /// `x` in channels-last (NHWC) memory order; see the module docs.
 pub fn channels_last(x: Tensor<4>) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as NativeOps>::channels_last(x.into_dispatch()))
+}
+
+/// ReLU6 whose backward is one LibTorch kernel; see the module docs.
+pub fn relu6(x: Tensor<4>) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as NativeOps>::relu6(x.into_dispatch()))
 }
 
 /// ReLU6 with the guided-backpropagation backward; see the module docs.
