@@ -1,5 +1,5 @@
 # The two commands of the README. Each runs the one-time setup first when it is needed.
-.PHONY: run test setup test-setup bench
+.PHONY: run test setup test-setup bench bench-train
 
 # Fine-tune MobileNetV2 on the embedded default dataset, with a Grad-CAM report per epoch.
 run: setup
@@ -12,6 +12,10 @@ test: setup test-setup
 # camwatch against PyTorch / pytorch-grad-cam on this machine (see BENCHMARKS.md).
 bench: setup
 	cargo bench -p cam --bench cam_vs_pytorch
+
+# camwatch's training against PyTorch eager on this machine (see BENCHMARKS.md).
+bench-train: setup
+	cargo bench -p train --bench train_vs_pytorch
 
 # PyTorch 2.9.0 / LibTorch in the user cache, linked as .libtorch and .venv.
 setup:

@@ -1,0 +1,160 @@
+//! camwatch's training against PyTorch eager on the same machine, in one run.
+//!
+//! MobileNetV2 (width 0.5, 5 classes), batch 32, Adam, at the default image size (96) and at
+//! 224: a training step (forward, backward, optimizer) on a fixed batch, an eval forward, and
+//! one full epoch over the default dataset's training split with data loading and augmentation
+//! (camwatch: the `train` command's own epoch, without its validation and report). Prints
+//! images/s of both and their ratio.
+//!
+//! Run: `cargo bench -p train --bench train_vs_pytorch` (after `make setup`; the default
+//! dataset is generated when absent).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use clap::Parser;
+use mobilenetv2::MobileNetV2Config;
+
+const BATCH: usize = 32;
+const REPEATS: usize = 5;
+const CLASSES: usize = 5;
+const WIDTH: f64 = 0.5;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn median_seconds(mut f: impl FnMut()) -> f64 {
+    f(); // warm-up
+    let mut times: Vec<f64> = (0..REPEATS)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[REPEATS / 2]
+}
+
+/// PyTorch's side first, in its own process, so that the two never share the CPU.
+fn pytorch(size: usize, data: &Path) -> serde_json::Value {
+    let output = Command::new(root().join(".venv/bin/python"))
+        .arg(root().join("scripts/bench_train.py"))
+        .args(["--size", &size.to_string(), "--batch", &BATCH.to_string()])
+        .args([
+            "--width",
+            &WIDTH.to_string(),
+            "--repeats",
+            &REPEATS.to_string(),
+        ])
+        .arg("--data")
+        .arg(data)
+        .output()
+        .expect("run `make setup` first: .venv/bin/python is missing");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON from the PyTorch side")
+}
+
+/// Median seconds of a training step and of an eval forward on a fixed random batch.
+fn step_and_forward(size: usize, device: &Device) -> (f64, f64) {
+    let autodiff = device.clone().autodiff();
+    autodiff.seed(0);
+    let mut model = MobileNetV2Config::new(CLASSES)
+        .with_width_mult(WIDTH)
+        .init(&autodiff);
+    let mut optimizer = AdamConfig::new().init();
+    let images = Tensor::<4>::random(
+        [BATCH, 3, size, size],
+        burn::tensor::Distribution::Normal(0.0, 1.0),
+        &autodiff,
+    );
+    let labels: Vec<i64> = (0..BATCH as i64).map(|i| i % CLASSES as i64).collect();
+    let labels = Tensor::<1, Int>::from_ints(labels.as_slice(), &autodiff);
+    let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
+    let step = median_seconds(|| {
+        let loss = loss_fn.forward(model.forward(images.clone()), labels.clone());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optimizer.step(1e-3, model.clone(), grads);
+        model.classifier.1.weight.val().into_data(); // wait for the update
+    });
+    let valid = model.valid();
+    let plain = images.inner();
+    let forward = median_seconds(|| {
+        valid.forward(plain.clone()).into_data();
+    });
+    (step, forward)
+}
+
+/// Training images/s of one epoch of the `train` command (its own timing of the epoch).
+fn epoch(size: usize, data: &Path) -> f64 {
+    let scratch = tempfile::tempdir().expect("a temporary folder");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["train", "--data", data.to_str().expect("UTF-8 path")];
+        args.extend(extra);
+        let dir = scratch.path().to_str().expect("UTF-8 path");
+        args.extend(["--checkpoints", dir, "--reports", dir, "--run", "bench"]);
+        let size = size.to_string();
+        args.extend(["--image-size", &size, "--epochs", "1", "--num-classes", "5"]);
+        train::run(train::cli::Cli::parse_from(args)).expect("a training epoch");
+    };
+    run(&[]);
+    let history = std::fs::read(scratch.path().join("bench/history.json")).expect("history");
+    let history: serde_json::Value = serde_json::from_slice(&history).expect("JSON history");
+    history["epochs"][0]["images_per_second"]
+        .as_f64()
+        .expect("images/s")
+}
+
+#[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
+fn main() {
+    let data = root().join("datasets/textures");
+    if !data.exists() {
+        let hidden = indicatif::ProgressBar::hidden();
+        train::data::synthetic::generate(&data, Default::default(), &hidden)
+            .expect("default dataset");
+    }
+    let device = Device::libtorch();
+    println!(
+        "MobileNetV2 width {WIDTH}, {CLASSES} classes, batch {BATCH}, Adam, CPU; epoch = the default dataset's training split with decoding and augmentation"
+    );
+    println!(
+        "{:<28} {:>14} {:>14} {:>8}",
+        "", "camwatch img/s", "PyTorch img/s", "ratio"
+    );
+    for size in [96, 224] {
+        let theirs = pytorch(size, &data);
+        let (step, forward) = step_and_forward(size, &device);
+        let epoch = epoch(size, &data);
+        let their_epoch = theirs["epoch_images"].as_f64().expect("a count")
+            / theirs["epoch"].as_f64().expect("a timing");
+        let rows = [
+            (
+                "train step",
+                BATCH as f64 / step,
+                BATCH as f64 / theirs["step"].as_f64().expect("a timing"),
+            ),
+            (
+                "eval forward",
+                BATCH as f64 / forward,
+                BATCH as f64 / theirs["forward"].as_f64().expect("a timing"),
+            ),
+            ("epoch with data loading", epoch, their_epoch),
+        ];
+        for (name, ours, theirs) in rows {
+            let label = format!("{name} {size}px");
+            println!(
+                "{label:<28} {ours:>14.1} {theirs:>14.1} {:>7.2}x",
+                ours / theirs
+            );
+        }
+    }
+}
