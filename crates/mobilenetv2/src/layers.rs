@@ -3,7 +3,8 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::relu6;
+
+use crate::native::relu6;
 
 /// torchvision's `Conv2dNormActivation`: `(Conv2d, BatchNorm2d)` followed by ReLU6,
 /// giving the keys `.0.weight` and `.1.{weight,bias,running_mean,running_var}`.

@@ -3,6 +3,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::layers::Feature;
+use crate::native::channels_last;
 
 /// Number of entries in `features` (`features.0` ... `features.18`).
 pub const FEATURE_LAYERS: usize = 19;
@@ -19,7 +20,10 @@ pub struct MobileNetV2 {
 impl MobileNetV2 {
     /// Logits for a batch of normalized images `[N, 3, H, W]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        self.head(self.forward_features(images, 0..FEATURE_LAYERS))
+        // Channels-last in, and channels-last gradients out of the head: LibTorch then runs
+        // the convolutions (forward and backward) on its NHWC oneDNN kernels.
+        let features = self.forward_features(channels_last(images), 0..FEATURE_LAYERS);
+        self.head(channels_last(features))
     }
 
     /// Runs `features[layers]` on `x`, the output of `features[layers.start - 1]`
