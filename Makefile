@@ -11,7 +11,7 @@ test: setup test-setup
 
 # camwatch against PyTorch / pytorch-grad-cam on this machine (see BENCHMARKS.md).
 bench: setup
-	cargo bench -p cam --bench cam_vs_pytorch
+	cargo bench -p train --bench cam_vs_pytorch
 
 # camwatch's training against PyTorch eager on this machine (see BENCHMARKS.md).
 bench-train: setup

@@ -9,59 +9,30 @@
 //! Run: `cargo bench -p train --bench train_vs_pytorch` (after `make setup`; the default
 //! dataset is generated when absent).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+mod common;
+
+use std::path::Path;
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use clap::Parser;
+use common::{REPEATS, median_seconds, root};
 use mobilenetv2::MobileNetV2Config;
 
 const BATCH: usize = 32;
-const REPEATS: usize = 5;
 const CLASSES: usize = 5;
 const WIDTH: f64 = 0.5;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn median_seconds(mut f: impl FnMut()) -> f64 {
-    f(); // warm-up
-    let mut times: Vec<f64> = (0..REPEATS)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[REPEATS / 2]
-}
-
-/// PyTorch's side first, in its own process, so that the two never share the CPU.
+/// PyTorch eager's timings at `size` (see `scripts/bench_train.py`).
 fn pytorch(size: usize, data: &Path) -> serde_json::Value {
-    let output = Command::new(root().join(".venv/bin/python"))
-        .arg(root().join("scripts/bench_train.py"))
-        .args(["--size", &size.to_string(), "--batch", &BATCH.to_string()])
-        .args([
-            "--width",
-            &WIDTH.to_string(),
-            "--repeats",
-            &REPEATS.to_string(),
-        ])
-        .arg("--data")
-        .arg(data)
-        .output()
-        .expect("run `make setup` first: .venv/bin/python is missing");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON from the PyTorch side")
+    let mut args: Vec<String> = [("--size", size), ("--batch", BATCH), ("--repeats", REPEATS)]
+        .iter()
+        .flat_map(|(flag, value)| [flag.to_string(), value.to_string()])
+        .collect();
+    args.extend(["--width".into(), WIDTH.to_string(), "--data".into()]);
+    args.push(data.to_str().expect("UTF-8 path").into());
+    common::pytorch("bench_train.py", &args)
 }
 
 /// Median seconds of a training step and of an eval forward on a fixed random batch.

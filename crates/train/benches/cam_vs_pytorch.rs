@@ -4,55 +4,28 @@
 //! a plain eval forward, and Grad-CAM maps for the true and the predicted class of every image
 //! at features.18 and at features.14. Prints images/s of both and their ratio.
 //!
-//! Run: `cargo bench -p cam --bench cam_vs_pytorch` (after `scripts/setup.sh`, which installs
+//! Run: `cargo bench -p train --bench cam_vs_pytorch` (after `scripts/setup.sh`, which installs
 //! PyTorch and pytorch-grad-cam into `.venv`).
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::Instant;
+mod common;
 
 use burn::prelude::*;
 use cam::{CamEngine, Method, TargetLayer, Targets};
+use common::{REPEATS, median_seconds};
 use mobilenetv2::MobileNetV2Config;
 
 const BATCH: usize = 32;
 const SIZE: usize = 224;
-const REPEATS: usize = 7;
 
-fn median_seconds(mut f: impl FnMut()) -> f64 {
-    f(); // warm-up
-    let mut times: Vec<f64> = (0..REPEATS)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[REPEATS / 2]
-}
-
-/// Runs the PyTorch side first, in its own process, so that the two never share the CPU.
 fn pytorch_timings() -> serde_json::Value {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let output = Command::new(root.join(".venv/bin/python"))
-        .arg(root.join("scripts/bench_gradcam.py"))
-        .args([
-            "--batch",
-            &BATCH.to_string(),
-            "--size",
-            &SIZE.to_string(),
-            "--repeats",
-            &REPEATS.to_string(),
-        ])
-        .output()
-        .expect("run scripts/setup.sh first: .venv/bin/python is missing");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON from the PyTorch side")
+    let args = [("--batch", BATCH), ("--size", SIZE), ("--repeats", REPEATS)];
+    common::pytorch(
+        "bench_gradcam.py",
+        &args
+            .iter()
+            .flat_map(|(flag, value)| [flag.to_string(), value.to_string()])
+            .collect::<Vec<_>>(),
+    )
 }
 
 #[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
