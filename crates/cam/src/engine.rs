@@ -249,7 +249,8 @@ fn resolve(targets: &[Targets], logits: &Tensor<2>) -> Vec<Vec<usize>> {
         .collect()
 }
 
-fn class_tensor(classes: &[Vec<usize>], device: &Device) -> Tensor<1, Int> {
+/// The classes of every target and image as one index tensor, target-major.
+pub(crate) fn class_tensor(classes: &[Vec<usize>], device: &Device) -> Tensor<1, Int> {
     let flat: Vec<i64> = classes.iter().flatten().map(|&c| c as i64).collect();
     Tensor::from_ints(flat.as_slice(), device)
 }

@@ -13,6 +13,8 @@ use burn::prelude::*;
 use image::RgbImage;
 use mobilenetv2::{FoldedMobileNetV2, MobileNetV2};
 
+use crate::engine::class_tensor;
+
 /// Computes guided-backpropagation gradients on the inference copy of a model.
 #[derive(Debug)]
 pub struct GuidedBackprop {
@@ -34,12 +36,13 @@ impl GuidedBackprop {
     pub fn gradients(&self, images: Tensor<4>, classes: &[Vec<usize>]) -> Tensor<4> {
         let n = images.dims()[0];
         let k = classes.len();
-        let device = images.device();
+        assert!(
+            classes.iter().all(|c| c.len() == n),
+            "one class per image and target"
+        );
+        let index = class_tensor(classes, &images.device()).reshape([n * k, 1]);
         let input = Tensor::cat(vec![images; k], 0).autodiff().require_grad();
         let logits = self.tracked.forward(input.clone());
-        let flat: Vec<i64> = classes.iter().flatten().map(|&c| c as i64).collect();
-        assert_eq!(flat.len(), n * k, "one class per image and target");
-        let index = Tensor::<1, Int>::from_ints(flat.as_slice(), &device).reshape([n * k, 1]);
         let grads = logits.gather(1, index.autodiff()).sum().backward();
         input.grad(&grads).expect("the input is a tracked leaf")
     }

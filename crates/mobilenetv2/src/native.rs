@@ -4,10 +4,11 @@
 //! - [`channels_last`]: the NHWC memory layout, under which LibTorch runs convolutions through
 //!   oneDNN (with batch norm folded, the CAM engine's forward is ~3× faster on a CPU); under
 //!   autodiff its backward makes the gradient channels-last as well.
+//! - [`relu6`]: ReLU6 in place where possible, its backward one `hardtanh_backward` kernel.
 //! - [`guided_relu6`]: ReLU6 whose backward passes a gradient only where the input lies in
 //!   `(0, 6)` *and* the incoming gradient is positive (guided backpropagation).
 //!
-//! Both run on the LibTorch device, plain or under autodiff; another backend panics.
+//! All run on the LibTorch device, plain or under autodiff; another backend panics.
 #![allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -64,27 +65,29 @@ impl<C: CheckpointStrategy> NativeOps for Autodiff<LibTorch, C> {
     }
 
     fn guided_relu6(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        match GuidedRelu6
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let input = x.primitive().clone();
-                prep.finish(input, LibTorch::guided_relu6(x.into_primitive()))
-            }
-            OpsKind::UnTracked(prep) => prep.finish(LibTorch::guided_relu6(x.into_primitive())),
-        }
+        tracked_relu6::<C, _>(GuidedRelu6, x)
     }
 
     fn relu6(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        match Relu6.prepare::<C>([x.node()]).compute_bound().stateful() {
-            OpsKind::Tracked(prep) => {
-                let input = x.primitive().clone();
-                prep.finish(input, LibTorch::relu6(x.into_primitive()))
-            }
-            OpsKind::UnTracked(prep) => prep.finish(LibTorch::relu6(x.into_primitive())),
+        tracked_relu6::<C, _>(Relu6, x)
+    }
+}
+
+/// ReLU6's forward under autodiff, with `backward` (which receives the input) as its gradient.
+fn tracked_relu6<C, B>(
+    backward: B,
+    x: FloatTensor<Autodiff<LibTorch, C>>,
+) -> FloatTensor<Autodiff<LibTorch, C>>
+where
+    C: CheckpointStrategy,
+    B: Backward<LibTorch, 1, State = TchTensor>,
+{
+    match backward.prepare::<C>([x.node()]).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => {
+            let input = x.primitive().clone();
+            prep.finish(input, LibTorch::relu6(x.into_primitive()))
         }
+        OpsKind::UnTracked(prep) => prep.finish(LibTorch::relu6(x.into_primitive())),
     }
 }
 

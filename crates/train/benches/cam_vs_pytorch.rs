@@ -17,20 +17,16 @@ use mobilenetv2::MobileNetV2Config;
 const BATCH: usize = 32;
 const SIZE: usize = 224;
 
-fn pytorch_timings() -> serde_json::Value {
-    let args = [("--batch", BATCH), ("--size", SIZE), ("--repeats", REPEATS)];
-    common::pytorch(
-        "bench_gradcam.py",
-        &args
-            .iter()
-            .flat_map(|(flag, value)| [flag.to_string(), value.to_string()])
-            .collect::<Vec<_>>(),
-    )
-}
-
 #[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 fn main() {
-    let theirs = pytorch_timings();
+    let theirs = common::pytorch(
+        "bench_gradcam.py",
+        &[
+            ("--batch", BATCH.to_string()),
+            ("--size", SIZE.to_string()),
+            ("--repeats", REPEATS.to_string()),
+        ],
+    );
     let device = Device::libtorch();
     device.seed(0);
     let model = MobileNetV2Config::new(1000).init(&device);

@@ -26,13 +26,16 @@ const WIDTH: f64 = 0.5;
 
 /// PyTorch eager's timings at `size` (see `scripts/bench_train.py`).
 fn pytorch(size: usize, data: &Path) -> serde_json::Value {
-    let mut args: Vec<String> = [("--size", size), ("--batch", BATCH), ("--repeats", REPEATS)]
-        .iter()
-        .flat_map(|(flag, value)| [flag.to_string(), value.to_string()])
-        .collect();
-    args.extend(["--width".into(), WIDTH.to_string(), "--data".into()]);
-    args.push(data.to_str().expect("UTF-8 path").into());
-    common::pytorch("bench_train.py", &args)
+    common::pytorch(
+        "bench_train.py",
+        &[
+            ("--size", size.to_string()),
+            ("--batch", BATCH.to_string()),
+            ("--repeats", REPEATS.to_string()),
+            ("--width", WIDTH.to_string()),
+            ("--data", data.to_str().expect("UTF-8 path").to_owned()),
+        ],
+    )
 }
 
 /// Median seconds of a training step and of an eval forward on a fixed random batch.

@@ -26,12 +26,16 @@ pub fn median_seconds(mut f: impl FnMut()) -> f64 {
     times[REPEATS / 2]
 }
 
-/// Runs `scripts/<script>` with `args` in the setup's virtualenv and parses its JSON output.
-/// It runs before camwatch's side, so that the two never share the CPU.
-pub fn pytorch(script: &str, args: &[String]) -> serde_json::Value {
+/// Runs `scripts/<script>` with `--flag value` options in the setup's virtualenv and parses
+/// its JSON output. It runs before camwatch's side, so that the two never share the CPU.
+pub fn pytorch(script: &str, options: &[(&str, String)]) -> serde_json::Value {
     let output = Command::new(root().join(".venv/bin/python"))
         .arg(root().join("scripts").join(script))
-        .args(args)
+        .args(
+            options
+                .iter()
+                .flat_map(|(flag, value)| [*flag, value.as_str()]),
+        )
         .output()
         .expect("run `make setup` first: .venv/bin/python is missing");
     assert!(
