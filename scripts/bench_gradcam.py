@@ -19,14 +19,18 @@ from pytorch_grad_cam import GradCAM  # noqa: E402
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget  # noqa: E402
 
 
-def median_seconds(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def interleaved_medians(functions, repeats):
+    """Median seconds of each function, timed in turns after a warm-up of them all, so that
+    none profits from running after the others (allocator and oneDNN caches warm up slowly)."""
+    for fn in functions.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, fn in functions.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main():
@@ -44,15 +48,19 @@ def main():
         with torch.no_grad():
             model(images)
 
-    result = {"threads": torch.get_num_threads(), "forward": median_seconds(forward, args.repeats)}
+    def true_and_predicted(layer):
+        def run():
+            # Hooks live only inside the block, so no other timing runs with them.
+            with GradCAM(model=model, target_layers=[model.features[layer]]) as cam:
+                cam(input_tensor=images, targets=[ClassifierOutputTarget(c) for c in labels])
+                cam(input_tensor=images, targets=None)
+
+        return run
+
+    functions = {"forward": forward}
     for layer in (18, 14):
-        cam = GradCAM(model=model, target_layers=[model.features[layer]])
-
-        def true_and_predicted():
-            cam(input_tensor=images, targets=[ClassifierOutputTarget(c) for c in labels])
-            cam(input_tensor=images, targets=None)
-
-        result[f"gradcam_features.{layer}"] = median_seconds(true_and_predicted, args.repeats)
+        functions[f"gradcam_features.{layer}"] = true_and_predicted(layer)
+    result = {"threads": torch.get_num_threads(), **interleaved_medians(functions, args.repeats)}
     print(json.dumps(result))
 
 

@@ -19,6 +19,7 @@ const SIZE: usize = 224;
 
 #[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 fn main() {
+    train::allocator::keep_freed_memory();
     let theirs = common::pytorch(
         "bench_gradcam.py",
         &[

@@ -90,6 +90,7 @@ fn epoch(size: usize, data: &Path) -> f64 {
 
 #[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 fn main() {
+    train::allocator::keep_freed_memory();
     let data = root().join("datasets/textures");
     if !data.exists() {
         let hidden = indicatif::ProgressBar::hidden();

@@ -1,6 +1,7 @@
 //! The `train` binary: fine-tune MobileNetV2 with a Grad-CAM report after every epoch, and
 //! the `explain`, `inspect` and `export` commands around it.
 
+pub mod allocator;
 pub mod cli;
 mod commands;
 pub mod data;

@@ -27,9 +27,12 @@ pub fn median_seconds(mut f: impl FnMut()) -> f64 {
 }
 
 /// Runs `scripts/<script>` with `--flag value` options in the setup's virtualenv and parses
-/// its JSON output. It runs before camwatch's side, so that the two never share the CPU.
+/// its JSON output. It runs before camwatch's side, so that the two never share the CPU, and
+/// with the allocator settings camwatch gives itself (`train::allocator`), so that neither
+/// side pays glibc's page faults.
 pub fn pytorch(script: &str, options: &[(&str, String)]) -> serde_json::Value {
     let output = Command::new(root().join(".venv/bin/python"))
+        .envs(train::allocator::ENVIRONMENT)
         .arg(root().join("scripts").join(script))
         .args(
             options
