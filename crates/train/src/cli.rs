@@ -6,6 +6,7 @@ use cam::{Method, TargetLayer};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::data::synthetic::Shortcut;
+use crate::report::AuditScope;
 
 /// Fine-tune MobileNetV2 on an image-folder dataset and see where it looks: after every epoch,
 /// Grad-CAM maps of the true and predicted class for misclassified and probe validation
@@ -140,12 +141,13 @@ pub struct TrainArgs {
     /// scorecam (slow: one forward per channel).
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub cam_method: Method,
-    /// Every epoch (once training accuracy reaches 50%), check per class whether the model's
-    /// correct answers rest on the object (datasets with object masks) and warn of a suspected
-    /// shortcut. Experimental: on the default dataset it also flags a clean model's 'checker'
-    /// class, whose Grad-CAM peaks often fall beside the object.
-    #[arg(long)]
-    pub audit_shortcuts: bool,
+    /// Shortcut audit, every epoch once training accuracy reaches 50%: per class, does the
+    /// model still answer right when only the object is left, or when it is hidden? `masks`
+    /// audits classes with object masks (three forwards per image, about 1-2% of an epoch);
+    /// `all` also audits classes without masks by searching each image for one fixed decisive
+    /// spot (about 50 forwards per image, 10-20% of an epoch: opt-in); `off` skips it.
+    #[arg(long, value_enum, default_value = "masks")]
+    pub shortcut_audit: AuditScope,
     /// CAM target layer(s), features.0 ... features.18; several are fused.
     #[arg(long = "cam-layer", default_value = "features.18", value_parser = parse_layer)]
     pub cam_layers: Vec<TargetLayer>,

@@ -10,15 +10,13 @@
 //! All perturbed inputs of a batch go through the model in batched forwards.
 
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
 use mobilenetv2::MobileNetV2;
 use serde::Serialize;
 
+use super::probabilities;
+
 /// Steps of the deletion and insertion curves (each costs one forward per map).
 pub const PERTURBATION_STEPS: usize = 16;
-
-/// Inputs per forward.
-const BATCH: usize = 64;
 
 /// Faithfulness of one map.
 #[derive(Clone, Debug, Serialize)]
@@ -33,24 +31,6 @@ pub struct Faithfulness {
     pub deletion_curve: Vec<f32>,
     /// Class probability after inserting 0, 1/STEPS, ..., all of the pixels.
     pub insertion_curve: Vec<f32>,
-}
-
-/// Class probabilities of `inputs` `[B, 3, H, W]` for one class each, in batches.
-fn probabilities(model: &MobileNetV2, inputs: Tensor<4>, classes: &[usize]) -> Vec<f32> {
-    let n = inputs.dims()[0];
-    let device = inputs.device();
-    let mut out = Vec::with_capacity(n);
-    for start in (0..n).step_by(BATCH) {
-        let len = BATCH.min(n - start);
-        let probs = softmax(model.forward(inputs.clone().narrow(0, start, len)), 1);
-        let index: Vec<i64> = classes[start..start + len]
-            .iter()
-            .map(|&c| c as i64)
-            .collect();
-        let index = Tensor::<1, Int>::from_ints(index.as_slice(), &device).reshape([len, 1]);
-        out.extend(probs.gather(1, index).into_data().iter::<f32>());
-    }
-    out
 }
 
 /// Faithfulness of `maps` (row-major, the inputs' size) for `classes`, on the normalized

@@ -53,13 +53,22 @@ fn class_table(out: &mut String, scores: &[ClassScores]) {
 /// A warning per flagged class, with its evidence image (paths relative to `prefix`).
 fn shortcut_banners(out: &mut String, record: &EpochRecord, prefix: &str) {
     for a in record.attention.iter().filter(|a| a.flagged) {
+        let evidence = match (a.object_only, a.background_only, a.fixed_spot) {
+            (Some(object), Some(background), _) => format!(
+                "on the training images it gets right, the model keeps its answer with the object hidden (probability {}) and loses it with only the object left ({})",
+                pct(background),
+                pct(object)
+            ),
+            (_, _, Some(spot)) => format!(
+                "on the training images it gets right, hiding one and the same small spot of the frame takes away {} of the model's confidence on average, wherever the objects are",
+                pct(spot)
+            ),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "<div class=warn><b>Shortcut suspected for class {}</b>: on the training images the model gets right, its heatmaps peak on the object in only {} of cases (they put {} of their mass on it; a uniform map would put {}). The model decides by something other than the object — a watermark, a background, a frame. Look at where the maps point:",
+            "<div class=warn><b>Shortcut suspected for class {}</b>: {evidence}. The model decides by something other than the object — a watermark, a background, a frame. Look at where the maps point:",
             esc(&a.class),
-            pct(a.peak_on_object),
-            pct(a.on_object),
-            pct(a.object_area)
         );
         if let Some(evidence) = &a.evidence {
             let _ = writeln!(
@@ -72,26 +81,31 @@ fn shortcut_banners(out: &mut String, record: &EpochRecord, prefix: &str) {
     }
 }
 
-/// Per-class attention audit of an epoch.
+/// Per-class shortcut audit of an epoch.
 fn attention_table(out: &mut String, record: &EpochRecord) {
     if record.attention.is_empty() {
         return;
     }
-    out.push_str("<h2>Attention on the object</h2><p class=note>Grad-CAM maps at features.13 of the first training images of each class that the model classifies correctly, against their object masks: what its right answers rest on. A uniform map would put the object's share of the image on the object.</p><table><tr><th class=l>class</th><th>images</th><th>peak on object</th><th>map mass on object</th><th>object share of image</th><th class=l>verdict</th></tr>\n");
+    out.push_str("<h2>What the right answers rest on</h2><p class=note>The first training images of each class that the model classifies correctly, with parts hidden. With object masks: the class probability with only the object left, and with the object hidden. Without masks: the largest mean confidence drop from hiding one fixed spot (a quarter of the side). Grad-CAM (features.13) mass on the object is shown beside the object's share of the image, which is what a uniform map would put on it.</p><table><tr><th class=l>class</th><th>images</th><th>object only</th><th>object hidden</th><th>fixed spot</th><th>Grad-CAM on object</th><th>object share of image</th><th class=l>verdict</th></tr>\n");
     for a in &record.attention {
         let verdict = if a.flagged {
             "<span class=bad>shortcut suspected</span>"
+        } else if a.object_only.is_some() {
+            "<span class=good>rests on the object</span>"
         } else {
-            "<span class=good>looks at the object</span>"
+            "<span class=good>no fixed decisive spot</span>"
         };
+        let cell = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), pct);
         let _ = writeln!(
             out,
-            "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=l>{verdict}</td></tr>",
+            "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=l>{verdict}</td></tr>",
             esc(&a.class),
             a.images,
-            pct(a.peak_on_object),
-            pct(a.on_object),
-            pct(a.object_area)
+            cell(a.object_only),
+            cell(a.background_only),
+            cell(a.fixed_spot),
+            cell(a.on_object),
+            cell(a.object_area)
         );
     }
     out.push_str("</table>\n");

@@ -21,7 +21,7 @@ use crate::data::{Batch, Data};
 use crate::evaluation::Evaluation;
 use crate::progress::bar;
 use crate::run::{EpochRecord, History, Run, TrainStats};
-pub use attention::{ClassAttention, audit as audit_attention};
+pub use attention::{AuditScope, ClassAttention, audit as audit_attention};
 use cam::metrics::MapStats;
 use metrics::ClassScores;
 
@@ -241,9 +241,9 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
         })
         .collect();
     drift::save(run, epoch, &probe_maps, [data.image_size, data.image_size])?;
-    // An untrained model's maps point anywhere: audit once it has learned something.
-    let attention = if args.audit_shortcuts && train.accuracy >= attention::MIN_TRAIN_ACCURACY {
-        attention::audit(model, data, device, &dir)?
+    // An untrained model's answers rest on nothing yet: audit once it has learned something.
+    let attention = if train.accuracy >= attention::MIN_TRAIN_ACCURACY {
+        attention::audit(model, data, args.shortcut_audit, device, &dir)?
     } else {
         Vec::new()
     };
