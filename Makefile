@@ -1,5 +1,5 @@
 # The two commands of the README. Each runs the one-time setup first when it is needed.
-.PHONY: run test setup test-setup bench bench-train
+.PHONY: run test setup test-setup bench bench-train bench-metrics
 
 # Fine-tune MobileNetV2 on the embedded default dataset, with a Grad-CAM report per epoch.
 run: setup
@@ -16,6 +16,10 @@ bench: setup
 # camwatch's training against PyTorch eager on this machine (see BENCHMARKS.md).
 bench-train: setup
 	cargo bench -p train --bench train_vs_pytorch
+
+# What each heatmap metric of the per-epoch report costs, as a share of an epoch.
+bench-metrics: setup
+	cargo bench -p train --bench metrics_cost
 
 # PyTorch 2.9.0 / LibTorch in the user cache, linked as .libtorch and .venv.
 setup:

@@ -32,7 +32,11 @@ from pytorch_grad_cam import (
 from pytorch_grad_cam.guided_backprop import GuidedBackpropReLUModel
 from pytorch_grad_cam.utils.find_layers import replace_all_layer_type_recursive
 from pytorch_grad_cam.utils.image import deprocess_image, show_cam_on_image
-from pytorch_grad_cam.metrics.cam_mult_image import CamMultImageConfidenceChange
+from pytorch_grad_cam.metrics.cam_mult_image import (
+    CamMultImageConfidenceChange,
+    DropInConfidence,
+    IncreaseInConfidence,
+)
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget, ClassifierOutputTarget
 from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection
 from safetensors.torch import save_file
@@ -202,10 +206,15 @@ def cam_references(model):
             with method(model=model, target_layers=[model.features[i] for i in layers]) as cam:
                 out[f"{name}/{tag}"] = torch.from_numpy(cam(input_tensor=inputs, targets=targets))
     guided_references(model, inputs, out)
-    # Confidence change of the Grad-CAM maps at features.18 (softmax targets).
+    # Confidence metrics of the Grad-CAM maps at features.18 (softmax targets).
     softmax_targets = [ClassifierOutputSoftmaxTarget(c) for c in CAM_CLASSES]
-    change = CamMultImageConfidenceChange()(inputs, out["gradcam/18"].numpy(), softmax_targets, model)
-    out["metrics/confidence_change"] = torch.from_numpy(np.float32(change))
+    for name, metric in (
+        ("confidence_change", CamMultImageConfidenceChange()),
+        ("drop_in_confidence", DropInConfidence()),
+        ("increase_in_confidence", IncreaseInConfidence()),
+    ):
+        scores = metric(inputs, out["gradcam/18"].numpy(), softmax_targets, model)
+        out[f"metrics/{name}"] = torch.from_numpy(np.float32(scores))
 
     # show_cam_on_image on a random image and map (the overlay's reference).
     rng = np.random.default_rng(5)

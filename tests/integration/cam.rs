@@ -197,7 +197,7 @@ fn overlay_matches_show_cam_on_image() {
 }
 
 #[test]
-fn confidence_change_matches_pytorch_grad_cam_and_curves_have_the_right_ends() {
+fn confidence_metrics_match_pytorch_grad_cam_and_curves_have_the_right_ends() {
     let device = device();
     let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
@@ -206,16 +206,26 @@ fn confidence_change_matches_pytorch_grad_cam_and_curves_have_the_right_ends() {
     let maps: Vec<Vec<f32>> = (0..2).map(|i| explanation.map(0, i).to_vec()).collect();
     let scores = cam::metrics::faithfulness(&model, inputs.clone(), &maps, &CLASSES);
 
-    let theirs: Vec<f32> = tensor_from::<1>(REFERENCE, "metrics/confidence_change", &device)
-        .into_data()
-        .try_to_vec()
-        .unwrap();
-    for (ours, theirs) in scores.iter().zip(&theirs) {
+    let theirs = |name: &str| -> Vec<f32> {
+        tensor_from::<1>(REFERENCE, &format!("metrics/{name}"), &device)
+            .into_data()
+            .try_to_vec()
+            .unwrap()
+    };
+    let (change, drop, increase) = (
+        theirs("confidence_change"),
+        theirs("drop_in_confidence"),
+        theirs("increase_in_confidence"),
+    );
+    for (i, ours) in scores.iter().enumerate() {
         assert!(
-            (ours.confidence_change - theirs).abs() < 2e-3,
-            "confidence change {} vs pytorch-grad-cam {theirs}",
-            ours.confidence_change
+            (ours.confidence_change - change[i]).abs() < 2e-3,
+            "confidence change {} vs pytorch-grad-cam {}",
+            ours.confidence_change,
+            change[i]
         );
+        assert!((ours.drop_in_confidence - drop[i]).abs() < 2e-3);
+        assert_eq!(ours.increase_in_confidence, increase[i] == 1.0);
     }
     // Nothing deleted / everything inserted: the original probability; everything deleted /
     // nothing inserted: the probability on an all-zero (mean-colour) input.
@@ -231,6 +241,20 @@ fn confidence_change_matches_pytorch_grad_cam_and_curves_have_the_right_ends() {
         assert!((s.insertion_curve[0] - on_blank).abs() < 1e-4);
         assert!((0.0..=1.0).contains(&s.deletion_auc) && (0.0..=1.0).contains(&s.insertion_auc));
     }
+}
+
+#[test]
+fn gini_is_zero_for_a_uniform_map_and_one_minus_one_over_n_for_a_single_pixel() {
+    use cam::metrics::MapStats;
+    let uniform = MapStats::new(&[0.5; 64], None);
+    assert!(uniform.gini.abs() < 1e-9, "{}", uniform.gini);
+    let mut single = [0.0f32; 64];
+    single[17] = 1.0;
+    let gini = MapStats::new(&single, None).gini;
+    assert!((gini - (1.0 - 1.0 / 64.0)).abs() < 1e-9, "{gini}");
+    // Half of four pixels at 1: sorted (0, 0, 1, 1), 1 - 2 (1/2 (1.5/4) + 1/2 (0.5/4)) = 1/2.
+    let half = MapStats::new(&[0.0, 1.0, 0.0, 1.0], None).gini;
+    assert!((half - 0.5).abs() < 1e-9, "{half}");
 }
 
 #[test]

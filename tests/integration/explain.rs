@@ -135,12 +135,15 @@ fn metrics_score_each_map_beside_the_baselines() {
     let scores = &image["maps"][0]["metrics"];
     for key in [
         "entropy",
+        "gini",
         "confidence_change",
+        "drop_in_confidence",
         "deletion_auc",
         "insertion_auc",
     ] {
         assert!(scores[key].is_number(), "{key} missing in {scores}");
     }
+    assert!(scores["increase_in_confidence"].is_boolean());
     for baseline in ["random", "gaussian", "sobel"] {
         let b = &image["baselines"]["class 0"][baseline];
         assert!(

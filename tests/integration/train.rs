@@ -129,6 +129,14 @@ fn two_epochs_write_checkpoints_and_a_complete_report() {
         assert!(sample["true_map"]["iou_top20"].is_number());
         assert!(sample["predicted_map"]["energy_in_mask"].is_number());
     }
+    // The maps are scored beside the three trivial baselines; faithfulness only on request.
+    let scores = metrics["map_scores"].as_array().unwrap();
+    let names: Vec<&str> = scores.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["gradcam", "random", "gaussian", "sobel"]);
+    for s in scores {
+        assert!(s["gini"].is_number() && s["pointing_game"].is_number());
+        assert!(s["deletion_auc"].is_null(), "--faithfulness is opt-in");
+    }
     // Attention drift: the probes' maps are kept per epoch and compared.
     let probes = std::fs::read(reports.join("epoch-002/probes.npy")).unwrap();
     assert_eq!(

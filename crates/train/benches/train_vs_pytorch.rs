@@ -16,8 +16,7 @@ use std::path::Path;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use clap::Parser;
-use common::{REPEATS, median_seconds, root};
+use common::{REPEATS, epoch_images_per_second as epoch, median_seconds};
 use mobilenetv2::MobileNetV2Config;
 
 const BATCH: usize = 32;
@@ -68,35 +67,10 @@ fn step_and_forward(size: usize, device: &Device) -> (f64, f64) {
     (step, forward)
 }
 
-/// Training images/s of one epoch of the `train` command (its own timing of the epoch).
-fn epoch(size: usize, data: &Path) -> f64 {
-    let scratch = tempfile::tempdir().expect("a temporary folder");
-    let run = |extra: &[&str]| {
-        let mut args = vec!["train", "--data", data.to_str().expect("UTF-8 path")];
-        args.extend(extra);
-        let dir = scratch.path().to_str().expect("UTF-8 path");
-        args.extend(["--checkpoints", dir, "--reports", dir, "--run", "bench"]);
-        let size = size.to_string();
-        args.extend(["--image-size", &size, "--epochs", "1", "--num-classes", "5"]);
-        train::run(train::cli::Cli::parse_from(args)).expect("a training epoch");
-    };
-    run(&[]);
-    let history = std::fs::read(scratch.path().join("bench/history.json")).expect("history");
-    let history: serde_json::Value = serde_json::from_slice(&history).expect("JSON history");
-    history["epochs"][0]["images_per_second"]
-        .as_f64()
-        .expect("images/s")
-}
-
 #[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 fn main() {
     train::allocator::keep_freed_memory();
-    let data = root().join("datasets/textures");
-    if !data.exists() {
-        let hidden = indicatif::ProgressBar::hidden();
-        train::data::synthetic::generate(&data, Default::default(), &hidden)
-            .expect("default dataset");
-    }
+    let data = common::default_dataset();
     let device = Device::libtorch();
     println!(
         "MobileNetV2 width {WIDTH}, {CLASSES} classes, batch {BATCH}, Adam, CPU; epoch = the default dataset's training split with decoding and augmentation"

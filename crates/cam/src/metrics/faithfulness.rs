@@ -1,7 +1,9 @@
 //! Faithfulness: does the model's confidence follow the map?
 //!
 //! - Confidence change (pytorch-grad-cam's `CamMultImageConfidenceChange` with a softmax
-//!   target): the class probability on `input × map` minus that on the input.
+//!   target): the class probability on `input × map` minus that on the input; and from it
+//!   pytorch-grad-cam's `DropInConfidence` (the drop, 0 for a rise) and
+//!   `IncreaseInConfidence` (whether it rose).
 //! - Deletion / insertion AUC: pixels are removed from the input (set to 0 in normalized space,
 //!   the dataset's mean colour), or inserted into a blank input, in decreasing map order, in
 //!   [`PERTURBATION_STEPS`] equal steps; the area under the class-probability curve is low for a
@@ -23,6 +25,10 @@ pub const PERTURBATION_STEPS: usize = 16;
 pub struct Faithfulness {
     /// Class probability on `input × map` minus on the input (higher is better).
     pub confidence_change: f32,
+    /// How much the class probability fell on `input × map` (0 if it rose; lower is better).
+    pub drop_in_confidence: f32,
+    /// Whether the class probability rose on `input × map`.
+    pub increase_in_confidence: bool,
     /// Area under the probability curve while deleting the map's pixels (lower is better).
     pub deletion_auc: f32,
     /// Area under the probability curve while inserting them (higher is better).
@@ -94,6 +100,8 @@ pub fn faithfulness(
             );
             Faithfulness {
                 confidence_change: after[i] - before[i],
+                drop_in_confidence: (before[i] - after[i]).max(0.0),
+                increase_in_confidence: after[i] > before[i],
                 deletion_auc: auc(deletion),
                 insertion_auc: auc(insertion),
                 deletion_curve: deletion.to_vec(),

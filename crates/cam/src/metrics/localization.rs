@@ -9,6 +9,9 @@ pub struct MapStats {
     /// Shannon entropy of the map as a distribution, divided by its maximum `ln(H·W)`:
     /// 0 = all mass on one pixel, 1 = uniform.
     pub entropy: f64,
+    /// Gini index of the map's values (Hurley & Rickard's sparseness): 0 = uniform, close to 1 =
+    /// all mass on one pixel.
+    pub gini: f64,
     /// IoU of the map's top-20% pixels with the mask.
     pub iou_top20: Option<f64>,
     /// Share of the map's mass inside the mask (energy-based pointing game).
@@ -32,9 +35,11 @@ impl MapStats {
         } else {
             1.0
         };
+        let gini = gini(map);
         let Some(mask) = mask else {
             return Self {
                 entropy,
+                gini,
                 iou_top20: None,
                 energy_in_mask: None,
                 pointing_hit: None,
@@ -60,6 +65,7 @@ impl MapStats {
             .map_or(0, |(i, _)| i);
         Self {
             entropy,
+            gini,
             iou_top20: Some(if union == 0 {
                 0.0
             } else {
@@ -73,4 +79,22 @@ impl MapStats {
             pointing_hit: Some(total > 0.0 && inside[peak]),
         }
     }
+}
+
+/// `1 - 2 Σ_k (c_k / |c|₁) (N - k + ½) / N` over the values sorted ascending (`k` from 1); 0 for
+/// a map without mass.
+fn gini(map: &[f32]) -> f64 {
+    let mut sorted: Vec<f64> = map.iter().map(|&v| f64::from(v.max(0.0))).collect();
+    sorted.sort_by(f64::total_cmp);
+    let total: f64 = sorted.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let n = sorted.len() as f64;
+    let weighted: f64 = sorted
+        .iter()
+        .enumerate()
+        .map(|(k, &c)| c / total * (n - (k as f64 + 1.0) + 0.5) / n)
+        .sum();
+    1.0 - 2.0 * weighted
 }

@@ -1,6 +1,10 @@
-//! What both benchmarks share: medians of repeated runs, and PyTorch's side in its own process.
+//! What the benchmarks share: medians of repeated runs, PyTorch's side in its own process, the
+//! default dataset and a timed training epoch.
 
-use std::path::PathBuf;
+// Each benchmark uses a part of these helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -47,4 +51,45 @@ pub fn pytorch(script: &str, options: &[(&str, String)]) -> serde_json::Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("JSON from the PyTorch side")
+}
+
+/// The default dataset (`datasets/textures`), generated when absent.
+pub fn default_dataset() -> PathBuf {
+    let data = root().join("datasets/textures");
+    if !train::data::synthetic::is_complete(&data) {
+        let hidden = indicatif::ProgressBar::hidden();
+        train::data::synthetic::generate(&data, Default::default(), &hidden)
+            .expect("default dataset");
+    }
+    data
+}
+
+/// Training images/s of one epoch of the `train` command at `size` (its own timing).
+pub fn epoch_images_per_second(size: usize, data: &Path) -> f64 {
+    let scratch = tempfile::tempdir().expect("a temporary folder");
+    let dir = scratch.path().to_str().expect("UTF-8 path");
+    let size = size.to_string();
+    let args = [
+        "train",
+        "--data",
+        data.to_str().expect("UTF-8 path"),
+        "--checkpoints",
+        dir,
+        "--reports",
+        dir,
+        "--run",
+        "bench",
+        "--image-size",
+        &size,
+        "--epochs",
+        "1",
+        "--num-classes",
+        "5",
+    ];
+    train::run(<train::cli::Cli as clap::Parser>::parse_from(args)).expect("a training epoch");
+    let history = std::fs::read(scratch.path().join("bench/history.json")).expect("history");
+    let history: serde_json::Value = serde_json::from_slice(&history).expect("JSON history");
+    history["epochs"][0]["images_per_second"]
+        .as_f64()
+        .expect("images/s")
 }

@@ -287,7 +287,7 @@ fn write_guided(
     Ok(figure)
 }
 
-/// Entropy and faithfulness of `maps` (one per image of `batch`) for `classes`, as JSON.
+/// Concentration and faithfulness of `maps` (one per image of `batch`) for `classes`, as JSON.
 fn score(
     model: &MobileNetV2,
     batch: &Tensor<4>,
@@ -298,9 +298,13 @@ fn score(
         .into_iter()
         .zip(maps)
         .map(|(f, map)| {
+            let stats = MapStats::new(map, None);
             json!({
-                "entropy": MapStats::new(map, None).entropy,
+                "entropy": stats.entropy,
+                "gini": stats.gini,
                 "confidence_change": f.confidence_change,
+                "drop_in_confidence": f.drop_in_confidence,
+                "increase_in_confidence": f.increase_in_confidence,
                 "deletion_auc": f.deletion_auc,
                 "insertion_auc": f.insertion_auc,
             })
@@ -382,11 +386,12 @@ fn print_text(images: &[Value]) {
             let number = |v: &Value, key: &str| v[key].as_f64().unwrap_or(f64::NAN);
             if let Some(m) = map.get("metrics") {
                 println!(
-                    "    deletion AUC {:.3} (lower is better), insertion AUC {:.3} (higher is better), confidence change {:+.3}, entropy {:.2}",
+                    "    deletion AUC {:.3} (lower is better), insertion AUC {:.3} (higher is better), confidence change {:+.3}, entropy {:.2}, Gini {:.2}",
                     number(m, "deletion_auc"),
                     number(m, "insertion_auc"),
                     number(m, "confidence_change"),
-                    number(m, "entropy")
+                    number(m, "entropy"),
+                    number(m, "gini")
                 );
                 for (baseline, b) in image["baselines"][name].as_object().into_iter().flatten() {
                     println!(

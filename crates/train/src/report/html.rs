@@ -7,6 +7,7 @@ use html_escape::encode_text as esc;
 use burn_dataset::Dataset;
 
 use super::SampleReport;
+use super::baselines::MapScores;
 use cam::metrics::MapStats;
 
 use super::metrics::{self, ClassScores};
@@ -125,12 +126,33 @@ fn map_cells(stats: &MapStats, empty: bool) -> String {
     )
 }
 
+/// The epoch's maps beside the trivial baselines.
+fn baseline_table(out: &mut String, rows: &[MapScores]) {
+    out.push_str("<h2>Heatmaps against trivial maps</h2><p class=note>The true-class maps of the images above, scored beside maps that know nothing of the model: uniform noise, a centred Gaussian, and the image's Sobel edges. A heatmap worth reading beats them. Entropy: lower = more concentrated; Gini: higher = more concentrated; with object masks, IoU of the top 20% with the object, share of maps peaking on it (pointing game) and share of map mass on it; with <code>--faithfulness</code>, deletion AUC (lower is better) and insertion AUC (higher is better).</p><table><tr><th class=l>map</th><th>entropy</th><th>Gini</th><th>IoU top 20%</th><th>pointing game</th><th>mass on object</th><th>deletion AUC</th><th>insertion AUC</th></tr>\n");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "<tr><td class=l>{}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.name),
+            r.entropy,
+            r.gini,
+            opt(r.iou_top20),
+            opt(r.pointing_game),
+            opt(r.energy_in_mask),
+            opt(r.deletion_auc),
+            opt(r.insertion_auc)
+        );
+    }
+    out.push_str("</table>\n");
+}
+
 /// `reports/<run>/epoch-NNN/index.html`.
 pub fn epoch_page(
     run: &Run,
     record: &EpochRecord,
     scores: &[ClassScores],
     samples: &[SampleReport],
+    map_scores: &[MapScores],
     method: &str,
     layers: &[String],
 ) -> String {
@@ -178,6 +200,7 @@ pub fn epoch_page(
         );
     }
     b.push_str("</table>\n");
+    baseline_table(&mut b, map_scores);
     attention_table(&mut b, record);
     b.push_str("<h2>Per class</h2>\n");
     class_table(&mut b, scores);

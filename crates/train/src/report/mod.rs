@@ -2,6 +2,7 @@
 //! validation images, metrics, plots and offline HTML.
 
 mod attention;
+mod baselines;
 mod drift;
 mod html;
 pub mod metrics;
@@ -103,6 +104,7 @@ struct EpochMetrics<'a> {
     cam_method: String,
     cam_layers: Vec<String>,
     samples: &'a [SampleReport],
+    map_scores: &'a [baselines::MapScores],
     attention: &'a [ClassAttention],
     skipped_files: usize,
 }
@@ -160,6 +162,7 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
     let engine = CamEngine::new(model, args.cam_method, &args.cam_layers);
     let mut rows = Vec::with_capacity(selected.len());
     let mut samples = Vec::with_capacity(selected.len());
+    let (mut inputs, mut pictures, mut masks) = (Vec::new(), Vec::new(), Vec::new());
     for chunk in selected.chunks(CAM_BATCH) {
         let batch_samples: Vec<_> = chunk.iter().map(|(i, _)| data.val[*i].clone()).collect();
         let batch = Batch::new(&batch_samples, &data.normalization, None, device);
@@ -168,7 +171,10 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
             batch.images.clone(),
             &[Targets::Classes(truth), Targets::Predicted],
         );
-        let images = input::denormalize(batch.images, &data.normalization);
+        let images = input::denormalize(batch.images.clone(), &data.normalization);
+        inputs.push(batch.images);
+        pictures.extend(images.iter().cloned());
+        masks.extend(batch_samples.iter().map(|s| s.mask.clone()));
         for (j, (&(index, reason), sample)) in chunk.iter().zip(&batch_samples).enumerate() {
             let predicted = explanation.classes[1][j];
             let probabilities = &evaluation.probabilities[index];
@@ -231,6 +237,20 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
     }
     let dir = run.reports.join(format!("epoch-{epoch:03}"));
     save_png(&grid(&rows, CELL), &dir.join("grid.png"))?;
+    let truth: Vec<usize> = selected.iter().map(|&(i, _)| labels[i]).collect();
+    let maps: Vec<Vec<f32>> = true_maps.iter().map(|(_, m)| m.clone()).collect();
+    let map_scores = baselines::compare(
+        &baselines::Scored {
+            model,
+            images: Tensor::cat(inputs, 0),
+            pictures: &pictures,
+            classes: &truth,
+            masks: &masks,
+            maps: &maps,
+        },
+        &engine.method().to_string(),
+        args.faithfulness,
+    );
     let probe_maps: Vec<Vec<f32>> = probe_indices
         .iter()
         .filter_map(|p| {
@@ -274,6 +294,7 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
         cam_method: engine.method().to_string(),
         cam_layers: engine.layers().iter().map(ToString::to_string).collect(),
         samples: &samples,
+        map_scores: &map_scores,
         attention: &record.attention,
         skipped_files: data.skipped.len(),
     };
@@ -284,6 +305,7 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
         &record,
         &per_class,
         &samples,
+        &map_scores,
         &metrics.cam_method,
         &metrics.cam_layers,
     );

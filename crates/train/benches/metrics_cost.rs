@@ -1,0 +1,175 @@
+//! What each heatmap metric of the per-epoch report costs, as a share of a training epoch at
+//! the default settings (96 px, width 0.5, batch 32, the default dataset's 1000 training
+//! images, 8 + 5 report images). Anything over 5% is opt-in in the `train` command.
+//!
+//! Run: `cargo bench -p train --bench metrics_cost` (the default dataset is generated when
+//! absent).
+
+mod common;
+
+use burn::prelude::*;
+use burn_dataset::Dataset;
+use cam::metrics::{
+    Baseline, MapStats, baseline_map, faithfulness, object_reliance, occlusion_drops,
+};
+use cam::{CamEngine, Method, TargetLayer, Targets, input};
+use common::median_seconds;
+use mobilenetv2::MobileNetV2Config;
+use train::data::{Batch, Sample};
+
+/// Images in an epoch report at the defaults (`--report-samples 8`, `--probes 5`).
+const REPORT_IMAGES: usize = 13;
+/// Images per class of the shortcut audit.
+const AUDIT_PER_CLASS: usize = 16;
+const SIZE: usize = 96;
+
+#[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
+fn main() {
+    train::allocator::keep_freed_memory();
+    let root = common::default_dataset();
+    let scan = train::data::scan(&root, 0.2, 42).expect("the default dataset");
+    let data = train::data::load(root.clone(), scan, SIZE).expect("the default dataset");
+    let epoch = data.train.len() as f64 / common::epoch_images_per_second(SIZE, &root);
+
+    let device = Device::libtorch();
+    device.seed(0);
+    let model = MobileNetV2Config::new(data.classes.len())
+        .with_width_mult(0.5)
+        .init(&device);
+    let batch = |samples: &[Sample]| Batch::new(samples, &data.normalization, None, &device);
+
+    let report: Vec<Sample> = data.val[..REPORT_IMAGES].to_vec();
+    let images = batch(&report).images;
+    let pictures = input::denormalize(images.clone(), &data.normalization);
+    let labels: Vec<usize> = report.iter().map(|s| s.label).collect();
+    let engine = CamEngine::new(&model, Method::GradCam, &[TargetLayer::LAST]);
+    let targets = [Targets::Classes(labels.clone()), Targets::Predicted];
+    let explanation = engine.explain(images.clone(), &targets);
+    let maps: Vec<Vec<f32>> = (0..REPORT_IMAGES)
+        .map(|i| explanation.map(0, i).to_vec())
+        .collect();
+    let baselines: Vec<Vec<f32>> = Baseline::ALL
+        .iter()
+        .flat_map(|&b| {
+            pictures
+                .iter()
+                .enumerate()
+                .map(move |(i, p)| baseline_map(b, p, i as u64))
+        })
+        .collect();
+
+    let audit: Vec<Sample> = (0..data.classes.len())
+        .flat_map(|c| {
+            data.train
+                .iter()
+                .filter_map(Result::ok)
+                .filter(move |s| s.label == c)
+                .take(AUDIT_PER_CLASS)
+        })
+        .collect();
+    let audit_images = batch(&audit).images;
+    let audit_labels: Vec<usize> = audit.iter().map(|s| s.label).collect();
+    let audit_masks: Vec<&image::GrayImage> = audit
+        .iter()
+        .map(|s| s.mask.as_ref().expect("the default dataset has masks"))
+        .collect();
+    let audit_engine = CamEngine::new(
+        &model,
+        Method::GradCam,
+        &[TargetLayer::new(13).expect("a layer")],
+    );
+
+    let scratch = tempfile::tempdir().expect("a temporary folder");
+    let rows: Vec<(&str, &str, f64)> = vec![
+        (
+            "Grad-CAM true + predicted maps, 13 images",
+            "always",
+            median_seconds(|| {
+                engine.explain(images.clone(), &targets);
+            }),
+        ),
+        (
+            "entropy, Gini, IoU, pointing, mass (26 maps)",
+            "always",
+            median_seconds(|| {
+                for (i, s) in report.iter().enumerate() {
+                    for t in 0..2 {
+                        MapStats::new(explanation.map(t, i), s.mask.as_ref());
+                    }
+                }
+            }),
+        ),
+        (
+            "baseline maps + statistics (3 x 13)",
+            "always",
+            median_seconds(|| {
+                for b in Baseline::ALL {
+                    for (i, p) in pictures.iter().enumerate() {
+                        MapStats::new(&baseline_map(b, p, i as u64), report[i].mask.as_ref());
+                    }
+                }
+            }),
+        ),
+        (
+            "deletion/insertion AUC, confidence (52 maps)",
+            "--faithfulness",
+            median_seconds(|| {
+                let all = Tensor::cat(vec![images.clone(); 1 + Baseline::ALL.len()], 0);
+                let every: Vec<Vec<f32>> = maps.iter().chain(&baselines).cloned().collect();
+                faithfulness(&model, all, &every, &labels.repeat(1 + Baseline::ALL.len()));
+            }),
+        ),
+        (
+            "shortcut audit with masks (80 images)",
+            "always",
+            median_seconds(|| {
+                audit_engine.explain(audit_images.clone(), &[Targets::Predicted]);
+                object_reliance(&model, audit_images.clone(), &audit_masks, &audit_labels);
+            }),
+        ),
+        (
+            "shortcut audit without masks (80 images)",
+            "--shortcut-audit all",
+            median_seconds(|| {
+                audit_engine.explain(audit_images.clone(), &[Targets::Predicted]);
+                occlusion_drops(
+                    &model,
+                    audit_images.clone(),
+                    &audit_labels,
+                    SIZE / 4,
+                    SIZE / 8,
+                );
+            }),
+        ),
+        (
+            "attention drift (5 probe maps, .npy round trip)",
+            "always",
+            median_seconds(|| {
+                let file = scratch.path().join("probes.npy");
+                let probes = maps[..5].concat();
+                cam::npy::save_npy(&probes, &[5, SIZE, SIZE], &file).expect("written");
+                let bytes = std::fs::read(&file).expect("read");
+                let back: Vec<f32> = npyz::NpyFile::new(&bytes[..])
+                    .and_then(|f| f.into_vec())
+                    .expect("an array");
+                let _ = back
+                    .iter()
+                    .zip(&probes)
+                    .map(|(a, b)| (a - b).abs())
+                    .sum::<f32>();
+            }),
+        ),
+    ];
+    println!(
+        "Per-epoch report metrics at the defaults ({SIZE} px, width 0.5, {} training images); one training epoch = {epoch:.1} s",
+        data.train.len()
+    );
+    println!("{:<46} {:>9} {:>11}  when", "", "ms", "% of epoch");
+    for (name, when, seconds) in rows {
+        println!(
+            "{name:<46} {:>9.1} {:>10.2}%  {when}",
+            seconds * 1e3,
+            100.0 * seconds / epoch
+        );
+    }
+}
