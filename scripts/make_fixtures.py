@@ -74,6 +74,28 @@ def prefixed(state_dict, prefix):
     return collections.OrderedDict((prefix + k, v) for k, v in state_dict.items())
 
 
+def train_step_reference(state_dict):
+    """One training step of the small model in PyTorch: train-mode forward (batch statistics,
+    running statistics updated with momentum 0.1), cross-entropy, backward. Dropout is set to 0
+    so that the step is deterministic. Saves the inputs, labels, loss, every parameter's
+    gradient (`grad/NAME`) and the updated running statistics (`after/NAME`)."""
+    model = torchvision.models.mobilenet_v2(num_classes=5, width_mult=0.35, dropout=0.0)
+    model.load_state_dict(state_dict)
+    model.train()
+    torch.manual_seed(99)
+    inputs = torch.randn(4, 3, 64, 64)
+    labels = torch.tensor([0, 3, 1, 4])
+    loss = torch.nn.functional.cross_entropy(model(inputs), labels)
+    loss.backward()
+    out = {"inputs": inputs, "labels": labels, "loss": loss.detach().reshape(1)}
+    for name, param in model.named_parameters():
+        out[f"grad/{name}"] = param.grad
+    for name, buffer in model.named_buffers():
+        if name.endswith(("running_mean", "running_var")):
+            out[f"after/{name}"] = buffer
+    save_file({k: v.contiguous() for k, v in out.items()}, OUT / "train_step.safetensors")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(1234)
@@ -96,6 +118,8 @@ def main():
     save_file(dict(prefixed(sd, "module.")), OUT / "small_module.safetensors")
     with torch.no_grad():
         reference["logits_small"] = small(reference["inputs_small"])
+
+    train_step_reference(sd)
 
     # Error cases.
     raw = (OUT / "small.pth").read_bytes()

@@ -1,8 +1,10 @@
 //! The building blocks of MobileNetV2, laid out as torchvision's `nn.Sequential`s.
 
+use burn::module::RunningState;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::prelude::*;
+use burn::tensor::module::batch_norm_train;
 
 use crate::native::relu6;
 
@@ -56,8 +58,31 @@ pub(crate) fn conv_bn_act(
     )
 }
 
+/// Batch norm as PyTorch's `BatchNorm2d` computes it. burn-nn's training path feeds the biased
+/// batch variance into `running_var`; PyTorch feeds the unbiased one (`n / (n - 1)`, `n` values
+/// per channel), which matters for small batches and late, small feature maps. Inference and
+/// frozen layers take burn-nn's own path.
+fn normalize(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    if !(x.device().is_autodiff() && norm.training.is_enabled()) {
+        return norm.forward(x);
+    }
+    let [batch, _, height, width] = x.dims();
+    let n = (batch * height * width) as f64;
+    let stats = batch_norm_train(x, norm.gamma.val(), norm.beta.val(), norm.epsilon);
+    let update = |state: &RunningState<Tensor<1>>, batch: Tensor<1>| {
+        let old = state.value_sync().to_device(&batch.device());
+        state.update((old * (1.0 - norm.momentum) + batch * norm.momentum).detach());
+    };
+    update(&norm.running_mean, stats.mean.detach());
+    update(
+        &norm.running_var,
+        stats.variance.detach() * (n / (n - 1.0).max(1.0)),
+    );
+    stats.output
+}
+
 fn forward_conv_bn_act(layer: &ConvBnAct, x: Tensor<4>) -> Tensor<4> {
-    relu6(layer.1.forward(layer.0.forward(x)))
+    relu6(normalize(&layer.1, layer.0.forward(x)))
 }
 
 /// One entry of an inverted residual's `conv` sequence.
@@ -78,7 +103,7 @@ impl BlockPart {
         match self {
             Self::ConvBnAct(layer) => forward_conv_bn_act(layer, x),
             Self::Conv(conv) => conv.forward(x),
-            Self::Norm(norm) => norm.forward(x),
+            Self::Norm(norm) => normalize(norm, x),
         }
     }
 }
