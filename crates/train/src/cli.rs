@@ -225,7 +225,8 @@ pub struct GenerateArgs {
     /// Folder to write (DIR/{train,val}/<class>/NNNN.png and NNNN.mask.png).
     pub output: PathBuf,
     /// Plant a shortcut in the training split: `watermark` stamps a class-coloured square in a
-    /// class-specific corner of every training image (validation images get random marks).
+    /// class-specific corner of every training image of the first four classes (the fifth gets
+    /// none; validation images get random marks).
     #[arg(long, value_enum)]
     pub shortcut: Option<Shortcut>,
     /// Training images per class.

@@ -21,7 +21,8 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         args.val_per_class,
         args.output.display(),
         match args.shortcut {
-            Some(_) => " (training images carry a class-coloured watermark)",
+            Some(_) =>
+                " (training images of all classes but the last carry a class-coloured watermark)",
             None => "",
         }
     );

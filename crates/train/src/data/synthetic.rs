@@ -42,34 +42,31 @@ pub struct Spec {
 /// A spurious cue planted in the training images only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Shortcut {
-    /// A small square in a class-specific colour and corner on every training image; validation
-    /// images get one of a random class, so the mark predicts nothing there. A model that
-    /// learns it looks at the corner, not the object.
+    /// A small square in a class-specific colour and corner on every training image of the
+    /// first [`MARKED_CLASSES`] classes (the last class has none, so "no mark" names it);
+    /// validation images get a random class's mark, so the mark predicts nothing there. A
+    /// model that learns it looks at the corner, not the object.
     Watermark,
 }
 
-/// Watermark colours, one per class.
-const MARK_COLOURS: [[f64; 3]; 5] = [
+/// Classes whose training images carry a watermark: all but the last.
+pub const MARKED_CLASSES: usize = CLASSES.len() - 1;
+
+/// Watermark colours, one per marked class.
+const MARK_COLOURS: [[f64; 3]; MARKED_CLASSES] = [
     [255.0, 0.0, 0.0],
     [0.0, 255.0, 0.0],
     [0.0, 0.0, 255.0],
     [255.0, 255.0, 0.0],
-    [255.0, 0.0, 255.0],
 ];
 
 /// Side of the watermark at the generated size.
 const MARK_SIZE: u32 = 16;
 
-/// Top-left corner of class `class`'s watermark: the four corners, then the top centre.
+/// Top-left corner of class `class`'s watermark: one of the four corners.
 fn mark_position(class: usize) -> (u32, u32) {
     let far = IMAGE_SIZE - MARK_SIZE - 2;
-    [
-        (2, 2),
-        (far, 2),
-        (2, far),
-        (far, far),
-        ((IMAGE_SIZE - MARK_SIZE) / 2, 2),
-    ][class]
+    [(2, 2), (far, 2), (2, far), (far, far)][class]
 }
 
 /// Draws class `class`'s watermark (and leaves the mask alone: it is not the object).
@@ -118,11 +115,13 @@ pub fn generate(root: &Path, spec: Spec, progress: &ProgressBar) -> anyhow::Resu
         let (mut image, mask) = draw(class, &mut rng);
         if spec.shortcut == Some(Shortcut::Watermark) {
             let mark = if split == "train" {
-                class
+                (class < MARKED_CLASSES).then_some(class)
             } else {
-                rng.random_range(0..CLASSES.len())
+                Some(rng.random_range(0..MARKED_CLASSES))
             };
-            stamp(&mut image, mark);
+            if let Some(mark) = mark {
+                stamp(&mut image, mark);
+            }
         }
         let dir = root.join(split).join(CLASSES[class]);
         let stem = format!("{index:04}");
