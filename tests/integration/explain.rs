@@ -111,11 +111,21 @@ fn metrics_score_each_map_beside_the_baselines() {
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("disc.png");
     write_image(&image);
+    // The disc's mask beside the first image; the second has none.
+    image::GrayImage::from_fn(120, 80, |x, y| {
+        let inside = (x as i32 - 40).pow(2) + (y as i32 - 40).pow(2) < 400;
+        image::Luma([if inside { 255 } else { 0 }])
+    })
+    .save(dir.path().join("disc.mask.png"))
+    .unwrap();
+    let unmasked = dir.path().join("plain.png");
+    write_image(&unmasked);
     let (checkpoint, out) = (fixture("cam_model.pth"), dir.path().join("out"));
     let cli = Cli::try_parse_from([
         "train",
         "explain",
         image.to_str().unwrap(),
+        unmasked.to_str().unwrap(),
         "--checkpoint",
         checkpoint.to_str().unwrap(),
         "--image-size",
@@ -144,6 +154,12 @@ fn metrics_score_each_map_beside_the_baselines() {
         assert!(scores[key].is_number(), "{key} missing in {scores}");
     }
     assert!(scores["increase_in_confidence"].is_boolean());
+    for key in ["iou_top20", "energy_in_mask"] {
+        assert!(scores[key].is_number(), "{key} with a mask: {scores}");
+        let unmasked = &report["images"][1]["maps"][0]["metrics"];
+        assert!(unmasked[key].is_null(), "{key} without a mask: {unmasked}");
+    }
+    assert!(scores["pointing_hit"].is_boolean());
     for baseline in ["random", "gaussian", "sobel"] {
         let b = &image["baselines"]["class 0"][baseline];
         assert!(

@@ -8,7 +8,7 @@ use cam::figure::{Panel, grid, safe_file_name, save_png};
 use cam::guided::{GuidedBackprop, gradient_image, guided_grad_cam};
 use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
 use cam::{CamEngine, Explanation, Targets, input, overlay};
-use image::RgbImage;
+use image::{GrayImage, RgbImage};
 use mobilenetv2::MobileNetV2;
 use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
 use serde_json::{Value, json};
@@ -53,6 +53,17 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<Value> {
         .map(|p| input::load_rgb(p))
         .collect::<Result<Vec<_>, _>>()?;
     let inputs: Vec<RgbImage> = originals.iter().map(|i| input::resize(i, size)).collect();
+    // Object masks beside the images (`NAME.mask.png`) give the localization scores.
+    let masks = args
+        .images
+        .iter()
+        .map(|p| {
+            crate::data::mask_beside(p)
+                .map(|m| crate::data::load_mask(&m, size))
+                .transpose()
+        })
+        .collect::<Result<Vec<Option<GrayImage>>, String>>()
+        .map_err(anyhow::Error::msg)?;
     let batch = input::batch(&inputs, &normalization, &device);
     let n = inputs.len();
     let targets: Vec<Targets> = if classes.is_empty() {
@@ -93,7 +104,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<Value> {
                 .map(|(t, classes)| {
                     let maps: Vec<Vec<f32>> =
                         (0..n).map(|i| explanation.map(t, i).to_vec()).collect();
-                    score(&loaded.model, &batch, &maps, classes)
+                    score(&loaded.model, &batch, &maps, &masks, classes)
                 })
                 .collect()
         } else {
@@ -139,7 +150,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<Value> {
                     let maps: Vec<Vec<f32>> = (0..n)
                         .map(|i| baseline_map(baseline, &inputs[i], i as u64))
                         .collect();
-                    for (i, s) in score(&loaded.model, &batch, &maps, classes)
+                    for (i, s) in score(&loaded.model, &batch, &maps, &masks, classes)
                         .into_iter()
                         .enumerate()
                     {
@@ -287,21 +298,26 @@ fn write_guided(
     Ok(figure)
 }
 
-/// Concentration and faithfulness of `maps` (one per image of `batch`) for `classes`, as JSON.
+/// Concentration, localization (where a mask exists) and faithfulness of `maps` (one per image
+/// of `batch`) for `classes`, as JSON.
 fn score(
     model: &MobileNetV2,
     batch: &Tensor<4>,
     maps: &[Vec<f32>],
+    masks: &[Option<GrayImage>],
     classes: &[usize],
 ) -> Vec<Value> {
     faithfulness(model, batch.clone(), maps, classes)
         .into_iter()
-        .zip(maps)
-        .map(|(f, map)| {
-            let stats = MapStats::new(map, None);
+        .zip(maps.iter().zip(masks))
+        .map(|(f, (map, mask))| {
+            let stats = MapStats::new(map, mask.as_ref());
             json!({
                 "entropy": stats.entropy,
                 "gini": stats.gini,
+                "iou_top20": stats.iou_top20,
+                "pointing_hit": stats.pointing_hit,
+                "energy_in_mask": stats.energy_in_mask,
                 "confidence_change": f.confidence_change,
                 "drop_in_confidence": f.drop_in_confidence,
                 "increase_in_confidence": f.increase_in_confidence,
@@ -393,6 +409,17 @@ fn print_text(images: &[Value]) {
                     number(m, "entropy"),
                     number(m, "gini")
                 );
+                if let Some(iou) = m["iou_top20"].as_f64() {
+                    println!(
+                        "    on the object mask: top-20% IoU {iou:.2}, {:.0}% of the mass, peak {}",
+                        100.0 * number(m, "energy_in_mask"),
+                        if m["pointing_hit"] == true {
+                            "on it"
+                        } else {
+                            "off it"
+                        }
+                    );
+                }
                 for (baseline, b) in image["baselines"][name].as_object().into_iter().flatten() {
                     println!(
                         "    {baseline:>8} baseline: deletion AUC {:.3}, insertion AUC {:.3}",

@@ -1,12 +1,23 @@
 //! Decoding every sample once, in parallel, into an in-memory cache at model size.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use image::{GrayImage, RgbImage};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use super::{Item, Skipped};
+
+/// The object mask at `path`, resized (nearest) to `size`×`size`; the error says what is wrong.
+pub fn load_mask(path: &Path, size: usize) -> Result<GrayImage, String> {
+    let mask = image::open(path).map_err(|e| format!("bad mask {}: {e}", path.display()))?;
+    Ok(image::imageops::resize(
+        &mask.to_luma8(),
+        size as u32,
+        size as u32,
+        image::imageops::FilterType::Nearest,
+    ))
+}
 
 /// A decoded sample at model size.
 #[derive(Clone, Debug)]
@@ -72,20 +83,12 @@ fn decode(item: &Item, size: usize) -> Result<Sample, Skipped> {
         reason,
     };
     let image = cam::input::load_rgb(&item.path).map_err(|e| skip(e.reason()))?;
-    let mask = match &item.mask {
-        Some(path) => {
-            let mask =
-                image::open(path).map_err(|e| skip(format!("bad mask {}: {e}", path.display())))?;
-            let mask = mask.to_luma8();
-            Some(image::imageops::resize(
-                &mask,
-                size as u32,
-                size as u32,
-                image::imageops::FilterType::Nearest,
-            ))
-        }
-        None => None,
-    };
+    let mask = item
+        .mask
+        .as_deref()
+        .map(|path| load_mask(path, size))
+        .transpose()
+        .map_err(skip)?;
     Ok(Sample {
         image: cam::input::resize(&image, size),
         label: item.label,

@@ -15,6 +15,15 @@ const IMAGE_EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "bmp", "gif", "webp",
 /// Suffix of an object mask stored beside its image (`0007.png` → `0007.mask.png`).
 pub const MASK_SUFFIX: &str = ".mask.png";
 
+/// `<stem>.mask.png` beside `image`, if there is one.
+pub fn mask_beside(image: &Path) -> Option<PathBuf> {
+    let mask = image.with_file_name(format!(
+        "{}{MASK_SUFFIX}",
+        image.file_stem().unwrap_or_default().to_string_lossy()
+    ));
+    mask.is_file().then_some(mask)
+}
+
 /// One sample: an image file, its label, and its object mask when one exists.
 #[derive(Clone, Debug)]
 pub struct Item {
@@ -156,13 +165,9 @@ fn items(dir: &Path, classes: &[String], skipped: &mut Vec<Skipped>) -> anyhow::
                 });
                 continue;
             }
-            let mask = path.with_file_name(format!(
-                "{}{MASK_SUFFIX}",
-                path.file_stem().unwrap_or_default().to_string_lossy()
-            ));
             items.push(Item {
                 label,
-                mask: mask.is_file().then_some(mask),
+                mask: mask_beside(&path),
                 path,
             });
         }

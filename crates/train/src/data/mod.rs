@@ -9,8 +9,8 @@ pub mod synthetic;
 
 pub use augment::Augment;
 pub use batch::Batch;
-pub use decode::{Decoded, Sample, decode_all};
-pub use folder::{Item, Scan, Skipped, scan};
+pub use decode::{Decoded, Sample, decode_all, load_mask};
+pub use folder::{Item, Scan, Skipped, mask_beside, scan};
 
 use std::path::PathBuf;
 use std::sync::Arc;
