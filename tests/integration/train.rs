@@ -435,8 +435,8 @@ fn spawn_training(args: Vec<String>) -> std::process::Child {
         .unwrap()
 }
 
-/// Trains in a child process to the end.
-fn train_in_child(args: Vec<String>) {
+/// Trains in a child process to the end (deterministic: LibTorch's random generator is its own).
+pub(crate) fn train_in_child(args: Vec<String>) {
     let status = spawn_training(args).wait().unwrap();
     assert!(status.success(), "training failed");
 }
