@@ -6,7 +6,6 @@ use cam::{Method, TargetLayer};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::data::synthetic::Shortcut;
-use crate::report::AuditScope;
 
 /// Fine-tune MobileNetV2 on an image-folder dataset and see where it looks: after every epoch,
 /// Grad-CAM maps of the true and predicted class for misclassified and probe validation
@@ -255,4 +254,16 @@ fn parse_method(s: &str) -> Result<Method, String> {
 
 fn parse_layer(s: &str) -> Result<TargetLayer, String> {
     s.parse()
+}
+
+/// Which classes the per-epoch shortcut audit covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditScope {
+    /// No audit.
+    Off,
+    /// Classes whose images have object masks (three forwards per image).
+    Masks,
+    /// Also classes without masks, by searching for a fixed decisive spot (~50 forwards per
+    /// image).
+    All,
 }

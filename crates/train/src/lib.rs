@@ -14,8 +14,9 @@ mod training;
 
 use cli::{Cli, Command};
 
+pub use cli::AuditScope;
 pub use commands::explain::report as explain_report;
-pub use report::{AuditScope, ClassAttention, audit_attention};
+pub use report::{ClassAttention, audit_attention};
 
 /// Runs the command line; errors are one line each, ready to print.
 pub fn run(cli: Cli) -> anyhow::Result<()> {

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use burn_dataset::Dataset;
 
+use crate::cli::AuditScope;
 use crate::data::{Batch, Data, Sample};
 
 /// Audited training images per class.
@@ -52,18 +53,6 @@ const EXAMPLES: usize = 3;
 pub const MIN_TRAIN_ACCURACY: f64 = 0.5;
 /// The Grad-CAM layer of the evidence (output stride 16).
 const LAYER: usize = 13;
-
-/// Which classes the audit covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum AuditScope {
-    /// No audit.
-    Off,
-    /// Classes whose images have object masks (three forwards per image).
-    Masks,
-    /// Also classes without masks, by searching for a fixed decisive spot (~50 forwards per
-    /// image).
-    All,
-}
 
 /// What one class's correctly classified training images rest on.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -22,7 +22,7 @@ use crate::data::{Batch, Data};
 use crate::evaluation::Evaluation;
 use crate::progress::bar;
 use crate::run::{EpochRecord, History, Run, TrainStats};
-pub use attention::{AuditScope, ClassAttention, audit as audit_attention};
+pub use attention::{ClassAttention, audit as audit_attention};
 use cam::metrics::MapStats;
 use metrics::ClassScores;
 
