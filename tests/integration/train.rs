@@ -515,3 +515,42 @@ fn a_killed_run_resumes_from_its_last_epoch() {
         "half-written files left behind: {leftovers:?}"
     );
 }
+
+#[test]
+fn a_frozen_backbone_without_augmentation_trains_on_cached_features_as_on_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    // A backbone with calibrated statistics: a random one gives near-zero features, whose
+    // gradients Adam would blow up from float noise.
+    let weights = camwatch_tests::fixture("imagenet_like.pth");
+    let run_in = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        // No dropout: the two paths draw their dropout masks in different memory orders.
+        let mut flags = vec![
+            "--freeze-features",
+            "--no-augment",
+            "--dropout",
+            "0",
+            "--weights",
+            weights.to_str().unwrap(),
+        ];
+        flags.extend(extra);
+        train_in_child(args(&out, &data, &flags));
+        let last = out.join("checkpoints/tiny/last.bpk");
+        mobilenetv2::checkpoint::load(&last, &Default::default(), &camwatch_tests::device())
+            .unwrap()
+            .model
+    };
+    let cached = run_in("cached", &[]);
+    let streamed = run_in("streamed", &["--no-feature-cache"]);
+    let weight = |m: &mobilenetv2::MobileNetV2| m.classifier.1.weight.val();
+    // Equal up to float noise in the backbone's batched convolutions.
+    let apart = camwatch_tests::max_abs_diff(weight(&cached), weight(&streamed));
+    // One epoch of training moves the classifier far more (so the comparison means something).
+    let one_epoch = run_in("one-epoch", &["--epochs", "1"]);
+    let trained = camwatch_tests::max_abs_diff(weight(&cached), weight(&one_epoch));
+    assert!(
+        apart < 1e-3 && trained > 20.0 * apart,
+        "classifiers {apart} apart; one epoch moves them by {trained}"
+    );
+}

@@ -36,9 +36,18 @@ impl MobileNetV2 {
 
     /// Global average pooling, dropout and the linear classifier on `features.18`'s output.
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
-        self.classifier
-            .1
-            .forward(self.classifier.0.forward(global_pool(features)))
+        self.classify(global_pool(features))
+    }
+
+    /// The backbone's globally pooled output `[N, C]` for normalized images: what the
+    /// classifier sees.
+    pub fn pooled_features(&self, images: Tensor<4>) -> Tensor<2> {
+        global_pool(self.forward_features(channels_last(images), 0..FEATURE_LAYERS))
+    }
+
+    /// Dropout and the linear classifier on pooled features `[N, C]`.
+    pub fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
+        self.classifier.1.forward(self.classifier.0.forward(pooled))
     }
 
     /// Number of classes the classifier predicts.

@@ -6,14 +6,24 @@ use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn_dataset::Dataset;
-use burn_dataset::transform::ShuffledDataset;
+use burn_dataset::transform::SelectionDataset;
+use burn_dataset::{Dataset, InMemDataset};
 use mobilenetv2::MobileNetV2;
 
+use super::feature_cache::FeatureCache;
 use crate::cli::TrainArgs;
-use crate::data::{Augment, Batch, Data};
+use crate::data::{Augment, Batch, Data, Sample};
 use crate::progress::bar;
 use crate::run::TrainStats;
+
+/// What an epoch trains on.
+#[derive(Clone, Copy)]
+pub enum Inputs<'a> {
+    /// The decoded training images (augmented unless `--no-augment`).
+    Images(&'a Data),
+    /// The cached pooled features of a frozen backbone: only the classifier runs.
+    Features(&'a Data, &'a FeatureCache),
+}
 
 /// Trains one epoch; batches are shuffled and augmented deterministically from `--seed`
 /// and the epoch number, so a resumed run sees the same batches as an uninterrupted one.
@@ -21,35 +31,51 @@ pub fn train_epoch(
     mut model: MobileNetV2,
     optimizer: &mut ModuleOptimizer,
     schedule: &mut ModuleLrScheduler,
-    data: &Data,
+    inputs: Inputs<'_>,
     args: &TrainArgs,
     epoch: usize,
     device: &Device,
 ) -> (MobileNetV2, TrainStats) {
+    let (Inputs::Images(data) | Inputs::Features(data, _)) = inputs;
     let epoch_seed = args.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64);
     device.seed(epoch_seed);
     let autodiff = device.clone().autodiff();
-    let order = ShuffledDataset::new(data.train.clone(), epoch_seed);
+    let order: Vec<usize> = SelectionDataset::<InMemDataset<Sample>, Sample>::new_shuffled(
+        data.train.clone(),
+        epoch_seed,
+    )
+    .indices;
     let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
     let progress = bar(order.len(), &format!("epoch {epoch}"));
     let started = Instant::now();
     let (mut loss_sum, mut correct, mut seen, mut lr) = (0.0, 0usize, 0usize, 0.0);
     for (step, start) in (0..order.len()).step_by(args.batch_size).enumerate() {
-        let indices: Vec<usize> = (start..(start + args.batch_size).min(order.len())).collect();
-        let samples = order.get_many(indices).expect("in-memory samples");
-        let augment = (!args.no_augment).then(|| {
-            (
-                Augment::default(),
-                epoch_seed
-                    .wrapping_mul(7919)
-                    .wrapping_add(step as u64 * 1024),
-            )
-        });
-        let batch = Batch::new(&samples, &data.normalization, augment, &autodiff);
-        let logits = model.forward(batch.images);
-        let loss = loss_fn.forward(logits.clone(), batch.labels.clone());
+        let indices = &order[start..(start + args.batch_size).min(order.len())];
+        let (logits, labels) = match inputs {
+            Inputs::Features(_, cache) => {
+                let (features, labels) = cache.batch(indices, &autodiff);
+                (model.classify(features), labels)
+            }
+            Inputs::Images(data) => {
+                let samples = data
+                    .train
+                    .get_many(indices.to_vec())
+                    .expect("in-memory samples");
+                let augment = (!args.no_augment).then(|| {
+                    (
+                        Augment::default(),
+                        epoch_seed
+                            .wrapping_mul(7919)
+                            .wrapping_add(step as u64 * 1024),
+                    )
+                });
+                let batch = Batch::new(&samples, &data.normalization, augment, &autodiff);
+                (model.forward(batch.images), batch.labels)
+            }
+        };
+        let loss = loss_fn.forward(logits.clone(), labels.clone());
         let loss_value = f64::from(loss.clone().into_scalar::<f32>());
-        let n = samples.len();
+        let n = indices.len();
         if !loss_value.is_finite() {
             progress.abandon();
             return (
@@ -66,7 +92,7 @@ pub fn train_epoch(
             .inner()
             .argmax(1)
             .flatten::<1>(0, 1)
-            .equal(batch.labels.inner())
+            .equal(labels.inner())
             .int()
             .sum()
             .into_scalar::<i64>() as usize;

@@ -2,6 +2,7 @@
 //! report after every validation pass.
 
 mod epoch;
+mod feature_cache;
 mod optim;
 mod setup;
 
@@ -16,7 +17,8 @@ use crate::cli::TrainArgs;
 use crate::evaluation::validate;
 use crate::report::{self, EpochInputs};
 use crate::run::EpochRecord;
-use epoch::train_epoch;
+use epoch::{Inputs, train_epoch};
+use feature_cache::FeatureCache;
 
 /// Trains as `args` says; see `train --help`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
@@ -39,13 +41,21 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    // A frozen backbone without augmentation sees the same images every epoch: its pooled
+    // features are computed once, and the epochs train only the classifier.
+    let cache = (args.freeze_features && args.no_augment && !args.no_feature_cache)
+        .then(|| FeatureCache::build(&model, &data, args.batch_size, &device));
     for epoch in start + 1..=args.epochs {
         let started = Instant::now();
+        let inputs = match &cache {
+            Some(cache) => Inputs::Features(&data, cache),
+            None => Inputs::Images(&data),
+        };
         let (trained, train_stats) = train_epoch(
             model,
             &mut optimizer,
             &mut schedule,
-            &data,
+            inputs,
             args,
             epoch,
             &device,

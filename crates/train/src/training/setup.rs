@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use burn::module::Module;
+use burn::nn::DropoutConfig;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
@@ -105,18 +106,17 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Setup> {
             (model, optim::optimizer(args), History::default(), width)
         }
     };
-    let model = model.to_device(&autodiff).train();
-    let model = if args.freeze_features {
-        let MobileNetV2 {
-            features,
-            classifier,
-        } = model;
-        MobileNetV2 {
-            features: features.freeze(),
-            classifier,
-        }
-    } else {
-        model
+    let MobileNetV2 {
+        features,
+        classifier: (_, linear),
+    } = model.to_device(&autodiff).train();
+    let model = MobileNetV2 {
+        features: if args.freeze_features {
+            features.freeze()
+        } else {
+            features
+        },
+        classifier: (DropoutConfig::new(args.dropout).init(), linear),
     };
     let metadata = Metadata {
         class_names: data.classes.clone(),
