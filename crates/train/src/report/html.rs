@@ -35,18 +35,25 @@ fn opt(v: Option<f64>) -> String {
     v.map_or("–".to_owned(), |v| format!("{v:.2}"))
 }
 
+/// A table row: a left-aligned label, then right-aligned cells.
+fn row(out: &mut String, label: &str, cells: &[String]) {
+    let _ = write!(out, "<tr><td class=l>{}</td>", esc(label));
+    for cell in cells {
+        let _ = write!(out, "<td>{cell}</td>");
+    }
+    out.push_str("</tr>\n");
+}
+
 fn class_table(out: &mut String, scores: &[ClassScores]) {
     out.push_str("<table><tr><th class=l>class</th><th>precision</th><th>recall</th><th>F1</th><th>images</th></tr>\n");
     for s in scores {
-        let _ = writeln!(
-            out,
-            "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td></tr>",
-            esc(&s.name),
+        let cells = [
             pct(s.precision),
             pct(s.recall),
-            s.f1,
-            s.support
-        );
+            format!("{:.3}", s.f1),
+            s.support.to_string(),
+        ];
+        row(out, &s.name, &cells);
     }
     out.push_str("</table>\n");
 }
@@ -130,18 +137,16 @@ fn map_cells(stats: &MapStats, empty: bool) -> String {
 fn baseline_table(out: &mut String, rows: &[MapScores]) {
     out.push_str("<h2>Heatmaps against trivial maps</h2><p class=note>The true-class maps of the images above, scored beside maps that know nothing of the model: uniform noise, a centred Gaussian, and the image's Sobel edges. A heatmap worth reading beats them. Entropy: lower = more concentrated; Gini: higher = more concentrated; with object masks, IoU of the top 20% with the object, share of maps peaking on it (pointing game) and share of map mass on it; with <code>--faithfulness</code>, deletion AUC (lower is better) and insertion AUC (higher is better).</p><table><tr><th class=l>map</th><th>entropy</th><th>Gini</th><th>IoU top 20%</th><th>pointing game</th><th>mass on object</th><th>deletion AUC</th><th>insertion AUC</th></tr>\n");
     for r in rows {
-        let _ = writeln!(
-            out,
-            "<tr><td class=l>{}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&r.name),
-            r.entropy,
-            r.gini,
+        let cells = [
+            format!("{:.3}", r.entropy),
+            format!("{:.3}", r.gini),
             opt(r.iou_top20),
             opt(r.pointing_game),
             opt(r.energy_in_mask),
             opt(r.deletion_auc),
-            opt(r.insertion_auc)
-        );
+            opt(r.insertion_auc),
+        ];
+        row(out, &r.name, &cells);
     }
     out.push_str("</table>\n");
 }
