@@ -6,7 +6,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::module::batch_norm_train;
 
-use crate::native::relu6;
+use crate::native::{depthwise_conv2d, relu6};
 
 /// torchvision's `Conv2dNormActivation`: `(Conv2d, BatchNorm2d)` followed by ReLU6,
 /// giving the keys `.0.weight` and `.1.{weight,bias,running_mean,running_var}`.
@@ -81,8 +81,18 @@ fn normalize(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
     stats.output
 }
 
+/// A convolution; depthwise ones run LibTorch's own backward (see `native`).
+fn convolve(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    if conv.groups > 1 && conv.groups == x.dims()[1] {
+        let padding = (conv.kernel_size[0] - 1) / 2;
+        depthwise_conv2d(x, conv.weight.val(), conv.stride[0], padding)
+    } else {
+        conv.forward(x)
+    }
+}
+
 fn forward_conv_bn_act(layer: &ConvBnAct, x: Tensor<4>) -> Tensor<4> {
-    relu6(normalize(&layer.1, layer.0.forward(x)))
+    relu6(normalize(&layer.1, convolve(&layer.0, x)))
 }
 
 /// One entry of an inverted residual's `conv` sequence.

@@ -7,6 +7,8 @@
 //! - [`relu6`]: ReLU6 in place where possible, its backward one `hardtanh_backward` kernel.
 //! - [`guided_relu6`]: ReLU6 whose backward passes a gradient only where the input lies in
 //!   `(0, 6)` *and* the incoming gradient is positive (guided backpropagation).
+//! - [`depthwise_conv2d`]: a depthwise convolution whose backward is LibTorch's own (Burn's
+//!   portable backward computes the weight gradient with one convolution per channel).
 //!
 //! All run on the LibTorch device, plain or under autodiff; another backend panics.
 #![allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
@@ -29,6 +31,13 @@ pub trait NativeOps: Backend {
     fn guided_relu6(x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// `clamp(x, 0, 6)` with one fused backward kernel (`hardtanh_backward`).
     fn relu6(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// Bias-free depthwise convolution of `x` `[N, C, H, W]` with `weight` `[C, 1, k, k]`.
+    fn depthwise_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self>;
 }
 
 impl NativeOps for LibTorch {
@@ -54,6 +63,28 @@ impl NativeOps for LibTorch {
             TchTensor::new(x.tensor.clamp(0.0, 6.0))
         }
     }
+
+    fn depthwise_conv2d(
+        x: TchTensor,
+        weight: TchTensor,
+        stride: usize,
+        padding: usize,
+    ) -> TchTensor {
+        TchTensor::new(depthwise(&x.tensor, &weight.tensor, stride, padding))
+    }
+}
+
+/// LibTorch's depthwise convolution (groups = channels).
+fn depthwise(x: &tch::Tensor, weight: &tch::Tensor, stride: usize, padding: usize) -> tch::Tensor {
+    let (stride, padding) = (stride as i64, padding as i64);
+    x.conv2d(
+        weight,
+        None::<tch::Tensor>,
+        [stride, stride],
+        [padding, padding],
+        [1, 1],
+        weight.size()[0],
+    )
 }
 
 impl<C: CheckpointStrategy> NativeOps for Autodiff<LibTorch, C> {
@@ -70,6 +101,37 @@ impl<C: CheckpointStrategy> NativeOps for Autodiff<LibTorch, C> {
 
     fn relu6(x: FloatTensor<Self>) -> FloatTensor<Self> {
         tracked_relu6::<C, _>(Relu6, x)
+    }
+
+    fn depthwise_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        let backward = DepthwiseConv { stride, padding };
+        match backward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let state = (x.primitive().clone(), weight.primitive().clone());
+                let out = LibTorch::depthwise_conv2d(
+                    x.into_primitive(),
+                    weight.into_primitive(),
+                    stride,
+                    padding,
+                );
+                prep.finish(state, out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(LibTorch::depthwise_conv2d(
+                x.into_primitive(),
+                weight.into_primitive(),
+                stride,
+                padding,
+            )),
+        }
     }
 }
 
@@ -137,6 +199,45 @@ impl Backward<LibTorch, 1> for GuidedRelu6 {
     }
 }
 
+/// The depthwise convolution's backward, by LibTorch's autograd on a recomputed forward: its
+/// native kernels give the input and weight gradients in one pass each.
+#[derive(Debug)]
+struct DepthwiseConv {
+    stride: usize,
+    padding: usize,
+}
+
+impl Backward<LibTorch, 2> for DepthwiseConv {
+    type State = (TchTensor, TchTensor);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<LibTorch>(&ops.node);
+        let (x, weight) = ops.state;
+        let [x_parent, weight_parent] = ops.parents;
+        let x = x.tensor.detach().set_requires_grad(x_parent.is_some());
+        let weight = weight
+            .tensor
+            .detach()
+            .set_requires_grad(weight_parent.is_some());
+        let y = depthwise(&x, &weight, self.stride, self.padding);
+        // The gradient of sum(y · g) with respect to the inputs is the backward of g.
+        let seed = (y * grad.tensor.detach()).sum(tch::Kind::Float);
+        let inputs: Vec<&tch::Tensor> = [(&x, &x_parent), (&weight, &weight_parent)]
+            .into_iter()
+            .filter(|(_, parent)| parent.is_some())
+            .map(|(tensor, _)| tensor)
+            .collect();
+        let computed = tch::Tensor::run_backward(&[seed], &inputs, false, false);
+        for (parent, gradient) in [x_parent, weight_parent]
+            .into_iter()
+            .flatten()
+            .zip(computed)
+        {
+            grads.register::<LibTorch>(parent.id, TchTensor::new(gradient));
+        }
+    }
+}
+
 /// `x` in channels-last (NHWC) memory order; see the module docs.
 pub fn channels_last(x: Tensor<4>) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as NativeOps>::channels_last(x.into_dispatch()))
@@ -145,6 +246,22 @@ pub fn channels_last(x: Tensor<4>) -> Tensor<4> {
 /// ReLU6 whose backward is one LibTorch kernel; see the module docs.
 pub fn relu6(x: Tensor<4>) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as NativeOps>::relu6(x.into_dispatch()))
+}
+
+/// Depthwise (groups = channels), bias-free convolution with LibTorch's backward; see the
+/// module docs.
+pub fn depthwise_conv2d(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    stride: usize,
+    padding: usize,
+) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as NativeOps>::depthwise_conv2d(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        stride,
+        padding,
+    ))
 }
 
 /// ReLU6 with the guided-backpropagation backward; see the module docs.
