@@ -151,13 +151,13 @@ pub struct TrainArgs {
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub cam_method: Method,
     /// Also score each epoch's true-class maps, and the random, Gaussian and Sobel baseline maps
-    /// beside them, by deletion and insertion AUC (34 forwards per map: about 18% of an epoch at
+    /// beside them, by deletion and insertion AUC (34 forwards per map: about 20% of an epoch at
     /// the defaults, so opt-in; entropy, Gini and the mask scores are always computed).
     #[arg(long)]
     pub faithfulness: bool,
     /// Shortcut audit, every epoch once training accuracy reaches 50%: per class, does the
     /// model still answer right when only the object is left, or when it is hidden? `masks`
-    /// audits classes with object masks (three forwards per image, about 3% of an epoch);
+    /// audits classes with object masks (two occlusion forwards per image, about 3% of an epoch);
     /// `all` also audits classes without masks by searching each image for one fixed decisive
     /// spot (about 50 forwards per image, ~40% of an epoch: opt-in); `off` skips it.
     #[arg(long, value_enum, default_value = "masks")]
@@ -278,7 +278,7 @@ fn parse_layer(s: &str) -> Result<TargetLayer, String> {
 pub enum AuditScope {
     /// No audit.
     Off,
-    /// Classes whose images have object masks (three forwards per image).
+    /// Classes whose images have object masks (two occlusion forwards per image).
     Masks,
     /// Also classes without masks, by searching for a fixed decisive spot (~50 forwards per
     /// image).

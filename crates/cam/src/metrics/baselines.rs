@@ -20,6 +20,15 @@ pub enum Baseline {
 impl Baseline {
     /// Every baseline.
     pub const ALL: [Baseline; 3] = [Self::Random, Self::Gaussian, Self::Sobel];
+
+    /// The baseline's name, as serialized.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Random => "random",
+            Self::Gaussian => "gaussian",
+            Self::Sobel => "sobel",
+        }
+    }
 }
 
 /// The baseline map for `image` (row-major, the image's size, scaled to `[0, 1]`).

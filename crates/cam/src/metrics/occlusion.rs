@@ -15,11 +15,9 @@ use serde::Serialize;
 
 use super::probabilities;
 
-/// The class probability of one image, whole and with parts hidden.
+/// The class probability of one image with parts hidden.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct ObjectReliance {
-    /// On the image as it is.
-    pub full: f32,
     /// With everything but the object hidden.
     pub object_only: f32,
     /// With the object hidden.
@@ -27,7 +25,7 @@ pub struct ObjectReliance {
 }
 
 /// [`ObjectReliance`] of normalized `images` `[N, 3, H, W]` for `classes`, with one object
-/// mask per image (the images' size; > 127 is the object). Three batched forwards per image.
+/// mask per image (the images' size; > 127 is the object). Two batched forwards per image.
 pub fn object_reliance(
     model: &MobileNetV2,
     images: Tensor<4>,
@@ -41,20 +39,18 @@ pub fn object_reliance(
         .flat_map(|m| m.as_raw().iter().map(|&v| f32::from(u8::from(v > 127))))
         .collect();
     let object = Tensor::<4>::from_data(TensorData::new(inside, [n, 1, h, w]), &images.device());
-    let all = Tensor::cat(
+    let both = Tensor::cat(
         vec![
-            images.clone(),
             images.clone() * object.clone(),
             images * (object.neg() + 1.0),
         ],
         0,
     );
-    let p = probabilities(&model, all, &classes.repeat(3));
+    let p = probabilities(&model, both, &classes.repeat(2));
     (0..n)
         .map(|i| ObjectReliance {
-            full: p[i],
-            object_only: p[n + i],
-            background_only: p[2 * n + i],
+            object_only: p[i],
+            background_only: p[n + i],
         })
         .collect()
 }

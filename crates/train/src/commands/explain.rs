@@ -155,8 +155,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<Value> {
                         .enumerate()
                     {
                         let name = &names[classes[i]];
-                        images[i]["baselines"][name]
-                            [serde_json::to_string(&baseline)?.trim_matches('"')] = s;
+                        images[i]["baselines"][name][baseline.name()] = s;
                     }
                 }
             }

@@ -56,9 +56,7 @@ pub fn compare(scored: &Scored<'_>, method: &str, with_faithfulness: bool) -> Ve
             .enumerate()
             .map(|(i, picture)| baseline_map(baseline, picture, i as u64))
             .collect();
-        let name = serde_json::to_value(baseline).expect("a name");
-        let name = name.as_str().expect("a string");
-        rows.push(score(scored, name, &maps, with_faithfulness));
+        rows.push(score(scored, baseline.name(), &maps, with_faithfulness));
     }
     rows
 }
