@@ -90,7 +90,7 @@ fn a_training_step_matches_pytorch_gradients_and_running_statistics() {
     checkpoint::export_safetensors(&stepped.valid(), &after).unwrap();
     let (before, after) = (safetensors_map(&before), safetensors_map(&after));
     let reference = safetensors_map(&fixture(FILE));
-    let mut compared = 0;
+    let (mut compared, mut off) = (0, Vec::new());
     for (name, theirs) in &reference {
         let ours: Vec<f32> = if let Some(param) = name.strip_prefix("grad/") {
             let ours = before[param].iter().zip(&after[param]).map(|(b, a)| b - a);
@@ -108,12 +108,12 @@ fn a_training_step_matches_pytorch_gradients_and_running_statistics() {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
         // Relative to the tensor's largest value, with a floor for gradients that are ~0.
-        assert!(
-            worst <= 1e-3 * scale + 2e-5,
-            "{name}: off by {worst} (scale {scale})"
-        );
+        if worst > 1e-3 * scale + 2e-5 {
+            off.push(format!("{name}: off by {worst} (scale {scale})"));
+        }
         compared += 1;
     }
+    assert!(off.is_empty(), "{}", off.join("\n"));
     // 158 parameters and 104 running statistics at width 0.35.
     assert!(compared > 250, "only {compared} tensors compared");
 }

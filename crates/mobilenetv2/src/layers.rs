@@ -4,9 +4,8 @@ use burn::module::RunningState;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::module::batch_norm_train;
 
-use crate::native::{depthwise_conv2d, relu6};
+use crate::native::{ConvOptions, batch_norm_train, conv2d, relu6};
 
 /// torchvision's `Conv2dNormActivation`: `(Conv2d, BatchNorm2d)` followed by ReLU6,
 /// giving the keys `.0.weight` and `.1.{weight,bias,running_mean,running_var}`.
@@ -68,27 +67,25 @@ fn normalize(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
     }
     let [batch, _, height, width] = x.dims();
     let n = (batch * height * width) as f64;
-    let stats = batch_norm_train(x, norm.gamma.val(), norm.beta.val(), norm.epsilon);
+    let (output, mean, variance) =
+        batch_norm_train(x, norm.gamma.val(), norm.beta.val(), norm.epsilon);
     let update = |state: &RunningState<Tensor<1>>, batch: Tensor<1>| {
         let old = state.value_sync().to_device(&batch.device());
         state.update((old * (1.0 - norm.momentum) + batch * norm.momentum).detach());
     };
-    update(&norm.running_mean, stats.mean.detach());
-    update(
-        &norm.running_var,
-        stats.variance.detach() * (n / (n - 1.0).max(1.0)),
-    );
-    stats.output
+    update(&norm.running_mean, mean);
+    update(&norm.running_var, variance * (n / (n - 1.0).max(1.0)));
+    output
 }
 
-/// A convolution; depthwise ones run LibTorch's own backward (see `native`).
+/// A (bias-free, square) convolution with LibTorch's own backward (see `native`).
 fn convolve(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
-    if conv.groups > 1 && conv.groups == x.dims()[1] {
-        let padding = (conv.kernel_size[0] - 1) / 2;
-        depthwise_conv2d(x, conv.weight.val(), conv.stride[0], padding)
-    } else {
-        conv.forward(x)
-    }
+    let options = ConvOptions {
+        stride: conv.stride[0],
+        padding: (conv.kernel_size[0] - 1) / 2,
+        groups: conv.groups,
+    };
+    conv2d(x, conv.weight.val(), options)
 }
 
 fn forward_conv_bn_act(layer: &ConvBnAct, x: Tensor<4>) -> Tensor<4> {
@@ -112,7 +109,7 @@ impl BlockPart {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match self {
             Self::ConvBnAct(layer) => forward_conv_bn_act(layer, x),
-            Self::Conv(conv) => conv.forward(x),
+            Self::Conv(conv) => convolve(conv, x),
             Self::Norm(norm) => normalize(norm, x),
         }
     }

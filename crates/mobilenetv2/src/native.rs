@@ -7,8 +7,11 @@
 //! - [`relu6`]: ReLU6 in place where possible, its backward one `hardtanh_backward` kernel.
 //! - [`guided_relu6`]: ReLU6 whose backward passes a gradient only where the input lies in
 //!   `(0, 6)` *and* the incoming gradient is positive (guided backpropagation).
-//! - [`depthwise_conv2d`]: a depthwise convolution whose backward is LibTorch's own (Burn's
-//!   portable backward computes the weight gradient with one convolution per channel).
+//! - [`conv2d`] and [`batch_norm_train`]: a bias-free convolution and training-mode batch norm
+//!   whose forward records a LibTorch autograd graph and whose backward runs it, i.e.
+//!   LibTorch's own kernels. Burn's portable backward computes a depthwise weight gradient
+//!   with one convolution per channel, composes batch norm from many small ops, and copies
+//!   channels-last tensors to channel-major order and back.
 //!
 //! All run on the LibTorch device, plain or under autodiff; another backend panics.
 #![allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
@@ -18,7 +21,7 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend, Dispatch, LibTorch, backend_extension};
+use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, LibTorch, backend_extension};
 use burn::prelude::*;
 use burn_tch::TchTensor;
 
@@ -31,13 +34,20 @@ pub trait NativeOps: Backend {
     fn guided_relu6(x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// `clamp(x, 0, 6)` with one fused backward kernel (`hardtanh_backward`).
     fn relu6(x: FloatTensor<Self>) -> FloatTensor<Self>;
-    /// Bias-free depthwise convolution of `x` `[N, C, H, W]` with `weight` `[C, 1, k, k]`.
-    fn depthwise_conv2d(
+    /// Bias-free convolution of `x` `[N, C, H, W]` with `weight` `[C_out, C / groups, k, k]`.
+    fn conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
-        stride: usize,
-        padding: usize,
+        options: ConvOptions,
     ) -> FloatTensor<Self>;
+    /// Training-mode batch norm of `x` `[N, C, H, W]` over its own batch statistics: the
+    /// output, and the batch mean and biased variance per channel (for running statistics).
+    fn batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
 impl NativeOps for LibTorch {
@@ -64,27 +74,72 @@ impl NativeOps for LibTorch {
         }
     }
 
-    fn depthwise_conv2d(
+    fn conv2d(x: TchTensor, weight: TchTensor, options: ConvOptions) -> TchTensor {
+        TchTensor::new(options.apply(&x.tensor, &weight.tensor))
+    }
+
+    fn batch_norm_train(
         x: TchTensor,
-        weight: TchTensor,
-        stride: usize,
-        padding: usize,
-    ) -> TchTensor {
-        TchTensor::new(depthwise(&x.tensor, &weight.tensor, stride, padding))
+        gamma: TchTensor,
+        beta: TchTensor,
+        epsilon: f64,
+    ) -> (TchTensor, TchTensor, TchTensor) {
+        let (output, stats) = batch_norm(&[x.tensor, gamma.tensor, beta.tensor], epsilon);
+        (TchTensor::new(output), stats.mean, stats.variance)
     }
 }
 
-/// LibTorch's depthwise convolution (groups = channels).
-fn depthwise(x: &tch::Tensor, weight: &tch::Tensor, stride: usize, padding: usize) -> tch::Tensor {
-    let (stride, padding) = (stride as i64, padding as i64);
-    x.conv2d(
-        weight,
-        None::<tch::Tensor>,
-        [stride, stride],
-        [padding, padding],
-        [1, 1],
-        weight.size()[0],
-    )
+/// A batch's mean and biased variance per channel.
+struct BatchStats {
+    mean: TchTensor,
+    variance: TchTensor,
+}
+
+/// LibTorch's training-mode batch norm of `x` with `gamma` and `beta`, and the batch's
+/// statistics.
+fn batch_norm([x, gamma, beta]: &[tch::Tensor; 3], epsilon: f64) -> (tch::Tensor, BatchStats) {
+    let (output, mean, inverse_std) = x.native_batch_norm(
+        Some(gamma),
+        Some(beta),
+        None::<&tch::Tensor>,
+        None::<&tch::Tensor>,
+        true,
+        0.0,
+        epsilon,
+    );
+    let variance = inverse_std.detach().square().reciprocal() - epsilon;
+    // A copy: Burn may update it in place, and a recorded graph saved the original.
+    let stats = BatchStats {
+        mean: TchTensor::new(mean.detach().copy()),
+        variance: TchTensor::new(variance),
+    };
+    (output, stats)
+}
+
+/// A square convolution's stride, padding and groups.
+#[derive(Debug, Clone, Copy)]
+pub struct ConvOptions {
+    /// The stride along both axes.
+    pub stride: usize,
+    /// Zero padding on every side.
+    pub padding: usize,
+    /// Channel groups (the input channels for a depthwise convolution).
+    pub groups: usize,
+}
+
+impl ConvOptions {
+    /// LibTorch's convolution of `x` with `weight` under these options.
+    fn apply(self, x: &tch::Tensor, weight: &tch::Tensor) -> tch::Tensor {
+        let (stride, padding) = (self.stride as i64, self.padding as i64);
+        x.conv2d(
+            weight,
+            None::<&tch::Tensor>,
+            [stride, stride],
+            [padding, padding],
+            [1, 1],
+            self.groups as i64,
+        )
+    }
 }
 
 impl<C: CheckpointStrategy> NativeOps for Autodiff<LibTorch, C> {
@@ -103,35 +158,25 @@ impl<C: CheckpointStrategy> NativeOps for Autodiff<LibTorch, C> {
         tracked_relu6::<C, _>(Relu6, x)
     }
 
-    fn depthwise_conv2d(
+    fn conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
-        stride: usize,
-        padding: usize,
+        options: ConvOptions,
     ) -> FloatTensor<Self> {
-        let backward = DepthwiseConv { stride, padding };
-        match backward
-            .prepare::<C>([x.node(), weight.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = (x.primitive().clone(), weight.primitive().clone());
-                let out = LibTorch::depthwise_conv2d(
-                    x.into_primitive(),
-                    weight.into_primitive(),
-                    stride,
-                    padding,
-                );
-                prep.finish(state, out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(LibTorch::depthwise_conv2d(
-                x.into_primitive(),
-                weight.into_primitive(),
-                stride,
-                padding,
-            )),
-        }
+        let forward = |[x, weight]: &[tch::Tensor; 2]| (options.apply(x, weight), ());
+        Graph::run::<C, _, _>([x, weight], forward).0
+    }
+
+    fn batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let forward = |inputs: &[tch::Tensor; 3]| batch_norm(inputs, epsilon);
+        let (output, stats) = Graph::run::<C, _, _>([x, gamma, beta], forward);
+        let untracked = Self::from_inner;
+        (output, untracked(stats.mean), untracked(stats.variance))
     }
 }
 
@@ -199,41 +244,77 @@ impl Backward<LibTorch, 1> for GuidedRelu6 {
     }
 }
 
-/// The depthwise convolution's backward, by LibTorch's autograd on a recomputed forward: its
-/// native kernels give the input and weight gradients in one pass each.
-#[derive(Debug)]
-struct DepthwiseConv {
-    stride: usize,
-    padding: usize,
+/// A LibTorch autograd graph that an op's forward records over its `N` inputs, and whose
+/// backward is LibTorch's own: native kernels, one pass each where Burn composes many ops.
+#[derive(Debug, Clone)]
+struct Graph<const N: usize> {
+    /// The inputs as Burn holds them: while these live, Burn updates none in place (the graph
+    /// saved them).
+    _pinned: [TchTensor; N],
+    /// The graph's leaves: the inputs' buffers, detached from Burn's tensors.
+    leaves: [TchTensor; N],
+    /// The graph's output.
+    output: TchTensor,
 }
 
-impl Backward<LibTorch, 2> for DepthwiseConv {
-    type State = (TchTensor, TchTensor);
+impl<const N: usize> Graph<N> {
+    /// Runs `forward` on the inputs, recording its graph when Burn tracks the op; `forward`
+    /// returns the output and untracked extras.
+    fn run<C, F, T>(
+        inputs: [FloatTensor<Autodiff<LibTorch, C>>; N],
+        forward: F,
+    ) -> (FloatTensor<Autodiff<LibTorch, C>>, T)
+    where
+        C: CheckpointStrategy,
+        F: FnOnce(&[tch::Tensor; N]) -> (tch::Tensor, T),
+    {
+        let nodes = inputs.each_ref().map(|x| x.node());
+        match Recorded.prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let pinned = inputs.map(|x| x.primitive().clone());
+                let leaves = pinned
+                    .each_ref()
+                    .map(|x| x.tensor.detach().set_requires_grad(true));
+                let (output, extra) = tch::with_grad(|| forward(&leaves));
+                let for_burn = TchTensor::new(output.detach());
+                let graph = Self {
+                    _pinned: pinned,
+                    leaves: leaves.map(TchTensor::new),
+                    output: TchTensor::new(output),
+                };
+                (prep.finish(graph, for_burn), extra)
+            }
+            OpsKind::UnTracked(prep) => {
+                let inputs = inputs.map(|x| x.into_primitive().tensor);
+                let (output, extra) = forward(&inputs);
+                (prep.finish(TchTensor::new(output)), extra)
+            }
+        }
+    }
+}
 
-    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+/// The backward of an op recorded as a [`Graph`].
+#[derive(Debug)]
+struct Recorded;
+
+impl<const N: usize> Backward<LibTorch, N> for Recorded {
+    type State = Graph<N>;
+
+    fn backward(self, ops: Ops<Graph<N>, N>, grads: &mut Gradients, _: &mut Checkpointer) {
         let grad = grads.consume::<LibTorch>(&ops.node);
-        let (x, weight) = ops.state;
-        let [x_parent, weight_parent] = ops.parents;
-        let x = x.tensor.detach().set_requires_grad(x_parent.is_some());
-        let weight = weight
-            .tensor
-            .detach()
-            .set_requires_grad(weight_parent.is_some());
-        let y = depthwise(&x, &weight, self.stride, self.padding);
-        // The gradient of sum(y · g) with respect to the inputs is the backward of g.
-        let seed = (y * grad.tensor.detach()).sum(tch::Kind::Float);
-        let inputs: Vec<&tch::Tensor> = [(&x, &x_parent), (&weight, &weight_parent)]
-            .into_iter()
-            .filter(|(_, parent)| parent.is_some())
-            .map(|(tensor, _)| tensor)
+        let graph = ops.state;
+        // The gradient of sum(y · g) with respect to the leaves is the backward of g.
+        let seed = (&graph.output.tensor * grad.tensor).sum(tch::Kind::Float);
+        let wanted: Vec<_> = ops
+            .parents
+            .iter()
+            .zip(&graph.leaves)
+            .filter_map(|(parent, leaf)| Some((parent.as_ref()?.id, &leaf.tensor)))
             .collect();
-        let computed = tch::Tensor::run_backward(&[seed], &inputs, false, false);
-        for (parent, gradient) in [x_parent, weight_parent]
-            .into_iter()
-            .flatten()
-            .zip(computed)
-        {
-            grads.register::<LibTorch>(parent.id, TchTensor::new(gradient));
+        let leaves: Vec<_> = wanted.iter().map(|(_, leaf)| *leaf).collect();
+        let computed = tch::Tensor::run_backward(&[seed], &leaves, false, false);
+        for ((id, _), gradient) in wanted.into_iter().zip(computed) {
+            grads.register::<LibTorch>(id, TchTensor::new(gradient));
         }
     }
 }
@@ -248,20 +329,34 @@ pub fn relu6(x: Tensor<4>) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as NativeOps>::relu6(x.into_dispatch()))
 }
 
-/// Depthwise (groups = channels), bias-free convolution with LibTorch's backward; see the
-/// module docs.
-pub fn depthwise_conv2d(
-    x: Tensor<4>,
-    weight: Tensor<4>,
-    stride: usize,
-    padding: usize,
-) -> Tensor<4> {
-    Tensor::from_dispatch(<Dispatch as NativeOps>::depthwise_conv2d(
+/// A bias-free convolution with LibTorch's backward; see the module docs.
+pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, options: ConvOptions) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as NativeOps>::conv2d(
         x.into_dispatch(),
         weight.into_dispatch(),
-        stride,
-        padding,
+        options,
     ))
+}
+
+/// The output of training-mode batch norm and the batch's mean and biased variance per
+/// channel; see the module docs.
+pub fn batch_norm_train(
+    x: Tensor<4>,
+    gamma: Tensor<1>,
+    beta: Tensor<1>,
+    epsilon: f64,
+) -> (Tensor<4>, Tensor<1>, Tensor<1>) {
+    let (output, mean, variance) = <Dispatch as NativeOps>::batch_norm_train(
+        x.into_dispatch(),
+        gamma.into_dispatch(),
+        beta.into_dispatch(),
+        epsilon,
+    );
+    (
+        Tensor::from_dispatch(output),
+        Tensor::from_dispatch(mean),
+        Tensor::from_dispatch(variance),
+    )
 }
 
 /// ReLU6 with the guided-backpropagation backward; see the module docs.
