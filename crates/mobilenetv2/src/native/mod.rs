@@ -8,14 +8,17 @@
 //! - [`guided_relu6`]: ReLU6 whose backward passes a gradient only where the input lies in
 //!   `(0, 6)` *and* the incoming gradient is positive (guided backpropagation).
 //! - [`conv2d`] and [`batch_norm_train`]: a bias-free convolution and training-mode batch norm
-//!   whose forward records a LibTorch autograd graph and whose backward runs it, i.e.
-//!   LibTorch's own kernels. Burn's portable backward computes a depthwise weight gradient
-//!   with one convolution per channel, composes batch norm from many small ops, and copies
-//!   channels-last tensors to channel-major order and back.
+//!   whose backward is LibTorch's native kernel (`kernels.cpp`), as in PyTorch. Burn's
+//!   portable backward computes a depthwise weight gradient with one convolution per channel,
+//!   composes batch norm from many small ops, and copies channels-last tensors to
+//!   channel-major order and back.
 //!
 //! All run on the LibTorch device, plain or under autodiff; another backend panics.
 #![allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 
+mod kernels;
+
+use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -84,36 +87,40 @@ impl NativeOps for LibTorch {
         beta: TchTensor,
         epsilon: f64,
     ) -> (TchTensor, TchTensor, TchTensor) {
-        let (output, stats) = batch_norm(&[x.tensor, gamma.tensor, beta.tensor], epsilon);
-        (TchTensor::new(output), stats.mean, stats.variance)
+        let normed = BatchNormed::new(&x, &gamma, &beta, epsilon);
+        (normed.output, normed.mean, normed.variance)
     }
 }
 
-/// A batch's mean and biased variance per channel.
-struct BatchStats {
+/// LibTorch's training-mode batch norm: the output, and the batch statistics per channel.
+struct BatchNormed {
+    output: TchTensor,
     mean: TchTensor,
+    /// Biased, for the running statistics.
     variance: TchTensor,
+    /// `1 / sqrt(variance + epsilon)`, for the backward.
+    inverse_std: TchTensor,
 }
 
-/// LibTorch's training-mode batch norm of `x` with `gamma` and `beta`, and the batch's
-/// statistics.
-fn batch_norm([x, gamma, beta]: &[tch::Tensor; 3], epsilon: f64) -> (tch::Tensor, BatchStats) {
-    let (output, mean, inverse_std) = x.native_batch_norm(
-        Some(gamma),
-        Some(beta),
-        None::<&tch::Tensor>,
-        None::<&tch::Tensor>,
-        true,
-        0.0,
-        epsilon,
-    );
-    let variance = inverse_std.detach().square().reciprocal() - epsilon;
-    // A copy: Burn may update it in place, and a recorded graph saved the original.
-    let stats = BatchStats {
-        mean: TchTensor::new(mean.detach().copy()),
-        variance: TchTensor::new(variance),
-    };
-    (output, stats)
+impl BatchNormed {
+    fn new(x: &TchTensor, gamma: &TchTensor, beta: &TchTensor, epsilon: f64) -> Self {
+        let (output, mean, inverse_std) = x.tensor.native_batch_norm(
+            Some(&gamma.tensor),
+            Some(&beta.tensor),
+            None::<&tch::Tensor>,
+            None::<&tch::Tensor>,
+            true,
+            0.0,
+            epsilon,
+        );
+        let variance = inverse_std.square().reciprocal() - epsilon;
+        Self {
+            output: TchTensor::new(output),
+            mean: TchTensor::new(mean),
+            variance: TchTensor::new(variance),
+            inverse_std: TchTensor::new(inverse_std),
+        }
+    }
 }
 
 /// A square convolution's stride, padding and groups.
@@ -163,8 +170,22 @@ impl<C: CheckpointStrategy> NativeOps for Autodiff<LibTorch, C> {
         weight: FloatTensor<Self>,
         options: ConvOptions,
     ) -> FloatTensor<Self> {
-        let forward = |[x, weight]: &[tch::Tensor; 2]| (options.apply(x, weight), ());
-        Graph::run::<C, _, _>([x, weight], forward).0
+        let prep = Conv(options)
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful();
+        match prep {
+            OpsKind::Tracked(prep) => {
+                let state = [x.primitive().clone(), weight.primitive().clone()];
+                let out = LibTorch::conv2d(x.into_primitive(), weight.into_primitive(), options);
+                prep.finish(state, out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(LibTorch::conv2d(
+                x.into_primitive(),
+                weight.into_primitive(),
+                options,
+            )),
+        }
     }
 
     fn batch_norm_train(
@@ -173,10 +194,22 @@ impl<C: CheckpointStrategy> NativeOps for Autodiff<LibTorch, C> {
         beta: FloatTensor<Self>,
         epsilon: f64,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let forward = |inputs: &[tch::Tensor; 3]| batch_norm(inputs, epsilon);
-        let (output, stats) = Graph::run::<C, _, _>([x, gamma, beta], forward);
+        let normed = BatchNormed::new(x.primitive(), gamma.primitive(), beta.primitive(), epsilon);
+        let prep = BatchNorm(epsilon)
+            .prepare::<C>([x.node(), gamma.node(), beta.node()])
+            .compute_bound()
+            .stateful();
+        // The state holds clones of what Burn holds, so Burn updates none of them in place.
+        let output = match prep {
+            OpsKind::Tracked(prep) => {
+                let state = [x, gamma].map(|t| t.primitive().clone());
+                let saved = [normed.mean.clone(), normed.inverse_std];
+                prep.finish((state, saved), normed.output)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(normed.output),
+        };
         let untracked = Self::from_inner;
-        (output, untracked(stats.mean), untracked(stats.variance))
+        (output, untracked(normed.mean), untracked(normed.variance))
     }
 }
 
@@ -244,77 +277,66 @@ impl Backward<LibTorch, 1> for GuidedRelu6 {
     }
 }
 
-/// A LibTorch autograd graph that an op's forward records over its `N` inputs, and whose
-/// backward is LibTorch's own: native kernels, one pass each where Burn composes many ops.
-#[derive(Debug, Clone)]
-struct Graph<const N: usize> {
-    /// The inputs as Burn holds them: while these live, Burn updates none in place (the graph
-    /// saved them).
-    _pinned: [TchTensor; N],
-    /// The graph's leaves: the inputs' buffers, detached from Burn's tensors.
-    leaves: [TchTensor; N],
-    /// The graph's output.
-    output: TchTensor,
-}
+/// A convolution's backward: LibTorch's `convolution_backward`, from the input and weight.
+#[derive(Debug)]
+struct Conv(ConvOptions);
 
-impl<const N: usize> Graph<N> {
-    /// Runs `forward` on the inputs, recording its graph when Burn tracks the op; `forward`
-    /// returns the output and untracked extras.
-    fn run<C, F, T>(
-        inputs: [FloatTensor<Autodiff<LibTorch, C>>; N],
-        forward: F,
-    ) -> (FloatTensor<Autodiff<LibTorch, C>>, T)
-    where
-        C: CheckpointStrategy,
-        F: FnOnce(&[tch::Tensor; N]) -> (tch::Tensor, T),
-    {
-        let nodes = inputs.each_ref().map(|x| x.node());
-        match Recorded.prepare::<C>(nodes).compute_bound().stateful() {
-            OpsKind::Tracked(prep) => {
-                let pinned = inputs.map(|x| x.primitive().clone());
-                let leaves = pinned
-                    .each_ref()
-                    .map(|x| x.tensor.detach().set_requires_grad(true));
-                let (output, extra) = tch::with_grad(|| forward(&leaves));
-                let for_burn = TchTensor::new(output.detach());
-                let graph = Self {
-                    _pinned: pinned,
-                    leaves: leaves.map(TchTensor::new),
-                    output: TchTensor::new(output),
-                };
-                (prep.finish(graph, for_burn), extra)
-            }
-            OpsKind::UnTracked(prep) => {
-                let inputs = inputs.map(|x| x.into_primitive().tensor);
-                let (output, extra) = forward(&inputs);
-                (prep.finish(TchTensor::new(output)), extra)
-            }
-        }
+impl Backward<LibTorch, 2> for Conv {
+    type State = [TchTensor; 2];
+
+    fn backward(self, ops: Ops<[TchTensor; 2], 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<LibTorch>(&ops.node);
+        let [x, weight] = &ops.state;
+        let want = ops.parents.each_ref().map(Option::is_some);
+        let computed =
+            kernels::convolution_backward(&grad.tensor, &x.tensor, &weight.tensor, self.0, want);
+        register(
+            grads,
+            ops.parents.each_ref().map(|p| p.as_ref().map(|p| p.id)),
+            computed,
+        );
     }
 }
 
-/// The backward of an op recorded as a [`Graph`].
+/// Training-mode batch norm's backward (with its epsilon): LibTorch's
+/// `native_batch_norm_backward`, from the input, gamma and the saved batch statistics.
 #[derive(Debug)]
-struct Recorded;
+struct BatchNorm(f64);
 
-impl<const N: usize> Backward<LibTorch, N> for Recorded {
-    type State = Graph<N>;
+impl Backward<LibTorch, 3> for BatchNorm {
+    /// `[x, gamma]` and `[mean, inverse_std]`.
+    type State = ([TchTensor; 2], [TchTensor; 2]);
 
-    fn backward(self, ops: Ops<Graph<N>, N>, grads: &mut Gradients, _: &mut Checkpointer) {
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let grad = grads.consume::<LibTorch>(&ops.node);
-        let graph = ops.state;
-        // The gradient of sum(y · g) with respect to the leaves is the backward of g.
-        let seed = (&graph.output.tensor * grad.tensor).sum(tch::Kind::Float);
-        let wanted: Vec<_> = ops
-            .parents
-            .iter()
-            .zip(&graph.leaves)
-            .filter_map(|(parent, leaf)| Some((parent.as_ref()?.id, &leaf.tensor)))
-            .collect();
-        let leaves: Vec<_> = wanted.iter().map(|(_, leaf)| *leaf).collect();
-        let computed = tch::Tensor::run_backward(&[seed], &leaves, false, false);
-        for ((id, _), gradient) in wanted.into_iter().zip(computed) {
-            grads.register::<LibTorch>(id, TchTensor::new(gradient));
+        let ([x, gamma], [mean, inverse_std]) = &ops.state;
+        let want = ops.parents.each_ref().map(Option::is_some);
+        let saved = [&mean.tensor, &inverse_std.tensor];
+        let computed = kernels::batch_norm_backward(
+            &grad.tensor,
+            &x.tensor,
+            &gamma.tensor,
+            saved,
+            self.0,
+            want,
+        );
+        register(
+            grads,
+            ops.parents.each_ref().map(|p| p.as_ref().map(|p| p.id)),
+            computed,
+        );
+    }
+}
+
+/// Adds each computed gradient to its parent's.
+fn register<const N: usize>(
+    grads: &mut Gradients,
+    parents: [Option<NodeId>; N],
+    computed: [Option<tch::Tensor>; N],
+) {
+    for (parent, gradient) in parents.into_iter().zip(computed) {
+        if let (Some(parent), Some(gradient)) = (parent, gradient) {
+            grads.register::<LibTorch>(parent, TchTensor::new(gradient));
         }
     }
 }
