@@ -64,6 +64,9 @@ fn with_masks(audit: &serde_json::Value, dir: &Path, name: &str) -> Vec<String> 
         .iter()
         .map(|a| {
             assert!(a["object_only"].is_number(), "the masked audit ran: {a}");
+            // The margins the docs quote (shown with `--nocapture`).
+            let lead = a["background_only"].as_f64().unwrap() - a["object_only"].as_f64().unwrap();
+            eprintln!("{name} {}: background-only lead {lead:.2}", a["class"]);
             if a["flagged"] == true {
                 let evidence = a["evidence"]
                     .as_str()
@@ -107,6 +110,11 @@ fn without_masks(dir: &Path, name: &str, data: &Path) -> Vec<String> {
         .iter()
         .map(|a| {
             assert!(a.fixed_spot.is_some() && a.object_only.is_none());
+            eprintln!(
+                "{name} {}: fixed spot {:.2}",
+                a.class,
+                a.fixed_spot.unwrap()
+            );
             (a.class.clone(), a.flagged)
         })
         .collect();

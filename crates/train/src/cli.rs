@@ -151,15 +151,15 @@ pub struct TrainArgs {
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub cam_method: Method,
     /// Also score each epoch's true-class maps, and the random, Gaussian and Sobel baseline maps
-    /// beside them, by deletion and insertion AUC (34 forwards per map: about 20% of an epoch at
+    /// beside them, by deletion and insertion AUC (34 forwards per map: about 30% of an epoch at
     /// the defaults, so opt-in; entropy, Gini and the mask scores are always computed).
     #[arg(long)]
     pub faithfulness: bool,
     /// Shortcut audit, every epoch once training accuracy reaches 50%: per class, does the
     /// model still answer right when only the object is left, or when it is hidden? `masks`
-    /// audits classes with object masks (two occlusion forwards per image, about 3% of an epoch);
+    /// audits classes with object masks (two occlusion forwards per image, about 4% of an epoch);
     /// `all` also audits classes without masks by searching each image for one fixed decisive
-    /// spot (about 50 forwards per image, ~40% of an epoch: opt-in); `off` skips it.
+    /// spot (about 50 forwards per image, 60-70% of an epoch: opt-in); `off` skips it.
     #[arg(long, value_enum, default_value = "masks")]
     pub shortcut_audit: AuditScope,
     /// CAM target layer(s), features.0 ... features.18; several are fused.
