@@ -11,10 +11,10 @@ use mobilenetv2::Normalization;
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     /// The file is missing or unreadable.
-    #[error("cannot read image {path}: {source}")]
+    #[error("cannot read image {path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The bytes are not an image in a supported format, or are truncated.
     #[error("cannot decode image {path}: {reason} ({SUPPORTED})")]
@@ -28,7 +28,7 @@ impl ImageError {
     /// What went wrong, without the path (for messages that name the file already).
     pub fn reason(&self) -> String {
         match self {
-            Self::Io { source, .. } => source.to_string(),
+            Self::Io { cause, .. } => cause.to_string(),
             Self::Decode { reason, .. } => format!("{reason} ({SUPPORTED})"),
         }
     }
@@ -42,9 +42,9 @@ pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
         reason,
     };
     let reader = ImageReader::open(path)
-        .map_err(|source| ImageError::Io {
+        .map_err(|cause| ImageError::Io {
             path: path.to_owned(),
-            source,
+            cause,
         })?
         .with_guessed_format()
         .map_err(|e| decode(e.to_string()))?;

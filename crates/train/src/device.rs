@@ -4,8 +4,14 @@ use anyhow::{Context, bail};
 use burn::prelude::*;
 
 /// Parses `cpu`, `cuda` or `cuda:N` into a LibTorch device, checking that CUDA is usable.
-#[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 pub fn parse(name: &str) -> anyhow::Result<Device> {
+    let device = parse_name(name)?;
+    check_libtorch(&device)?;
+    Ok(device)
+}
+
+#[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
+fn parse_name(name: &str) -> anyhow::Result<Device> {
     match name {
         "cpu" => Ok(Device::libtorch()),
         _ => {
@@ -25,5 +31,23 @@ pub fn parse(name: &str) -> anyhow::Result<Device> {
             }
             Ok(Device::libtorch_cuda(index))
         }
+    }
+}
+
+/// Fails with one line when the LibTorch loaded at run time cannot run a tensor op on `device`:
+/// typically another PyTorch's libraries found first (`LD_LIBRARY_PATH`), which LibTorch
+/// reports only as a panic at the first tensor.
+fn check_libtorch(device: &Device) -> anyhow::Result<()> {
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let sum =
+        std::panic::catch_unwind(|| Tensor::<1>::ones([2], device).sum().into_scalar::<f32>());
+    std::panic::set_hook(quiet);
+    match sum {
+        Ok(2.0) => Ok(()),
+        _ => bail!(
+            "the LibTorch loaded at run time cannot compute on {device:?}: this binary needs LibTorch {} (PyTorch's own libraries, see `make setup`); unset LD_LIBRARY_PATH if it names another PyTorch",
+            mobilenetv2::native::libtorch_version()
+        ),
     }
 }

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 /// that says what is wrong and how to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
-    #[error("cannot read checkpoint {path}: {source}")]
+    #[error("cannot read checkpoint {path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("checkpoint {path} is empty (0 bytes); re-create or re-download it")]
     Empty { path: PathBuf },

@@ -20,9 +20,9 @@ pub enum Format {
 impl Format {
     /// Detects the format of the file at `path` from its magic bytes.
     pub fn detect(path: &Path) -> Result<Self, CheckpointError> {
-        let io = |source| CheckpointError::Io {
+        let io = |cause| CheckpointError::Io {
             path: path.to_owned(),
-            source,
+            cause,
         };
         let mut head = Vec::with_capacity(16);
         std::fs::File::open(path)

@@ -56,9 +56,9 @@ impl TensorShapes {
                 .map(|(name, t)| (name.clone(), t.shape().to_vec()))
                 .collect(),
             Format::Safetensors => {
-                let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+                let bytes = std::fs::read(path).map_err(|cause| CheckpointError::Io {
                     path: path.to_owned(),
-                    source,
+                    cause,
                 })?;
                 let tensors = safetensors::SafeTensors::deserialize(&bytes)
                     .map_err(|e| corrupt(e.to_string()))?;

@@ -2,6 +2,7 @@
 // Each returns null on success, or a copy of LibTorch's error message (freed by the caller).
 // Gradients come back as new tensors owned by the caller, null where not requested.
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
 #include <cstring>
 
@@ -51,3 +52,6 @@ extern "C" char* camwatch_batch_norm_backward(
     return message(error);
   }
 }
+
+// The LibTorch version these kernels (and the binary) were compiled against.
+extern "C" const char* camwatch_libtorch_version() { return TORCH_VERSION; }

@@ -38,7 +38,16 @@ unsafe extern "C" {
         grad_bias: Out,
     ) -> *mut c_char;
 
+    fn camwatch_libtorch_version() -> *const c_char;
+
     fn free(pointer: *mut c_void);
+}
+
+/// The LibTorch version this crate was compiled against (its headers' `TORCH_VERSION`).
+pub fn libtorch_version() -> &'static str {
+    // SAFETY: a static NUL-terminated string literal.
+    let version = unsafe { CStr::from_ptr(camwatch_libtorch_version()) };
+    version.to_str().unwrap_or("unknown")
 }
 
 /// Panics with LibTorch's message when a kernel failed (a broken invariant of this crate:

@@ -18,6 +18,8 @@
 
 mod kernels;
 
+pub use kernels::libtorch_version;
+
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
