@@ -322,3 +322,23 @@ fn guided_backprop_and_guided_grad_cam_match_pytorch_grad_cam() {
         assert!(worst <= 1.0, "image {i}: pixels differ by {worst}");
     }
 }
+
+#[test]
+fn the_default_layer_is_the_last_unless_its_map_is_under_seven_cells_wide() {
+    let device = device();
+    let model = cam_model(&device);
+    // (image size, default layer, its map's width)
+    for (size, layer, cells) in [(224, 18, 7), (256, 18, 8), (192, 13, 12), (96, 13, 6)] {
+        let chosen = TargetLayer::default_for(size);
+        assert_eq!(chosen.index(), layer, "default layer at {size} px");
+        let images = Tensor::<4>::zeros([1, 3, size, size], &device);
+        let map = model.forward_features(images, 0..layer + 1);
+        assert_eq!(
+            map.dims()[2..],
+            [cells, cells],
+            "features.{layer} at {size} px"
+        );
+    }
+    let chosen = [TargetLayer::new(10).unwrap()];
+    assert_eq!(TargetLayer::or_default_for(&chosen, 96), chosen);
+}

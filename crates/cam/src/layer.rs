@@ -5,14 +5,40 @@ use std::str::FromStr;
 
 use mobilenetv2::FEATURE_LAYERS;
 
-/// A layer whose output a CAM is computed on, e.g. `features.18` (the default: the last
-/// convolutional feature map).
+/// A layer whose output a CAM is computed on, e.g. `features.18` (the last convolutional
+/// feature map).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TargetLayer(usize);
 
 impl TargetLayer {
     /// `features.18`, the last feature map before pooling.
     pub const LAST: TargetLayer = TargetLayer(FEATURE_LAYERS - 1);
+
+    /// `features.13`, the last layer at stride 16: maps twice as fine as `features.18`'s.
+    pub const LAST_STRIDE_16: TargetLayer = TargetLayer(13);
+
+    /// Fewest cells across a map of the default layer: `features.18`'s at ImageNet's 224 px.
+    pub const MIN_DEFAULT_CELLS: usize = 7;
+
+    /// The default layer for square `image_size`-pixel inputs: `features.18` when its map is
+    /// at least [`Self::MIN_DEFAULT_CELLS`] cells wide (224 px and up), else `features.13`
+    /// (at 96 px: 6×6 instead of a 3×3 map that barely locates anything).
+    pub fn default_for(image_size: usize) -> Self {
+        if image_size.div_ceil(32) >= Self::MIN_DEFAULT_CELLS {
+            Self::LAST
+        } else {
+            Self::LAST_STRIDE_16
+        }
+    }
+
+    /// `layers`, or [`Self::default_for`] `image_size` when there are none.
+    pub fn or_default_for(layers: &[TargetLayer], image_size: usize) -> Vec<TargetLayer> {
+        if layers.is_empty() {
+            vec![Self::default_for(image_size)]
+        } else {
+            layers.to_vec()
+        }
+    }
 
     /// `features.{index}`; `None` beyond `features.18`.
     pub fn new(index: usize) -> Option<Self> {
@@ -22,12 +48,6 @@ impl TargetLayer {
     /// Index into `features`.
     pub fn index(self) -> usize {
         self.0
-    }
-}
-
-impl Default for TargetLayer {
-    fn default() -> Self {
-        Self::LAST
     }
 }
 

@@ -42,7 +42,8 @@ fn main() {
     let images = batch(&report).images;
     let pictures = input::denormalize(images.clone(), &data.normalization);
     let labels: Vec<usize> = report.iter().map(|s| s.label).collect();
-    let engine = CamEngine::new(&model, Method::GradCam, &[TargetLayer::LAST]);
+    let layer = TargetLayer::default_for(data.image_size);
+    let engine = CamEngine::new(&model, Method::GradCam, &[layer]);
     let targets = [Targets::Classes(labels.clone()), Targets::Predicted];
     let explanation = engine.explain(images.clone(), &targets);
     let maps: Vec<Vec<f32>> = (0..REPORT_IMAGES)
@@ -73,11 +74,7 @@ fn main() {
         .iter()
         .map(|s| s.mask.as_ref().expect("the default dataset has masks"))
         .collect();
-    let audit_engine = CamEngine::new(
-        &model,
-        Method::GradCam,
-        &[TargetLayer::new(13).expect("a layer")],
-    );
+    let audit_engine = CamEngine::new(&model, Method::GradCam, &[TargetLayer::LAST_STRIDE_16]);
 
     let scratch = tempfile::tempdir().expect("a temporary folder");
     let rows: Vec<(&str, &str, f64)> = vec![

@@ -162,8 +162,10 @@ pub struct TrainArgs {
     /// spot (about 50 forwards per image, 60-70% of an epoch: opt-in); `off` skips it.
     #[arg(long, value_enum, default_value = "masks")]
     pub shortcut_audit: AuditScope,
-    /// CAM target layer(s), features.0 ... features.18; several are fused.
-    #[arg(long = "cam-layer", default_value = "features.18", value_parser = parse_layer)]
+    /// CAM target layer(s), features.0 ... features.18; several are fused. Default:
+    /// features.18 from 224 px up (a map at least 7 cells wide), else features.13 (6x6 instead
+    /// of 3x3 at 96 px).
+    #[arg(long = "cam-layer", value_parser = parse_layer)]
     pub cam_layers: Vec<TargetLayer>,
 }
 
@@ -182,8 +184,10 @@ pub struct ExplainArgs {
     /// CAM method(s): gradcam, gradcam++, xgradcam, layercam, hirescam, eigencam, scorecam.
     #[arg(long = "method", default_value = "gradcam", value_parser = parse_method)]
     pub methods: Vec<Method>,
-    /// Target layer(s), features.0 ... features.18; several are fused into one map.
-    #[arg(long = "layer", default_value = "features.18", value_parser = parse_layer)]
+    /// Target layer(s), features.0 ... features.18; several are fused into one map. Default:
+    /// features.18 from 224 px up (a map at least 7 cells wide), else features.13 (6x6 instead
+    /// of 3x3 at 96 px).
+    #[arg(long = "layer", value_parser = parse_layer)]
     pub layers: Vec<TargetLayer>,
     /// Input size; default: the checkpoint's, or 224 for torchvision files.
     #[arg(long)]

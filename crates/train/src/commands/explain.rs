@@ -7,7 +7,7 @@ use burn::prelude::*;
 use cam::figure::{Panel, grid, safe_file_name, save_png};
 use cam::guided::{GuidedBackprop, gradient_image, guided_grad_cam};
 use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
-use cam::{CamEngine, Explanation, Targets, input, overlay};
+use cam::{CamEngine, Explanation, TargetLayer, Targets, input, overlay};
 use image::{GrayImage, RgbImage};
 use mobilenetv2::MobileNetV2;
 use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
@@ -40,6 +40,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<Value> {
         .image_size
         .or(meta.map(|m| m.image_size))
         .unwrap_or(224);
+    let layers = TargetLayer::or_default_for(&args.layers, size);
     let normalization = meta.map(|m| m.normalization.clone()).unwrap_or_default();
     let names = class_names(args.class_names.as_deref(), meta, loaded.info.num_classes)?;
     let classes = args
@@ -83,7 +84,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<Value> {
     let stems = output_stems(&args.images);
     let mut guided = None;
     for &method in &args.methods {
-        let engine = CamEngine::new(&loaded.model, method, &args.layers);
+        let engine = CamEngine::new(&loaded.model, method, &layers);
         let explanation = engine.explain(batch.clone(), &targets);
         if method == args.methods[0] {
             for (i, entry) in images.iter_mut().enumerate() {
@@ -161,7 +162,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<Value> {
             }
         }
     }
-    let layers: Vec<String> = args.layers.iter().map(ToString::to_string).collect();
+    let layers: Vec<String> = layers.iter().map(ToString::to_string).collect();
     Ok(json!({ "image_size": size, "layers": layers, "images": images }))
 }
 

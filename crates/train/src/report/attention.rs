@@ -51,8 +51,8 @@ const FIXED_SPOT: f64 = 0.5;
 const EXAMPLES: usize = 3;
 /// Training accuracy from which the monitor audits (an untrained model rests on nothing).
 pub const MIN_TRAIN_ACCURACY: f64 = 0.5;
-/// The Grad-CAM layer of the evidence (output stride 16).
-const LAYER: usize = 13;
+/// The Grad-CAM layer of the evidence: the last at output stride 16 (6×6 at 96 px).
+const LAYER: TargetLayer = TargetLayer::LAST_STRIDE_16;
 
 /// What one class's correctly classified training images rest on.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -88,11 +88,7 @@ pub fn audit(
     if scope == AuditScope::Off {
         return Ok(Vec::new());
     }
-    let engine = CamEngine::new(
-        model,
-        Method::GradCam,
-        &[TargetLayer::new(LAYER).expect("a MobileNetV2 layer")],
-    );
+    let engine = CamEngine::new(model, Method::GradCam, &[LAYER]);
     let mut result = Vec::with_capacity(data.classes.len());
     for (label, class) in data.classes.iter().enumerate() {
         let samples: Vec<Sample> = data

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use burn::prelude::*;
 use cam::figure::{Panel, grid, save_png};
-use cam::{CamEngine, Targets, input, overlay};
+use cam::{CamEngine, TargetLayer, Targets, input, overlay};
 use mobilenetv2::MobileNetV2;
 use serde::Serialize;
 
@@ -159,7 +159,8 @@ pub fn epoch(inputs: EpochInputs<'_>) -> anyhow::Result<EpochRecord> {
 
     let progress = bar(selected.len(), "report");
     let mut true_maps: Vec<(usize, Vec<f32>)> = Vec::with_capacity(selected.len());
-    let engine = CamEngine::new(model, args.cam_method, &args.cam_layers);
+    let layers = TargetLayer::or_default_for(&args.cam_layers, data.image_size);
+    let engine = CamEngine::new(model, args.cam_method, &layers);
     let mut rows = Vec::with_capacity(selected.len());
     let mut samples = Vec::with_capacity(selected.len());
     let (mut inputs, mut pictures, mut masks) = (Vec::new(), Vec::new(), Vec::new());
