@@ -57,10 +57,11 @@ pub(crate) fn conv_bn_act(
     )
 }
 
-/// Batch norm as PyTorch's `BatchNorm2d` computes it. burn-nn's training path feeds the biased
-/// batch variance into `running_var`; PyTorch feeds the unbiased one (`n / (n - 1)`, `n` values
-/// per channel), which matters for small batches and late, small feature maps. Inference and
-/// frozen layers take burn-nn's own path.
+/// Batch norm as PyTorch's `BatchNorm2d` computes it. Training runs LibTorch's own forward and
+/// backward kernels (see `native`) and feeds the unbiased batch variance into `running_var`
+/// (`n / (n - 1)`, `n` values per channel) as PyTorch does, where burn-nn feeds the biased one:
+/// that matters for small batches and late, small feature maps. Inference and frozen layers
+/// take burn-nn's own path.
 fn normalize(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
     if !(x.device().is_autodiff() && norm.training.is_enabled()) {
         return norm.forward(x);
