@@ -65,7 +65,7 @@ pub enum Schedule {
 /// Options of the training run (the default command).
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Image-folder dataset: DIR/<class>/* (split by --val-split) or DIR/{train,val}/<class>/*.
+    /// Image-folder dataset: DIR/CLASS/* (split by --val-split) or DIR/{train,val}/CLASS/*.
     /// Default: datasets/textures, generated when absent.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
@@ -129,7 +129,7 @@ pub struct TrainArgs {
     /// LibTorch device: cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
-    /// Run name: checkpoints go to <checkpoints>/<run>/, reports to <reports>/<run>/.
+    /// Run name: checkpoints go to CHECKPOINTS/RUN/, reports to REPORTS/RUN/.
     /// Default: the dataset folder's name (a new run never overwrites an old one: a suffix is
     /// added unless --resume).
     #[arg(long)]
@@ -213,7 +213,7 @@ pub struct ExplainArgs {
     /// maps (random, centred Gaussian, Sobel edges). Costs about 35 forwards per map.
     #[arg(long)]
     pub metrics: bool,
-    /// Also write guided backpropagation and guided <method> (the guided gradients times the
+    /// Also write guided backpropagation and guided METHOD (the guided gradients times the
     /// map) per class: IMAGE.METHOD.guided.png. One extra forward and backward per batch.
     #[arg(long)]
     pub guided: bool,
@@ -235,7 +235,7 @@ pub struct InspectArgs {
 /// Options of `generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Folder to write (DIR/{train,val}/<class>/NNNN.png and NNNN.mask.png).
+    /// Folder to write (DIR/{train,val}/CLASS/NNNN.png and NNNN.mask.png).
     pub output: PathBuf,
     /// Plant a shortcut in the training split: `watermark` stamps a class-coloured square in a
     /// class-specific corner of every training image of the first four classes (the fifth gets
