@@ -37,7 +37,8 @@ pub struct CamEngine {
 }
 
 impl CamEngine {
-    /// An engine for `method` on `layers` (sorted and de-duplicated; empty means `features.18`).
+    /// An engine for `method` on `layers` (sorted and de-duplicated; empty means `features.18`;
+    /// [`TargetLayer::or_default_for`] gives the image-size-aware default instead).
     pub fn new(model: &MobileNetV2, method: Method, layers: &[TargetLayer]) -> Self {
         let plain = FoldedMobileNetV2::new(&model.valid());
         let device = plain.devices()[0].clone();

@@ -289,14 +289,11 @@ impl Backward<LibTorch, 2> for Conv {
     fn backward(self, ops: Ops<[TchTensor; 2], 2>, grads: &mut Gradients, _: &mut Checkpointer) {
         let grad = grads.consume::<LibTorch>(&ops.node);
         let [x, weight] = &ops.state;
-        let want = ops.parents.each_ref().map(Option::is_some);
+        let parents = ops.parents.each_ref().map(|p| p.as_ref().map(|p| p.id));
+        let want = parents.map(|p| p.is_some());
         let computed =
             kernels::convolution_backward(&grad.tensor, &x.tensor, &weight.tensor, self.0, want);
-        register(
-            grads,
-            ops.parents.each_ref().map(|p| p.as_ref().map(|p| p.id)),
-            computed,
-        );
+        register(grads, parents, computed);
     }
 }
 
@@ -312,7 +309,8 @@ impl Backward<LibTorch, 3> for BatchNorm {
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let grad = grads.consume::<LibTorch>(&ops.node);
         let ([x, gamma], [mean, inverse_std]) = &ops.state;
-        let want = ops.parents.each_ref().map(Option::is_some);
+        let parents = ops.parents.each_ref().map(|p| p.as_ref().map(|p| p.id));
+        let want = parents.map(|p| p.is_some());
         let saved = [&mean.tensor, &inverse_std.tensor];
         let computed = kernels::batch_norm_backward(
             &grad.tensor,
@@ -322,11 +320,7 @@ impl Backward<LibTorch, 3> for BatchNorm {
             self.0,
             want,
         );
-        register(
-            grads,
-            ops.parents.each_ref().map(|p| p.as_ref().map(|p| p.id)),
-            computed,
-        );
+        register(grads, parents, computed);
     }
 }
 
