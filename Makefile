@@ -1,13 +1,24 @@
 # The two commands of the README. Each runs the one-time setup first when it is needed.
-.PHONY: run test setup test-setup bench bench-train bench-metrics
+.PHONY: run test test-cpus setup test-setup bench bench-train bench-metrics
 
 # Fine-tune MobileNetV2 on the embedded default dataset, with a Grad-CAM report per epoch.
 run: setup
 	cargo run --release -p train -- --num-classes 5
 
-# The whole test suite (one optimised build shared with `make run`).
+# The whole test suite (one optimised build shared with `make run`), then the tests that train
+# once more as an AVX2-only CPU computes: LibTorch picks kernels by instruction set, so short
+# training runs differ between CPUs, and the tests must hold on any of them.
+AVX2 := ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
 test: setup test-setup
 	cargo test --release --workspace
+	$(AVX2) cargo test --release -p camwatch-tests --test integration -- shortcut:: train::
+
+# The tests that train, under each CPU setting the suite must hold on: this machine's own
+# kernels, AVX2 only, and one thread.
+test-cpus: setup test-setup
+	cargo test --release -p camwatch-tests --test integration -- shortcut:: train::
+	$(AVX2) cargo test --release -p camwatch-tests --test integration -- shortcut:: train::
+	OMP_NUM_THREADS=1 cargo test --release -p camwatch-tests --test integration -- shortcut:: train::
 
 # camwatch against PyTorch / pytorch-grad-cam on this machine (see BENCHMARKS.md).
 bench: setup

@@ -419,20 +419,68 @@ fn child_training_process() {
     }
 }
 
-/// Starts training in a child process.
-fn spawn_training(args: Vec<String>) -> std::process::Child {
-    Command::new(std::env::current_exe().unwrap())
+/// A training process: this test binary again, running [`child_training_process`].
+fn training_command(args: Vec<String>) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
         .args([
             "--exact",
             "train::child_training_process",
             "--nocapture",
             "--test-threads=1",
         ])
-        .env("CAMWATCH_CHILD_ARGS", serde_json::to_string(&args).unwrap())
+        .env("CAMWATCH_CHILD_ARGS", serde_json::to_string(&args).unwrap());
+    command
+}
+
+/// Starts training in a child process.
+fn spawn_training(args: Vec<String>) -> std::process::Child {
+    training_command(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap()
+}
+
+/// The variables that make this machine compute as an AVX2-only CPU with one thread reach
+/// LibTorch: the run's first line names the kernels and threads, and oneDNN's verbose mode
+/// (which the convolutions go through) names the instruction set it dispatches to.
+#[test]
+fn a_run_names_its_cpu_kernels_and_libtorch_honours_the_isa_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let output = training_command(args(dir.path(), &data, &["--epochs", "1"]))
+        .env("ATEN_CPU_CAPABILITY", "avx2")
+        .env("ONEDNN_MAX_CPU_ISA", "AVX2")
+        .env("OMP_NUM_THREADS", "1")
+        .env("ONEDNN_VERBOSE", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The test harness prints its own words before the child's first line.
+    let compute = stdout
+        .lines()
+        .find_map(|l| l.find("LibTorch ").map(|at| &l[at..]))
+        .expect("the run names what computes");
+    eprintln!("{compute}");
+    assert!(
+        compute.contains("on the CPU: AVX2 kernels, 1 thread "),
+        "{compute}"
+    );
+    let isa = stdout
+        .lines()
+        .find(|l| l.contains("onednn_verbose") && l.contains("isa:"))
+        .expect("oneDNN ran and reported its instruction set");
+    eprintln!("{isa}");
+    assert!(
+        isa.contains("AVX2") && !isa.contains("AVX-512") && !isa.contains("AMX"),
+        "{isa}"
+    );
 }
 
 /// Trains in a child process to the end (deterministic: LibTorch's random generator is its own).

@@ -34,6 +34,23 @@ fn parse_name(name: &str) -> anyhow::Result<Device> {
     }
 }
 
+/// What computes on the device named `name` (as `--device`): the LibTorch version and, on the
+/// CPU, ATen's kernel set and thread count, which decide float rounding. A run repeats exactly
+/// for its `--seed` only where these are the same.
+pub fn describe(name: &str) -> String {
+    let version = mobilenetv2::native::libtorch_version();
+    if name == "cpu" {
+        let threads = tch::get_num_threads();
+        format!(
+            "LibTorch {version} on the CPU: {} kernels, {threads} thread{}",
+            mobilenetv2::native::cpu_capability(),
+            if threads == 1 { "" } else { "s" }
+        )
+    } else {
+        format!("LibTorch {version} on {name}")
+    }
+}
+
 /// Fails with one line when the LibTorch loaded at run time cannot run a tensor op on `device`:
 /// typically another PyTorch's libraries found first (`LD_LIBRARY_PATH`), which LibTorch
 /// reports only as a panic at the first tensor.

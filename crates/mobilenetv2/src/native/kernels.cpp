@@ -2,6 +2,7 @@
 // Each returns null on success, or a copy of LibTorch's error message (freed by the caller).
 // Gradients come back as new tensors owned by the caller, null where not requested.
 #include <ATen/ATen.h>
+#include <ATen/Version.h>
 #include <torch/version.h>
 
 #include <cstring>
@@ -55,3 +56,7 @@ extern "C" char* camwatch_batch_norm_backward(
 
 // The LibTorch version these kernels (and the binary) were compiled against.
 extern "C" const char* camwatch_libtorch_version() { return TORCH_VERSION; }
+
+// The CPU kernel set ATen dispatches to ("AVX512", "AVX2", "DEFAULT"): the machine's best,
+// or less where ATEN_CPU_CAPABILITY asks. A `strdup` copy, freed by the caller.
+extern "C" char* camwatch_cpu_capability() { return strdup(at::get_cpu_capability().c_str()); }

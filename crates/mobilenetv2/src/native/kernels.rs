@@ -40,6 +40,8 @@ unsafe extern "C" {
 
     fn camwatch_libtorch_version() -> *const c_char;
 
+    fn camwatch_cpu_capability() -> *mut c_char;
+
     fn free(pointer: *mut c_void);
 }
 
@@ -48,6 +50,18 @@ pub fn libtorch_version() -> &'static str {
     // SAFETY: a static NUL-terminated string literal.
     let version = unsafe { CStr::from_ptr(camwatch_libtorch_version()) };
     version.to_str().unwrap_or("unknown")
+}
+
+/// The CPU kernel set ATen dispatches to: `AVX512`, `AVX2` or `DEFAULT` (the machine's best,
+/// or less where the environment variable `ATEN_CPU_CAPABILITY` asks for less).
+pub fn cpu_capability() -> String {
+    // SAFETY: a `strdup` copy of a NUL-terminated string, freed here once.
+    unsafe {
+        let raw = camwatch_cpu_capability();
+        let capability = CStr::from_ptr(raw).to_string_lossy().into_owned();
+        free(raw.cast());
+        capability
+    }
 }
 
 /// Panics with LibTorch's message when a kernel failed (a broken invariant of this crate:

@@ -18,7 +18,7 @@
 
 mod kernels;
 
-pub use kernels::libtorch_version;
+pub use kernels::{cpu_capability, libtorch_version};
 
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;

@@ -94,14 +94,16 @@ fn attention_table(out: &mut String, record: &EpochRecord) {
     if record.attention.is_empty() {
         return;
     }
-    out.push_str("<h2>What the right answers rest on</h2><p class=note>The first training images of each class that the model classifies correctly, with parts hidden. With object masks: the class probability with only the object left, and with the object hidden. Without masks: the largest mean confidence drop from hiding one fixed spot (a quarter of the side). Grad-CAM (features.13) mass on the object is shown beside the object's share of the image, which is what a uniform map would put on it.</p><table><tr><th class=l>class</th><th>images</th><th>object only</th><th>object hidden</th><th>fixed spot</th><th>Grad-CAM on object</th><th>object share of image</th><th class=l>verdict</th></tr>\n");
+    out.push_str("<h2>What the right answers rest on</h2><p class=note>Up to 16 training images of each class that the model classifies correctly (among the class's first 64), with parts hidden; a class with fewer than 4 right answers gets no verdict. With object masks: the class probability with only the object left, and with the object hidden. Without masks: the largest mean confidence drop from hiding one fixed spot (a quarter of the side). Grad-CAM mass (at the last stride-16 layer) on the object is shown beside the object's share of the image, which is what a uniform map would put on it.</p><table><tr><th class=l>class</th><th>images</th><th>object only</th><th>object hidden</th><th>fixed spot</th><th>Grad-CAM on object</th><th>object share of image</th><th class=l>verdict</th></tr>\n");
     for a in &record.attention {
-        let verdict = if a.flagged {
-            "<span class=bad>shortcut suspected</span>"
+        let verdict = if let Some(reason) = &a.not_audited {
+            format!("<span class=note>not audited: {}</span>", esc(reason))
+        } else if a.flagged {
+            "<span class=bad>shortcut suspected</span>".to_owned()
         } else if a.object_only.is_some() {
-            "<span class=good>rests on the object</span>"
+            "<span class=good>rests on the object</span>".to_owned()
         } else {
-            "<span class=good>no fixed decisive spot</span>"
+            "<span class=good>no fixed decisive spot</span>".to_owned()
         };
         let cell = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), pct);
         let _ = writeln!(

@@ -49,6 +49,10 @@ pub fn prepare(args: &TrainArgs) -> anyhow::Result<Setup> {
         bail!("--batch-size and --epochs must be at least 1");
     }
     let device = crate::device::parse(&args.device)?;
+    println!(
+        "{} (a run repeats exactly for its --seed on the same CPU kind and thread count)",
+        crate::device::describe(&args.device)
+    );
     let root = dataset_root(args)?;
     let scan = data::scan(&root, args.val_split, args.seed)?;
     if let Some(n) = args.num_classes
