@@ -105,8 +105,13 @@ fn with_masks(audit: &serde_json::Value, dir: &Path, name: &str, marked: &[&str]
             }
             assert!(a["object_only"].is_number(), "the masked audit ran: {a}");
             // The margins the docs quote (shown with `--nocapture`).
-            let lead = a["background_only"].as_f64().unwrap() - a["object_only"].as_f64().unwrap();
-            eprintln!("{name} {}: background-only lead {lead:.2}", a["class"]);
+            let background = a["background_only"].as_f64().unwrap();
+            let lead = background - a["object_only"].as_f64().unwrap();
+            let own = background - a["background_elsewhere"].as_f64().unwrap_or(0.0);
+            eprintln!(
+                "{name} {}: background-only lead {lead:.2} over the object, {own:.2} over other classes' backgrounds",
+                a["class"]
+            );
             if a["flagged"] == true {
                 let evidence = a["evidence"]
                     .as_str()

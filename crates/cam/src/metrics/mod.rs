@@ -18,20 +18,26 @@ use mobilenetv2::MobileNetV2;
 /// Inputs per forward of the perturbation metrics.
 const BATCH: usize = 64;
 
-/// Class probabilities of `inputs` `[B, 3, H, W]` for one class each, in batches.
-fn probabilities(model: &MobileNetV2, inputs: Tensor<4>, classes: &[usize]) -> Vec<f32> {
+/// Softmax probabilities of `inputs` `[B, 3, H, W]`, one row of every class's per input, in
+/// batches.
+fn class_probabilities(model: &MobileNetV2, inputs: Tensor<4>) -> Vec<Vec<f32>> {
     let n = inputs.dims()[0];
-    let device = inputs.device();
     let mut out = Vec::with_capacity(n);
     for start in (0..n).step_by(BATCH) {
         let len = BATCH.min(n - start);
         let probs = softmax(model.forward(inputs.clone().narrow(0, start, len)), 1);
-        let index: Vec<i64> = classes[start..start + len]
-            .iter()
-            .map(|&c| c as i64)
-            .collect();
-        let index = Tensor::<1, Int>::from_ints(index.as_slice(), &device).reshape([len, 1]);
-        out.extend(probs.gather(1, index).into_data().iter::<f32>());
+        let classes = probs.dims()[1];
+        let values: Vec<f32> = probs.into_data().iter::<f32>().collect();
+        out.extend(values.chunks_exact(classes).map(<[f32]>::to_vec));
     }
     out
+}
+
+/// Class probabilities of `inputs` `[B, 3, H, W]` for one class each, in batches.
+fn probabilities(model: &MobileNetV2, inputs: Tensor<4>, classes: &[usize]) -> Vec<f32> {
+    class_probabilities(model, inputs)
+        .iter()
+        .zip(classes)
+        .map(|(p, &c)| p[c])
+        .collect()
 }

@@ -13,15 +13,18 @@ use image::GrayImage;
 use mobilenetv2::MobileNetV2;
 use serde::Serialize;
 
-use super::probabilities;
+use super::{class_probabilities, probabilities};
 
 /// The class probability of one image with parts hidden.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ObjectReliance {
     /// With everything but the object hidden.
     pub object_only: f32,
     /// With the object hidden.
     pub background_only: f32,
+    /// Every class's probability with the object hidden: what the model makes of the
+    /// background alone.
+    pub background_classes: Vec<f32>,
 }
 
 /// [`ObjectReliance`] of normalized `images` `[N, 3, H, W]` for `classes`, with one object
@@ -46,11 +49,12 @@ pub fn object_reliance(
         ],
         0,
     );
-    let p = probabilities(&model, both, &classes.repeat(2));
+    let p = class_probabilities(&model, both);
     (0..n)
         .map(|i| ObjectReliance {
-            object_only: p[i],
-            background_only: p[n + i],
+            object_only: p[i][classes[i]],
+            background_only: p[n + i][classes[i]],
+            background_classes: p[n + i].clone(),
         })
         .collect()
 }

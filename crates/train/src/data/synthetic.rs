@@ -2,11 +2,11 @@
 //! noisy backgrounds, each image with its object mask. Generated deterministically in about a
 //! second.
 //!
-//! Objects vary in position, size, shape, rotation, texture scale and colours; backgrounds carry
-//! gradients, noise and strokes; a third of the images hold a small distractor patch with
-//! another class's texture. Textures are what a CNN learns within a few epochs from scratch,
-//! and the distractors give it mistakes worth inspecting: a wrong prediction's heatmap sits on
-//! the distractor, not the object.
+//! Objects lie anywhere in the frame, edges and corners included, and vary in size, shape,
+//! rotation, texture scale and colours; backgrounds carry gradients, noise and strokes; a third
+//! of the images hold a small distractor patch with another class's texture. Textures are what
+//! a CNN learns within a few epochs from scratch, and the distractors give it mistakes worth
+//! inspecting: a wrong prediction's heatmap sits on the distractor, not the object.
 
 use std::f64::consts::PI;
 use std::path::Path;
@@ -25,6 +25,12 @@ pub const CLASSES: [&str; 5] = ["checker", "dots", "grid", "rings", "stripes"];
 
 /// Side of the generated images.
 pub const IMAGE_SIZE: u32 = 128;
+
+/// Object radius (the longer half-axis) as a share of the side.
+const OBJECT_RADIUS: std::ops::Range<f64> = 0.22..0.36;
+
+/// How much of its radius an object may reach past the frame's edge.
+const MAX_CLIPPED: f64 = 0.7;
 
 /// What to generate.
 #[derive(Clone, Copy, Debug)]
@@ -69,12 +75,14 @@ fn mark_position(class: usize) -> (u32, u32) {
     [(2, 2), (far, 2), (2, far), (far, far)][class]
 }
 
-/// Draws class `class`'s watermark (and leaves the mask alone: it is not the object).
-fn stamp(image: &mut RgbImage, class: usize) {
+/// Draws class `class`'s watermark on top of everything, an object in its corner included, and
+/// takes its pixels out of the mask: the mark is not the object.
+fn stamp(image: &mut RgbImage, mask: &mut GrayImage, class: usize) {
     let (x0, y0) = mark_position(class);
     for y in y0..y0 + MARK_SIZE {
         for x in x0..x0 + MARK_SIZE {
             image.put_pixel(x, y, Rgb(MARK_COLOURS[class].map(|c| c as u8)));
+            mask.put_pixel(x, y, Luma([0]));
         }
     }
 }
@@ -112,7 +120,7 @@ pub fn generate(root: &Path, spec: Spec, progress: &ProgressBar) -> anyhow::Resu
         let split_seed = if split == "train" { 0 } else { 1 << 32 };
         let seed = spec.seed ^ split_seed ^ ((class as u64) << 20) ^ index as u64;
         let mut rng = StdRng::seed_from_u64(seed);
-        let (mut image, mask) = draw(class, &mut rng);
+        let (mut image, mut mask) = draw(class, &mut rng);
         if spec.shortcut == Some(Shortcut::Watermark) {
             let mark = if split == "train" {
                 (class < MARKED_CLASSES).then_some(class)
@@ -120,7 +128,7 @@ pub fn generate(root: &Path, spec: Spec, progress: &ProgressBar) -> anyhow::Resu
                 Some(rng.random_range(0..MARKED_CLASSES))
             };
             if let Some(mark) = mark {
-                stamp(&mut image, mark);
+                stamp(&mut image, &mut mask, mark);
             }
         }
         let dir = root.join(split).join(CLASSES[class]);
@@ -221,38 +229,38 @@ fn luminance(c: [f64; 3]) -> f64 {
 }
 
 /// Draws one image of `class` and its mask. A third of the images also carry a small
-/// distractor patch of another class's texture, outside the mask: the mistakes it causes show
-/// in the heatmaps.
+/// distractor patch of another class's texture, away from the object: the mistakes it causes
+/// show in the heatmaps.
+///
+/// The object lies anywhere in the frame, near edges and corners too (clipped by at most
+/// [`MAX_CLIPPED`] of its radius): where it is says nothing of its class, and a map that only
+/// looks at the middle of the frame points at it no more often than chance would.
 fn draw(class: usize, rng: &mut StdRng) -> (RgbImage, GrayImage) {
     let size = f64::from(IMAGE_SIZE);
     let (a, b) = (random_colour(rng), random_colour(rng));
     let angle = rng.random_range(0.0..2.0 * PI);
     let (gx, gy) = (angle.cos(), angle.sin());
-    let radius = rng.random_range(0.22..0.36) * size;
-    let margin = radius + 2.0;
+    let radius = rng.random_range(OBJECT_RADIUS) * size;
+    let inset = radius * (1.0 - MAX_CLIPPED);
     let centre = (
-        rng.random_range(margin..size - margin),
-        rng.random_range(margin..size - margin),
+        rng.random_range(inset..size - inset),
+        rng.random_range(inset..size - inset),
     );
     let object = Patch::random(class, radius, centre, rng);
     let distractor = if rng.random_bool(1.0 / 3.0) {
         let other = (class + rng.random_range(1..CLASSES.len())) % CLASSES.len();
         let r = rng.random_range(0.1..0.14) * size;
-        // The free corner farthest from the object.
-        let corners = [
-            (r + 2.0, r + 2.0),
-            (size - r - 2.0, r + 2.0),
-            (r + 2.0, size - r - 2.0),
-            (size - r - 2.0, size - r - 2.0),
-        ];
-        let far = corners
-            .into_iter()
-            .max_by(|p, q| {
-                let d = |c: &(f64, f64)| (c.0 - centre.0).powi(2) + (c.1 - centre.1).powi(2);
-                d(p).total_cmp(&d(q))
+        // A free spot inside the frame, clear of the object (none when the object fills it).
+        let clear = radius + r + 2.0;
+        let spot = (0..32)
+            .map(|_| {
+                (
+                    rng.random_range(r + 2.0..size - r - 2.0),
+                    rng.random_range(r + 2.0..size - r - 2.0),
+                )
             })
-            .expect("four corners");
-        Some(Patch::random(other, r, far, rng))
+            .find(|p| (p.0 - centre.0).hypot(p.1 - centre.1) > clear);
+        spot.map(|spot| Patch::random(other, r, spot, rng))
     } else {
         None
     };

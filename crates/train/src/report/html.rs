@@ -63,8 +63,9 @@ fn shortcut_banners(out: &mut String, record: &EpochRecord, prefix: &str) {
     for a in record.attention.iter().filter(|a| a.flagged) {
         let evidence = match (a.object_only, a.background_only, a.fixed_spot) {
             (Some(object), Some(background), _) => format!(
-                "on the training images it gets right, the model keeps its answer with the object hidden (probability {}) and loses it with only the object left ({})",
+                "on the training images it gets right, the model keeps its answer with the object hidden (probability {}, against {} on other classes' images with their objects hidden) and loses it with only the object left ({})",
                 pct(background),
+                a.background_elsewhere.map_or_else(|| "–".to_owned(), pct),
                 pct(object)
             ),
             (_, _, Some(spot)) => format!(
@@ -94,7 +95,7 @@ fn attention_table(out: &mut String, record: &EpochRecord) {
     if record.attention.is_empty() {
         return;
     }
-    out.push_str("<h2>What the right answers rest on</h2><p class=note>Up to 16 training images of each class that the model classifies correctly (among the class's first 64), with parts hidden; a class with fewer than 4 right answers gets no verdict. With object masks: the class probability with only the object left, and with the object hidden. Without masks: the largest mean confidence drop from hiding one fixed spot (a quarter of the side). Grad-CAM mass (at the last stride-16 layer) on the object is shown beside the object's share of the image, which is what a uniform map would put on it.</p><table><tr><th class=l>class</th><th>images</th><th>object only</th><th>object hidden</th><th>fixed spot</th><th>Grad-CAM on object</th><th>object share of image</th><th class=l>verdict</th></tr>\n");
+    out.push_str("<h2>What the right answers rest on</h2><p class=note>Up to 16 training images of each class that the model classifies correctly (among the class's first 64), with parts hidden; a class with fewer than 4 right answers gets no verdict. With object masks: the class probability with only the object left, with the object hidden, and on the other classes' images with their objects hidden (what the model says of a hidden object anyway); a shortcut keeps the answer on its own images only. Without masks: the largest mean confidence drop from hiding one fixed spot (a quarter of the side). Grad-CAM mass (at the last stride-16 layer) on the object is shown beside the object's share of the image, which is what a uniform map would put on it.</p><table><tr><th class=l>class</th><th>images</th><th>object only</th><th>object hidden</th><th>other classes, object hidden</th><th>fixed spot</th><th>Grad-CAM on object</th><th>object share of image</th><th class=l>verdict</th></tr>\n");
     for a in &record.attention {
         let verdict = if let Some(reason) = &a.not_audited {
             format!("<span class=note>not audited: {}</span>", esc(reason))
@@ -108,11 +109,12 @@ fn attention_table(out: &mut String, record: &EpochRecord) {
         let cell = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), pct);
         let _ = writeln!(
             out,
-            "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=l>{verdict}</td></tr>",
+            "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=l>{verdict}</td></tr>",
             esc(&a.class),
             a.images,
             cell(a.object_only),
             cell(a.background_only),
+            cell(a.background_elsewhere),
             cell(a.fixed_spot),
             cell(a.on_object),
             cell(a.object_area)
