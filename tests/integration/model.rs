@@ -90,6 +90,17 @@ fn a_training_step_matches_pytorch_gradients_and_running_statistics() {
     checkpoint::export_safetensors(&stepped.valid(), &after).unwrap();
     let (before, after) = (safetensors_map(&before), safetensors_map(&after));
     let reference = safetensors_map(&fixture(FILE));
+    // Each module's largest reference value (gradients and statistics apart): the size of the
+    // terms its gradients sum. A gradient that is 0 by an invariance (the bias of a batch norm
+    // whose output feeds a train-mode batch norm, which removes any shift) comes out as float
+    // noise of that size, which the thread count changes.
+    let mut module_scale = std::collections::HashMap::<&str, f32>::new();
+    for (name, theirs) in &reference {
+        let module = name.rsplit_once('.').map_or(name.as_str(), |(m, _)| m);
+        let largest = theirs.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let entry = module_scale.entry(module).or_default();
+        *entry = entry.max(largest);
+    }
     let (mut compared, mut off) = (0, Vec::new());
     for (name, theirs) in &reference {
         let ours: Vec<f32> = if let Some(param) = name.strip_prefix("grad/") {
@@ -107,8 +118,10 @@ fn a_training_step_matches_pytorch_gradients_and_running_statistics() {
             .zip(theirs)
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
-        // Relative to the tensor's largest value, with a floor for gradients that are ~0.
-        if worst > 1e-3 * scale + 2e-5 {
+        // Relative to the tensor's largest value, with a floor for gradients that are ~0: float
+        // noise at the scale of the module's terms, and an absolute one.
+        let module = name.rsplit_once('.').map_or(name.as_str(), |(m, _)| m);
+        if worst > 1e-3 * scale + 2e-5 * module_scale[module] + 2e-5 {
             off.push(format!("{name}: off by {worst} (scale {scale})"));
         }
         compared += 1;
