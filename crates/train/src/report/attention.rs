@@ -156,7 +156,10 @@ pub fn audit(
             attention.evidence = Some(name);
         }
     }
-    Ok(classes.into_iter().map(|(attention, _)| attention).collect())
+    Ok(classes
+        .into_iter()
+        .map(|(attention, _)| attention)
+        .collect())
 }
 
 /// What an audited class leaves for its verdict and its evidence.
@@ -222,8 +225,9 @@ fn audit_class(
             .collect();
         let reliance = object_reliance(model, images, &masks, &labels);
         attention.object_only = Some(mean(&mut reliance.iter().map(|r| f64::from(r.object_only))));
-        attention.background_only =
-            Some(mean(&mut reliance.iter().map(|r| f64::from(r.background_only))));
+        attention.background_only = Some(mean(
+            &mut reliance.iter().map(|r| f64::from(r.background_only)),
+        ));
         audited.hidden_object = Some(
             (0..data.classes.len())
                 .map(|k| mean(&mut reliance.iter().map(|r| f64::from(r.background_classes[k]))))
@@ -236,9 +240,10 @@ fn audit_class(
                     .unwrap_or_default()
             },
         )));
-        attention.object_area = Some(mean(&mut masks.iter().map(|m| {
-            m.pixels().filter(|p| p[0] > 127).count() as f64 / m.len() as f64
-        })));
+        attention.object_area =
+            Some(mean(&mut masks.iter().map(|m| {
+                m.pixels().filter(|p| p[0] > 127).count() as f64 / m.len() as f64
+            })));
     } else {
         let side = data.image_size;
         let ([rows, cols], drops) = occlusion_drops(model, images, &labels, side / 4, side / 8);
@@ -304,7 +309,10 @@ fn evidence(
         .map(|p| right.maps.iter().map(|m| m[p]).sum::<f32>() / n)
         .collect();
     let mut row = vec![Panel {
-        title: format!("mean '{class}' Grad-CAM\n{} training images", right.maps.len()),
+        title: format!(
+            "mean '{class}' Grad-CAM\n{} training images",
+            right.maps.len()
+        ),
         image: overlay::heatmap(&mean, w as u32, h as u32),
     }];
     if let Some((drops, [rows, cols])) = spot_map {
