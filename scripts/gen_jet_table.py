@@ -1,6 +1,6 @@
 """Prints OpenCV's COLORMAP_JET as the Rust table in crates/cam/src/colormap.rs (RGB order).
 
-Run: .venv/bin/python scripts/gen_jet_table.py > crates/cam/src/colormap_table.rs
+Run: .venv/bin/python scripts/gen_jet_table.py > crates/cam/src/render/jet_table.rs
 """
 
 import cv2

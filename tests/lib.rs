@@ -6,9 +6,8 @@ use std::path::PathBuf;
 use burn::prelude::*;
 
 /// The LibTorch CPU device the tests run on.
-#[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 pub fn device() -> Device {
-    Device::libtorch()
+    mobilenetv2::native::cpu()
 }
 
 /// The workspace root.

@@ -182,7 +182,8 @@ fn overlay_matches_show_cam_on_image() {
         .into_data()
         .try_to_vec::<f32>()
         .unwrap();
-    let ours = cam::overlay::overlay(&image, &mask, cam::overlay::DEFAULT_IMAGE_WEIGHT);
+    let ours =
+        cam::render::overlay::overlay(&image, &mask, cam::render::overlay::DEFAULT_IMAGE_WEIGHT);
     let theirs = values("overlay/blended");
     let worst = ours
         .as_raw()

@@ -8,7 +8,7 @@ use train::cli::Cli;
 use camwatch_tests::fixture;
 
 fn run(args: &[&str]) -> anyhow::Result<()> {
-    train::run(Cli::try_parse_from(args)?)
+    train::execute(Cli::try_parse_from(args)?)
 }
 
 /// A 120×80 photo-like test image (a bright disc on a gradient).
@@ -102,7 +102,7 @@ fn explain_writes_figures_overlays_and_maps_for_each_class_and_method() {
 fn error_of(args: &[&str]) -> String {
     match Cli::try_parse_from(args) {
         Err(e) => e.to_string(),
-        Ok(cli) => format!("{:#}", train::run(cli).expect_err("must fail")),
+        Ok(cli) => format!("{:#}", train::execute(cli).expect_err("must fail")),
     }
 }
 
@@ -140,7 +140,8 @@ fn metrics_score_each_map_beside_the_baselines() {
     let Some(train::cli::Command::Explain(args)) = cli.command else {
         panic!("explain")
     };
-    let report = train::explain_report(&args).unwrap();
+    // The JSON that `--json` prints.
+    let report = serde_json::to_value(train::explain_report(&args).unwrap()).unwrap();
     let image = &report["images"][0];
     let scores = &image["maps"][0]["metrics"];
     for key in [

@@ -50,7 +50,7 @@ fn args(dir: &Path, data: &Path, extra: &[&str]) -> Vec<String> {
 }
 
 fn run(args: Vec<String>) -> anyhow::Result<()> {
-    train::run(Cli::try_parse_from(args)?)
+    train::execute(Cli::try_parse_from(args)?)
 }
 
 fn json(path: &Path) -> serde_json::Value {

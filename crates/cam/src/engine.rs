@@ -1,13 +1,13 @@
 //! The shared CAM engine: one split forward, one backward for all layers and targets.
 
 use burn::prelude::*;
-use burn::tensor::activation::{relu, softmax};
+use burn::tensor::activation::relu;
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use mobilenetv2::native::channels_last;
 use mobilenetv2::{FEATURE_LAYERS, FoldedMobileNetV2, MobileNetV2};
 
-use crate::method::{Method, weighted_sum};
+use crate::methods::{LayerEvidence, Method, repeat};
 use crate::{Explanation, TargetLayer};
 
 /// Which class each map explains, for every image of a batch.
@@ -18,9 +18,6 @@ pub enum Targets {
     /// One class per image (e.g. the true labels).
     Classes(Vec<usize>),
 }
-
-/// Masked inputs per forward for Score-CAM (pytorch-grad-cam uses 16).
-const SCORE_CAM_BATCH: usize = 32;
 
 /// Computes class activation maps on the inference copy of a model.
 ///
@@ -37,18 +34,15 @@ pub struct CamEngine {
 }
 
 impl CamEngine {
-    /// An engine for `method` on `layers` (sorted and de-duplicated; empty means `features.18`;
-    /// [`TargetLayer::or_default_for`] gives the image-size-aware default instead).
+    /// An engine for `method` on `layers` (at least one; sorted and de-duplicated here).
+    /// [`TargetLayer::or_default_for`] picks the default layer for an image size.
     pub fn new(model: &MobileNetV2, method: Method, layers: &[TargetLayer]) -> Self {
-        let plain = FoldedMobileNetV2::new(&model.valid());
-        let device = plain.devices()[0].clone();
-        let tracked = plain.clone().to_device(&device.autodiff()).no_grad();
+        assert!(!layers.is_empty(), "at least one target layer");
+        let plain = FoldedMobileNetV2::new(model);
+        let tracked = plain.tracked();
         let mut layers = layers.to_vec();
         layers.sort();
         layers.dedup();
-        if layers.is_empty() {
-            layers.push(TargetLayer::LAST);
-        }
         Self {
             plain,
             tracked,
@@ -80,21 +74,20 @@ impl CamEngine {
         } else {
             let (logits, activations) = self.forward(images.clone());
             let classes = resolve(targets, &logits);
-            (logits, activations, Vec::new(), classes)
+            let gradients = vec![None; activations.len()];
+            (logits, activations, gradients, classes)
         };
-        let k = targets.len();
         let raw: Vec<Tensor<3>> = activations
             .into_iter()
-            .enumerate()
-            .map(|(i, a)| match self.method {
-                Method::ScoreCam => {
-                    let weights = self.score_cam_weights(images.clone(), a.clone(), &classes);
-                    weighted_sum(repeat(a, k), weights)
-                }
-                method if method.uses_gradients() => {
-                    method.layer_map(repeat(a, k), gradients[i].clone())
-                }
-                method => repeat(method.layer_map(a.clone(), a), k),
+            .zip(gradients)
+            .map(|(activations, gradients)| {
+                self.method.map(&LayerEvidence {
+                    activations,
+                    gradients,
+                    classes: &classes,
+                    images: &images,
+                    model: &self.plain,
+                })
             })
             .collect();
         let empty: Tensor<3, Bool> = raw
@@ -139,7 +132,12 @@ impl CamEngine {
         &self,
         images: Tensor<4>,
         targets: &[Targets],
-    ) -> (Tensor<2>, Vec<Tensor<4>>, Vec<Tensor<4>>, Vec<Vec<usize>>) {
+    ) -> (
+        Tensor<2>,
+        Vec<Tensor<4>>,
+        Vec<Option<Tensor<4>>>,
+        Vec<Vec<usize>>,
+    ) {
         let n = images.dims()[0];
         let k = targets.len();
         let first = self.layers[0].index();
@@ -167,62 +165,9 @@ impl CamEngine {
         let grads = logits.gather(1, index.reshape([n * k, 1])).sum().backward();
         let gradients = leaves
             .iter()
-            .map(|leaf| leaf.grad(&grads).expect("target layers are tracked leaves"))
+            .map(|leaf| Some(leaf.grad(&grads).expect("target layers are tracked leaves")))
             .collect();
         (plain_logits, activations, gradients, classes)
-    }
-
-    /// Score-CAM channel weights `[K*N, C]`: softmax over channels of the target logit when
-    /// the input is multiplied by each channel's upsampled, min-max scaled activation.
-    fn score_cam_weights(
-        &self,
-        images: Tensor<4>,
-        activations: Tensor<4>,
-        classes: &[Vec<usize>],
-    ) -> Tensor<2> {
-        let [n, c, h, w] = images.dims();
-        let channels = activations.dims()[1];
-        let masks = interpolate(
-            activations,
-            InterpolateOptions::new(InterpolateMode::Bilinear)
-                .with_align_corners(true)
-                .with_output_size([h, w]),
-        ); // [n, C, H, W]
-        let flat = masks.reshape([n, channels, h * w]);
-        let min = flat.clone().min_dim(2);
-        let max = flat.clone().max_dim(2);
-        let masks = ((flat - min.clone()) / (max - min + 1e-8)).reshape([n, channels, 1, h, w]);
-        let mut scores = Vec::with_capacity(n);
-        for i in 0..n {
-            let image = images.clone().narrow(0, i, 1).reshape([1, 1, c, h, w]);
-            let masked = (masks.clone().narrow(0, i, 1) * image).reshape([channels, c, h, w]);
-            let logits: Vec<Tensor<2>> = (0..channels)
-                .step_by(SCORE_CAM_BATCH)
-                .map(|s| {
-                    let len = SCORE_CAM_BATCH.min(channels - s);
-                    self.plain.forward(masked.clone().narrow(0, s, len))
-                })
-                .collect();
-            scores.push(Tensor::cat(logits, 0)); // [C, classes]
-        }
-        let rows: Vec<Tensor<2>> = classes
-            .iter()
-            .flat_map(|per_image| per_image.iter().enumerate())
-            .map(|(i, &class)| {
-                let score = scores[i].clone().narrow(1, class, 1).reshape([1, channels]);
-                softmax(score, 1)
-            })
-            .collect();
-        Tensor::cat(rows, 0)
-    }
-}
-
-/// `x` repeated `k` times along the batch: target-major order, `[k*N, ...]`.
-fn repeat<const D: usize>(x: Tensor<D>, k: usize) -> Tensor<D> {
-    if k == 1 {
-        x
-    } else {
-        Tensor::cat(vec![x; k], 0)
     }
 }
 

@@ -95,7 +95,8 @@ impl Explanation {
     }
 }
 
-fn argmax(values: &[f32]) -> usize {
+/// The index of the largest value (the last of equal ones; 0 for an empty slice).
+pub fn argmax(values: &[f32]) -> usize {
     values
         .iter()
         .enumerate()

@@ -24,10 +24,8 @@ pub struct GuidedBackprop {
 impl GuidedBackprop {
     /// An inference copy of `model` with guided ReLU6s (the model itself is not touched).
     pub fn new(model: &MobileNetV2) -> Self {
-        let folded = FoldedMobileNetV2::new(&model.valid()).guided();
-        let device = folded.devices()[0].clone();
         Self {
-            tracked: folded.to_device(&device.autodiff()).no_grad(),
+            tracked: FoldedMobileNetV2::new(model).guided().tracked(),
         }
     }
 

@@ -75,3 +75,29 @@ impl FromStr for TargetLayer {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_torchvision_names_and_bare_indices() {
+        assert_eq!("features.13".parse(), Ok(TargetLayer::LAST_STRIDE_16));
+        assert_eq!("18".parse(), Ok(TargetLayer::LAST));
+        let error = "features.19".parse::<TargetLayer>().unwrap_err();
+        assert!(error.contains("features.0 ... features.18"), "{error}");
+        assert_eq!(TargetLayer::LAST.to_string(), "features.18");
+    }
+
+    #[test]
+    fn default_layer_keeps_maps_at_least_seven_cells_wide() {
+        assert_eq!(TargetLayer::default_for(224), TargetLayer::LAST);
+        assert_eq!(TargetLayer::default_for(96), TargetLayer::LAST_STRIDE_16);
+        assert_eq!(
+            TargetLayer::or_default_for(&[], 96),
+            [TargetLayer::LAST_STRIDE_16]
+        );
+        let chosen = [TargetLayer::new(10).unwrap()];
+        assert_eq!(TargetLayer::or_default_for(&chosen, 224), chosen);
+    }
+}

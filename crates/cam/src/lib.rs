@@ -1,23 +1,21 @@
 //! Class activation maps for MobileNetV2: the Grad-CAM family on any layer, batched.
 //!
 //! [`CamEngine`] runs one split forward and (for gradient methods) one backward for all
-//! images, targets and layers; each [`Method`] is a few lines on top of it. [`guided`] adds
-//! guided backpropagation and Guided Grad-CAM.
+//! images, targets and layers; each [`Method`] in [`methods`] turns a layer's activations and
+//! gradients into a map. [`guided`] adds guided backpropagation and Guided Grad-CAM;
+//! [`preprocess`] turns image files into model inputs and back; [`render`] draws and saves maps;
+//! [`metrics`] measures them.
 
-mod colormap_table;
-mod eigen;
 mod engine;
 mod explanation;
-pub mod figure;
 pub mod guided;
-pub mod input;
 mod layer;
-mod method;
+pub mod methods;
 pub mod metrics;
-pub mod npy;
-pub mod overlay;
+pub mod preprocess;
+pub mod render;
 
 pub use engine::{CamEngine, Targets};
-pub use explanation::{Explanation, LayerMaps};
+pub use explanation::{Explanation, LayerMaps, argmax};
 pub use layer::TargetLayer;
-pub use method::Method;
+pub use methods::Method;

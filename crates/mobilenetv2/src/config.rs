@@ -106,3 +106,43 @@ impl MobileNetV2Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn make_divisible_matches_torchvision() {
+        // (value, divisor, torchvision's `_make_divisible`)
+        for (value, expected) in [
+            (32.0, 32),
+            (16.0, 16),
+            (8.4, 8),
+            (5.6, 8),
+            (44.8, 48),
+            (11.0, 16),
+        ] {
+            assert_eq!(
+                make_divisible(value, 8),
+                expected,
+                "make_divisible({value}, 8)"
+            );
+        }
+    }
+
+    #[test]
+    fn feature_channels_match_torchvision_widths() {
+        let full = MobileNetV2Config::new(1000).feature_channels();
+        let expected = [
+            32, 16, 24, 24, 32, 32, 32, 64, 64, 64, 64, 96, 96, 96, 160, 160, 160, 320, 1280,
+        ];
+        assert_eq!(full, expected);
+        let half = MobileNetV2Config::new(1000)
+            .with_width_mult(0.5)
+            .feature_channels();
+        let expected = [
+            16, 8, 16, 16, 16, 16, 16, 32, 32, 32, 32, 48, 48, 48, 80, 80, 80, 160, 1280,
+        ];
+        assert_eq!(half, expected, "the last layer never narrows below 1280");
+    }
+}

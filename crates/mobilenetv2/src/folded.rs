@@ -105,12 +105,21 @@ pub struct FoldedMobileNetV2 {
 }
 
 impl FoldedMobileNetV2 {
-    /// Folds the running statistics of `model`'s batch norms into its convolutions.
+    /// Folds the running statistics of `model`'s batch norms into its convolutions (an
+    /// inference copy: `model` is not touched, nor tracked if it lives on an autodiff device).
     pub fn new(model: &MobileNetV2) -> Self {
+        let model = model.valid();
         Self {
             features: model.features.iter().map(FoldedLayer::new).collect(),
             classifier: model.classifier.1.clone(),
         }
+    }
+
+    /// This network on the autodiff decorator of its device, its parameters without gradients:
+    /// a backward through it yields input and activation gradients only.
+    pub fn tracked(&self) -> Self {
+        let device = self.devices()[0].clone().autodiff();
+        self.clone().to_device(&device).no_grad()
     }
 
     /// The same network with every ReLU6 guided, for guided backpropagation.

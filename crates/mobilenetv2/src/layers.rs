@@ -62,7 +62,7 @@ pub(crate) fn conv_bn_act(
 /// (`n / (n - 1)`, `n` values per channel) as PyTorch does, where burn-nn feeds the biased one:
 /// that matters for small batches and late, small feature maps. Inference and frozen layers
 /// take burn-nn's own path.
-fn normalize(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+fn batch_norm_forward(norm: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
     if !(x.device().is_autodiff() && norm.training.is_enabled()) {
         return norm.forward(x);
     }
@@ -90,7 +90,7 @@ fn convolve(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 }
 
 fn forward_conv_bn_act(layer: &ConvBnAct, x: Tensor<4>) -> Tensor<4> {
-    relu6(normalize(&layer.1, convolve(&layer.0, x)))
+    relu6(batch_norm_forward(&layer.1, convolve(&layer.0, x)))
 }
 
 /// One entry of an inverted residual's `conv` sequence.
@@ -111,7 +111,7 @@ impl BlockPart {
         match self {
             Self::ConvBnAct(layer) => forward_conv_bn_act(layer, x),
             Self::Conv(conv) => convolve(conv, x),
-            Self::Norm(norm) => normalize(norm, x),
+            Self::Norm(norm) => batch_norm_forward(norm, x),
         }
     }
 }

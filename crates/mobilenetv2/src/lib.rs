@@ -5,7 +5,6 @@
 //! `state_dict` loads without a renaming table. The network can be run in pieces
 //! (`features[i..j]`, then the head), which is what the CAM engine needs.
 
-pub mod atomic;
 pub mod checkpoint;
 mod config;
 mod folded;

@@ -17,7 +17,6 @@ use mobilenetv2::MobileNetV2Config;
 const BATCH: usize = 32;
 const SIZE: usize = 224;
 
-#[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 fn main() {
     train::allocator::keep_freed_memory();
     let theirs = common::pytorch(
@@ -28,7 +27,7 @@ fn main() {
             ("--repeats", REPEATS.to_string()),
         ],
     );
-    let device = Device::libtorch();
+    let device = mobilenetv2::native::cpu();
     device.seed(0);
     let model = MobileNetV2Config::new(1000).init(&device);
     let images = Tensor::<4>::random(

@@ -12,7 +12,7 @@ use burn_dataset::Dataset;
 use cam::metrics::{
     Baseline, MapStats, baseline_map, faithfulness, object_reliance, occlusion_drops,
 };
-use cam::{CamEngine, Method, TargetLayer, Targets, input};
+use cam::{CamEngine, Method, TargetLayer, Targets, preprocess};
 use common::median_seconds;
 use mobilenetv2::MobileNetV2Config;
 use train::data::{Batch, Sample};
@@ -23,7 +23,6 @@ const REPORT_IMAGES: usize = 13;
 const AUDIT_PER_CLASS: usize = 16;
 const SIZE: usize = 96;
 
-#[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 fn main() {
     train::allocator::keep_freed_memory();
     let root = common::default_dataset();
@@ -31,7 +30,7 @@ fn main() {
     let data = train::data::load(root.clone(), scan, SIZE).expect("the default dataset");
     let epoch = data.train.len() as f64 / common::epoch_images_per_second(SIZE, &root);
 
-    let device = Device::libtorch();
+    let device = mobilenetv2::native::cpu();
     device.seed(0);
     let model = MobileNetV2Config::new(data.classes.len())
         .with_width_mult(0.5)
@@ -40,7 +39,7 @@ fn main() {
 
     let report: Vec<Sample> = data.val[..REPORT_IMAGES].to_vec();
     let images = batch(&report).images;
-    let pictures = input::denormalize(images.clone(), &data.normalization);
+    let pictures = preprocess::denormalize(images.clone(), &data.normalization);
     let labels: Vec<usize> = report.iter().map(|s| s.label).collect();
     let layer = TargetLayer::default_for(data.image_size);
     let engine = CamEngine::new(&model, Method::GradCam, &[layer]);
@@ -144,7 +143,7 @@ fn main() {
             median_seconds(|| {
                 let file = scratch.path().join("probes.npy");
                 let probes = maps[..5].concat();
-                cam::npy::save_npy(&probes, &[5, SIZE, SIZE], &file).expect("written");
+                cam::render::npy::save_npy(&probes, &[5, SIZE, SIZE], &file).expect("written");
                 let bytes = std::fs::read(&file).expect("read");
                 let back: Vec<f32> = npyz::NpyFile::new(&bytes[..])
                     .and_then(|f| f.into_vec())

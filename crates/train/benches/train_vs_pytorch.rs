@@ -67,11 +67,10 @@ fn step_and_forward(size: usize, device: &Device) -> (f64, f64) {
     (step, forward)
 }
 
-#[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 fn main() {
     train::allocator::keep_freed_memory();
     let data = common::default_dataset();
-    let device = Device::libtorch();
+    let device = mobilenetv2::native::cpu();
     println!(
         "MobileNetV2 width {WIDTH}, {CLASSES} classes, batch {BATCH}, Adam, CPU; epoch = the default dataset's training split with decoding and augmentation"
     );

@@ -1,11 +1,17 @@
-//! Command-line interface.
+//! The command line, and nothing else: flags become the plain configurations the rest of the
+//! crate takes ([`TrainArgs::config`]).
 
 use std::path::PathBuf;
 
 use cam::{Method, TargetLayer};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
+use crate::audit::AuditScope;
+use crate::data::DataConfig;
 use crate::data::synthetic::Shortcut;
+use crate::report::MonitorConfig;
+use crate::run_dir::OutputConfig;
+use crate::training::{ModelConfig, OptimizationConfig, OptimizerKind, Schedule, TrainConfig};
 
 /// Fine-tune MobileNetV2 on an image-folder dataset and see where it looks: after every epoch,
 /// Grad-CAM maps of the true and predicted class for misclassified and probe validation
@@ -44,27 +50,26 @@ pub enum Command {
     Generate(GenerateArgs),
 }
 
-/// Optimizers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OptimizerKind {
-    /// Adam (β = 0.9, 0.999).
-    Adam,
-    /// SGD with Nesterov momentum 0.9.
-    Sgd,
-}
-
-/// Learning-rate schedules.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Schedule {
-    /// Cosine annealing from --lr to 0 over all steps.
-    Cosine,
-    /// --lr throughout.
-    Constant,
-}
-
-/// Options of the training run (the default command).
+/// Options of the training run (the default command), in four groups.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
+    /// The dataset.
+    #[command(flatten, next_help_heading = "Data")]
+    pub data: DataArgs,
+    /// The model and how it is optimized.
+    #[command(flatten, next_help_heading = "Model and optimizer")]
+    pub model: ModelArgs,
+    /// Where the run goes and what runs it.
+    #[command(flatten, next_help_heading = "Run and output")]
+    pub output: OutputArgs,
+    /// The per-epoch monitor.
+    #[command(flatten, next_help_heading = "Monitor (per-epoch heatmap report)")]
+    pub monitor: MonitorArgs,
+}
+
+/// Data options.
+#[derive(Debug, Args)]
+pub struct DataArgs {
     /// Image-folder dataset: DIR/CLASS/* (split by --val-split) or DIR/{train,val}/CLASS/*.
     /// Default: datasets/textures, generated when absent.
     #[arg(long, value_name = "DIR")]
@@ -72,6 +77,21 @@ pub struct TrainArgs {
     /// Number of classes; must match the dataset's class folders.
     #[arg(long, value_name = "N")]
     pub num_classes: Option<usize>,
+    /// Square input size in pixels. 96 keeps a 2-core CPU epoch short; 224 matches ImageNet
+    /// weights. Must be a multiple of 32.
+    #[arg(long, default_value_t = 96)]
+    pub image_size: usize,
+    /// Share of each class held out for validation when the dataset has no val/ split.
+    #[arg(long, default_value_t = 0.2)]
+    pub val_split: f64,
+    /// Turn off train-time augmentation (random resized crop, horizontal flip).
+    #[arg(long)]
+    pub no_augment: bool,
+}
+
+/// Model and optimizer options.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
     /// Training epochs.
     #[arg(long, default_value_t = 15)]
     pub epochs: usize,
@@ -90,19 +110,9 @@ pub struct TrainArgs {
     /// Weight decay (L2).
     #[arg(long, default_value_t = 0.0)]
     pub weight_decay: f64,
-    /// Square input size in pixels. 96 keeps a 2-core CPU epoch short; 224 matches ImageNet
-    /// weights. Must be a multiple of 32.
-    #[arg(long, default_value_t = 96)]
-    pub image_size: usize,
     /// MobileNetV2 width multiplier (ignored with --weights, which fixes the width).
     #[arg(long, default_value_t = 0.5)]
     pub width_mult: f64,
-    /// Share of each class held out for validation when the dataset has no val/ split.
-    #[arg(long, default_value_t = 0.2)]
-    pub val_split: f64,
-    /// Seed for initialization, splitting, shuffling and augmentation.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
     /// Torchvision MobileNetV2 checkpoint (.pth/.pt/.safetensors, any key layout) to start
     /// from: its backbone is loaded and the classifier is re-initialized for --num-classes.
     #[arg(long, value_name = "PATH")]
@@ -120,26 +130,36 @@ pub struct TrainArgs {
     /// training image, e.g. 5 KB at width 1).
     #[arg(long)]
     pub no_feature_cache: bool,
-    /// Continue the run from its last completed epoch (model, optimizer and schedule).
-    #[arg(long)]
-    pub resume: bool,
-    /// Turn off train-time augmentation (random resized crop, horizontal flip).
-    #[arg(long)]
-    pub no_augment: bool,
-    /// LibTorch device: cpu, cuda or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    /// Seed for initialization, splitting, shuffling and augmentation.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// Run and output options.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
     /// Run name: checkpoints go to CHECKPOINTS/RUN/, reports to REPORTS/RUN/.
     /// Default: the dataset folder's name (a new run never overwrites an old one: a suffix is
     /// added unless --resume).
     #[arg(long)]
     pub run: Option<String>,
+    /// Continue the run from its last completed epoch (model, optimizer and schedule).
+    #[arg(long)]
+    pub resume: bool,
     /// Folder for checkpoints.
     #[arg(long, default_value = "checkpoints", value_name = "DIR")]
     pub checkpoints: PathBuf,
     /// Folder for reports.
     #[arg(long, default_value = "reports", value_name = "DIR")]
     pub reports: PathBuf,
+    /// LibTorch device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+}
+
+/// Options of the per-epoch monitor.
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
     /// Most misclassified validation images per epoch report (highest loss first).
     #[arg(long, default_value_t = 8)]
     pub report_samples: usize,
@@ -150,9 +170,14 @@ pub struct TrainArgs {
     /// scorecam (slow: one forward per channel).
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub cam_method: Method,
+    /// CAM target layer(s), features.0 ... features.18; several are fused. Default:
+    /// features.18 from 224 px up (a map at least 7 cells wide), else features.13 (6x6 instead
+    /// of 3x3 at 96 px).
+    #[arg(long = "cam-layer", value_parser = parse_layer)]
+    pub cam_layers: Vec<TargetLayer>,
     /// Also score each epoch's true-class maps, and the random, Gaussian and Sobel baseline maps
-    /// beside them, by deletion and insertion AUC (34 forwards per map: about 30% of an epoch at
-    /// the defaults, so opt-in; entropy, Gini and the mask scores are always computed).
+    /// beside them, by deletion and insertion AUC (36 forwards per map: about 30% of an
+    /// epoch at the defaults, so opt-in; entropy, Gini and the mask scores are always computed).
     #[arg(long)]
     pub faithfulness: bool,
     /// Shortcut audit, every epoch once training accuracy reaches 50%: per class, does the
@@ -162,11 +187,53 @@ pub struct TrainArgs {
     /// spot (about 50 forwards per image, 60-70% of an epoch: opt-in); `off` skips it.
     #[arg(long, value_enum, default_value = "masks")]
     pub shortcut_audit: AuditScope,
-    /// CAM target layer(s), features.0 ... features.18; several are fused. Default:
-    /// features.18 from 224 px up (a map at least 7 cells wide), else features.13 (6x6 instead
-    /// of 3x3 at 96 px).
-    #[arg(long = "cam-layer", value_parser = parse_layer)]
-    pub cam_layers: Vec<TargetLayer>,
+}
+
+impl TrainArgs {
+    /// The run these flags describe, as the plain configuration the training code takes.
+    pub fn config(&self) -> TrainConfig {
+        let (data, model, output, monitor) = (&self.data, &self.model, &self.output, &self.monitor);
+        TrainConfig {
+            data: DataConfig {
+                root: data.data.clone(),
+                num_classes: data.num_classes,
+                image_size: data.image_size,
+                val_split: data.val_split,
+                augment: !data.no_augment,
+            },
+            optimization: OptimizationConfig {
+                epochs: model.epochs,
+                batch_size: model.batch_size,
+                lr: model.lr,
+                optimizer: model.optimizer,
+                schedule: model.schedule,
+                weight_decay: model.weight_decay,
+            },
+            model: ModelConfig {
+                width_mult: model.width_mult,
+                weights: model.weights.clone(),
+                dropout: model.dropout,
+                freeze_features: model.freeze_features,
+                feature_cache: !model.no_feature_cache,
+            },
+            output: OutputConfig {
+                name: output.run.clone(),
+                resume: output.resume,
+                checkpoints: output.checkpoints.clone(),
+                reports: output.reports.clone(),
+            },
+            monitor: MonitorConfig {
+                samples: monitor.report_samples,
+                probes: monitor.probes,
+                method: monitor.cam_method,
+                layers: monitor.cam_layers.clone(),
+                faithfulness: monitor.faithfulness,
+                audit: monitor.shortcut_audit,
+            },
+            device: output.device.clone(),
+            seed: model.seed,
+        }
+    }
 }
 
 /// Options of `explain`.
@@ -203,14 +270,14 @@ pub struct ExplainArgs {
     #[arg(long, default_value_t = 5)]
     pub top_k: usize,
     /// Share of the photo in overlays (0 = heatmap only, 1 = photo only).
-    #[arg(long, default_value_t = cam::overlay::DEFAULT_IMAGE_WEIGHT)]
+    #[arg(long, default_value_t = cam::render::overlay::DEFAULT_IMAGE_WEIGHT)]
     pub image_weight: f32,
     /// LibTorch device: cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
     /// Also score every map: entropy, pytorch-grad-cam's confidence change, and deletion and
-    /// insertion AUC (16 steps, one forward per step), beside the same scores of three baseline
-    /// maps (random, centred Gaussian, Sobel edges). Costs about 35 forwards per map.
+    /// insertion AUC (17 points each, one forward per point), beside the same scores of three baseline
+    /// maps (random, centred Gaussian, Sobel edges). Costs 36 forwards per map.
     #[arg(long)]
     pub metrics: bool,
     /// Also write guided backpropagation and guided METHOD (the guided gradients times the
@@ -275,16 +342,4 @@ fn parse_probability(s: &str) -> Result<f64, String> {
 
 fn parse_layer(s: &str) -> Result<TargetLayer, String> {
     s.parse()
-}
-
-/// Which classes the per-epoch shortcut audit covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum AuditScope {
-    /// No audit.
-    Off,
-    /// Classes whose images have object masks (two occlusion forwards per image).
-    Masks,
-    /// Also classes without masks, by searching for a fixed decisive spot (~50 forwards per
-    /// image).
-    All,
 }

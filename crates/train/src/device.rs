@@ -10,10 +10,9 @@ pub fn parse(name: &str) -> anyhow::Result<Device> {
     Ok(device)
 }
 
-#[allow(deprecated)] // LibTorch is deprecated upstream but is the fastest CPU backend here.
 fn parse_name(name: &str) -> anyhow::Result<Device> {
     match name {
-        "cpu" => Ok(Device::libtorch()),
+        "cpu" => Ok(mobilenetv2::native::cpu()),
         _ => {
             let index = match name.strip_prefix("cuda") {
                 Some("") => 0,
@@ -29,7 +28,7 @@ fn parse_name(name: &str) -> anyhow::Result<Device> {
                     "device '{name}' is not available: LibTorch sees {available} CUDA device(s); use --device cpu"
                 );
             }
-            Ok(Device::libtorch_cuda(index))
+            Ok(mobilenetv2::native::cuda(index))
         }
     }
 }

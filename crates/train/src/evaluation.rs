@@ -1,4 +1,4 @@
-//! Running the model over the validation set.
+//! Running the model over the validation set, and what its answers add up to.
 
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
@@ -9,6 +9,8 @@ use crate::progress::bar;
 
 /// Validation outputs for every sample, in `data.val` order.
 pub struct Evaluation {
+    /// True class per sample.
+    pub labels: Vec<usize>,
     /// Softmax probabilities per sample.
     pub probabilities: Vec<Vec<f32>>,
     /// Cross-entropy loss per sample.
@@ -23,15 +25,26 @@ impl Evaluation {
         self.losses.iter().map(|&l| f64::from(l)).sum::<f64>() / self.losses.len() as f64
     }
 
-    /// Accuracy against `labels`.
-    pub fn accuracy(&self, labels: impl Iterator<Item = usize>) -> f64 {
-        let correct = self
-            .predictions
-            .iter()
-            .zip(labels)
-            .filter(|(p, l)| *p == l)
-            .count();
-        correct as f64 / self.predictions.len() as f64
+    /// Share of samples predicted right.
+    pub fn accuracy(&self) -> f64 {
+        let wrong = self.misclassified().len();
+        1.0 - wrong as f64 / self.labels.len() as f64
+    }
+
+    /// Indices of the samples predicted wrong, in validation order.
+    pub fn misclassified(&self) -> Vec<usize> {
+        (0..self.labels.len())
+            .filter(|&i| self.predictions[i] != self.labels[i])
+            .collect()
+    }
+
+    /// `confusion[true][predicted]` counts over `classes` classes.
+    pub fn confusion(&self, classes: usize) -> Vec<Vec<usize>> {
+        let mut matrix = vec![vec![0; classes]; classes];
+        for (&l, &p) in self.labels.iter().zip(&self.predictions) {
+            matrix[l][p] += 1;
+        }
+        matrix
     }
 }
 
@@ -42,6 +55,7 @@ const EVAL_BATCH: usize = 64;
 pub fn validate(model: &MobileNetV2, data: &Data, device: &Device) -> Evaluation {
     let progress = bar(data.val.len(), "validate");
     let mut evaluation = Evaluation {
+        labels: data.val.iter().map(|s| s.label).collect(),
         probabilities: Vec::with_capacity(data.val.len()),
         losses: Vec::with_capacity(data.val.len()),
         predictions: Vec::with_capacity(data.val.len()),
@@ -55,12 +69,7 @@ pub fn validate(model: &MobileNetV2, data: &Data, device: &Device) -> Evaluation
             .gather(1, batch.labels.reshape([chunk.len(), 1]));
         let values: Vec<f32> = log_probs.exp().into_data().try_to_vec().expect("f32 data");
         for row in values.chunks(classes) {
-            let predicted = row
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map_or(0, |(i, _)| i);
-            evaluation.predictions.push(predicted);
+            evaluation.predictions.push(cam::argmax(row));
             evaluation.probabilities.push(row.to_vec());
         }
         evaluation.losses.extend(losses.into_data().iter::<f32>());
@@ -68,4 +77,23 @@ pub fn validate(model: &MobileNetV2, data: &Data, device: &Device) -> Evaluation
     }
     progress.finish_and_clear();
     evaluation
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confusion_accuracy_and_mistakes_agree() {
+        let evaluation = Evaluation {
+            labels: vec![0, 0, 1, 2],
+            predictions: vec![0, 1, 1, 0],
+            probabilities: Vec::new(),
+            losses: vec![0.5, 1.5, 1.0, 1.0],
+        };
+        assert_eq!(evaluation.confusion(3), [[1, 1, 0], [0, 1, 0], [1, 0, 0]]);
+        assert_eq!(evaluation.misclassified(), [1, 3]);
+        assert_eq!(evaluation.accuracy(), 0.5);
+        assert_eq!(evaluation.loss(), 1.0);
+    }
 }

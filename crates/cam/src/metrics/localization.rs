@@ -58,11 +58,7 @@ impl MapStats {
             .filter(|(_, i)| **i)
             .map(|(&v, _)| f64::from(v))
             .sum();
-        let peak = map
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map_or(0, |(i, _)| i);
+        let peak = crate::argmax(map);
         Self {
             entropy,
             gini,
@@ -97,4 +93,45 @@ fn gini(map: &[f32]) -> f64 {
         .map(|(k, &c)| c / total * (n - (k as f64 + 1.0) + 0.5) / n)
         .sum();
     1.0 - 2.0 * weighted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 4×4 mask whose left half is the object.
+    fn left_half() -> GrayImage {
+        GrayImage::from_fn(4, 4, |x, _| image::Luma([if x < 2 { 255 } else { 0 }]))
+    }
+
+    #[test]
+    fn one_hot_map_on_the_object_is_focused_and_hits() {
+        let mut map = vec![0.0; 16];
+        map[4] = 1.0; // (0, 1): on the object
+        let stats = MapStats::new(&map, Some(&left_half()));
+        assert_eq!(stats.entropy, 0.0);
+        assert!(stats.gini > 0.9, "{}", stats.gini);
+        assert_eq!(stats.pointing_hit, Some(true));
+        assert_eq!(stats.energy_in_mask, Some(1.0));
+    }
+
+    #[test]
+    fn uniform_map_has_full_entropy_and_the_object_share_of_mass() {
+        let stats = MapStats::new(&[0.5; 16], Some(&left_half()));
+        assert!((stats.entropy - 1.0).abs() < 1e-12);
+        assert!(stats.gini.abs() < 1e-12);
+        assert_eq!(stats.energy_in_mask, Some(0.5));
+    }
+
+    #[test]
+    fn map_off_the_object_misses() {
+        let map: Vec<f32> = (0..16)
+            .map(|i| if i % 4 >= 2 { 1.0 } else { 0.0 })
+            .collect();
+        let stats = MapStats::new(&map, Some(&left_half()));
+        assert_eq!(stats.pointing_hit, Some(false));
+        assert_eq!(stats.energy_in_mask, Some(0.0));
+        assert_eq!(stats.iou_top20, Some(0.0));
+        assert_eq!(MapStats::new(&map, None).iou_top20, None);
+    }
 }

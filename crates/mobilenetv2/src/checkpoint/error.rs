@@ -38,7 +38,7 @@ pub enum CheckpointError {
         unexpected: Vec<String>,
     },
     #[error(transparent)]
-    Write(#[from] crate::atomic::WriteError),
+    Write(#[from] atomic_write::WriteError),
 }
 
 /// "3 missing keys (a, b, c); 1 unexpected key (d)", listing at most five of each.

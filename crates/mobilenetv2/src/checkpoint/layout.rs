@@ -171,3 +171,80 @@ fn top_level_keys(path: &Path) -> Vec<String> {
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shapes of a `width`-wide torchvision MobileNetV2 with `classes` outputs, every key
+    /// behind `prefix`.
+    fn shapes(prefix: &str, width: f64, classes: usize) -> TensorShapes {
+        let channels = MobileNetV2Config::new(classes)
+            .with_width_mult(width)
+            .feature_channels();
+        let mut map: BTreeMap<String, Vec<usize>> = channels
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (format!("{prefix}{}", output_conv_key(i)), vec![c, 1, 1, 1]))
+            .collect();
+        map.insert(format!("{prefix}{ANCHOR}"), vec![channels[0], 3, 3, 3]);
+        map.insert(format!("{prefix}classifier.1.weight"), vec![classes, 1280]);
+        TensorShapes(map)
+    }
+
+    #[test]
+    fn the_anchor_key_finds_the_prefix() {
+        let path = Path::new("x.safetensors");
+        for prefix in ["", "module.", "model.module."] {
+            let layout = shapes(prefix, 1.0, 10)
+                .layout(path, Format::Safetensors)
+                .unwrap();
+            assert_eq!(
+                layout,
+                KeyLayout {
+                    wrapper: None,
+                    prefix: prefix.to_owned()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_without_the_anchor_is_not_mobilenetv2() {
+        let path = Path::new("x.safetensors");
+        // A name that merely ends like the anchor is not it.
+        let mut map = BTreeMap::new();
+        map.insert(format!("extra{ANCHOR}"), vec![32, 3, 3, 3]);
+        let error = TensorShapes(map)
+            .layout(path, Format::Safetensors)
+            .unwrap_err();
+        assert!(
+            matches!(error, CheckpointError::NotMobileNetV2 { count: 1, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn layer_widths_give_the_width_multiplier_and_the_classifier_the_classes() {
+        let path = Path::new("x.safetensors");
+        for width in [1.0, 0.5, 0.35, 1.4] {
+            let shapes = shapes("module.", width, 7);
+            let layout = shapes.layout(path, Format::Safetensors).unwrap();
+            let (config, _) = shapes.architecture(path, &layout).unwrap();
+            assert_eq!((config.width_mult, config.num_classes), (width, 7));
+        }
+    }
+
+    #[test]
+    fn describe_names_wrapper_and_prefix() {
+        let layout = KeyLayout {
+            wrapper: Some("state_dict".to_owned()),
+            prefix: "module.".to_owned(),
+        };
+        assert_eq!(
+            layout.describe(),
+            r#"wrapped in "state_dict", keys prefixed "module.""#
+        );
+        assert_eq!(KeyLayout::default().describe(), "plain state_dict");
+    }
+}

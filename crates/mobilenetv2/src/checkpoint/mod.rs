@@ -20,8 +20,8 @@ pub use format::Format;
 pub use layout::KeyLayout;
 pub use metadata::Metadata;
 
-use crate::atomic::write_atomically;
 use crate::{MobileNetV2, MobileNetV2Config};
+use atomic_write::write_atomically;
 use layout::TensorShapes;
 
 /// What a checkpoint file holds, read without building the model.

@@ -86,7 +86,7 @@ pub fn epoch_images_per_second(size: usize, data: &Path) -> f64 {
         "--num-classes",
         "5",
     ];
-    train::run(<train::cli::Cli as clap::Parser>::parse_from(args)).expect("a training epoch");
+    train::execute(<train::cli::Cli as clap::Parser>::parse_from(args)).expect("a training epoch");
     let history = std::fs::read(scratch.path().join("bench/history.json")).expect("history");
     let history: serde_json::Value = serde_json::from_slice(&history).expect("JSON history");
     history["epochs"][0]["images_per_second"]

@@ -1,5 +1,5 @@
 //! Train-time augmentation: random resized crop and horizontal flip (torchvision's
-//! `RandomResizedCrop(scale=(0.5, 1))` and `RandomHorizontalFlip()`).
+//! `RandomResizedCrop(scale=(0.7, 1))` and `RandomHorizontalFlip()`).
 
 use image::RgbImage;
 use rand::rngs::StdRng;
@@ -38,5 +38,21 @@ impl Augment {
         } else {
             resized
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    #[test]
+    fn augmentation_keeps_the_size_and_repeats_for_its_seed() {
+        let image = RgbImage::from_fn(40, 30, |x, y| Rgb([x as u8 * 6, y as u8 * 8, 0]));
+        let augment = Augment::default();
+        let once = augment.apply(&image, 7);
+        assert_eq!(once.dimensions(), (40, 30));
+        assert_eq!(once, augment.apply(&image, 7));
+        assert_ne!(once, augment.apply(&image, 8));
     }
 }

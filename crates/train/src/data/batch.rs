@@ -29,9 +29,9 @@ impl Batch {
             .flat_map_iter(|(i, sample)| match augment {
                 Some((augment, seed)) => {
                     let image = augment.apply(&sample.image, seed.wrapping_add(i as u64));
-                    cam::input::normalize(&image, normalization)
+                    cam::preprocess::normalize(&image, normalization)
                 }
-                None => cam::input::normalize(&sample.image, normalization),
+                None => cam::preprocess::normalize(&sample.image, normalization),
             })
             .collect();
         let labels: Vec<i64> = samples.iter().map(|s| s.label as i64).collect();

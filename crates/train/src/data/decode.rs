@@ -1,23 +1,12 @@
 //! Decoding every sample once, in parallel, into an in-memory cache at model size.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use image::{GrayImage, RgbImage};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use super::{Item, Skipped};
-
-/// The object mask at `path`, resized (nearest) to `size`×`size`; the error says what is wrong.
-pub fn load_mask(path: &Path, size: usize) -> Result<GrayImage, String> {
-    let mask = image::open(path).map_err(|e| format!("bad mask {}: {e}", path.display()))?;
-    Ok(image::imageops::resize(
-        &mask.to_luma8(),
-        size as u32,
-        size as u32,
-        image::imageops::FilterType::Nearest,
-    ))
-}
 
 /// A decoded sample at model size.
 #[derive(Clone, Debug)]
@@ -82,15 +71,15 @@ fn decode(item: &Item, size: usize) -> Result<Sample, Skipped> {
         path: item.path.clone(),
         reason,
     };
-    let image = cam::input::load_rgb(&item.path).map_err(|e| skip(e.reason()))?;
+    let image = cam::preprocess::load_rgb(&item.path).map_err(|e| skip(e.reason()))?;
     let mask = item
         .mask
         .as_deref()
-        .map(|path| load_mask(path, size))
+        .map(|path| cam::preprocess::load_mask(path, size))
         .transpose()
         .map_err(skip)?;
     Ok(Sample {
-        image: cam::input::resize(&image, size),
+        image: cam::preprocess::resize(&image, size),
         label: item.label,
         mask,
         path: item.path.clone(),

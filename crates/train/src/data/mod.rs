@@ -9,7 +9,7 @@ pub mod synthetic;
 
 pub use augment::Augment;
 pub use batch::Batch;
-pub use decode::{Decoded, Sample, decode_all, load_mask};
+pub use decode::{Decoded, Sample, decode_all};
 pub use folder::{Item, Scan, Skipped, mask_beside, scan};
 
 use std::path::PathBuf;
@@ -20,6 +20,45 @@ use burn_dataset::InMemDataset;
 use mobilenetv2::Normalization;
 
 use crate::progress::bar;
+
+/// Where the default dataset is generated.
+pub const DEFAULT_DATASET: &str = "datasets/textures";
+
+/// Which dataset, and how its images become model inputs.
+#[derive(Clone, Debug)]
+pub struct DataConfig {
+    /// The image folder; `None` for the default dataset.
+    pub root: Option<PathBuf>,
+    /// The class count the user expects, checked against the class folders.
+    pub num_classes: Option<usize>,
+    /// Square model input size in pixels.
+    pub image_size: usize,
+    /// Share of each class held out for validation when the folder has no `val/` split.
+    pub val_split: f64,
+    /// Train-time augmentation (random resized crop, horizontal flip).
+    pub augment: bool,
+}
+
+impl DataConfig {
+    /// The dataset folder: `root`, or the default dataset, generated when missing.
+    pub fn dataset_root(&self) -> anyhow::Result<PathBuf> {
+        if let Some(root) = &self.root {
+            return Ok(root.clone());
+        }
+        let root = PathBuf::from(DEFAULT_DATASET);
+        if !synthetic::is_complete(&root) {
+            let progress = bar(0, "generate");
+            progress.set_message(format!("default dataset into {}", root.display()));
+            synthetic::generate(&root, synthetic::Spec::default(), &progress)?;
+            progress.finish_and_clear();
+            println!(
+                "generated the default textures dataset in {}",
+                root.display()
+            );
+        }
+        Ok(root)
+    }
+}
 
 /// A dataset ready for training: decoded samples at model size.
 pub struct Data {

@@ -138,7 +138,7 @@ pub fn generate(root: &Path, spec: Spec, progress: &ProgressBar) -> anyhow::Resu
         progress.inc(1);
         anyhow::Ok(())
     })?;
-    mobilenetv2::atomic::write_bytes(&root.join(COMPLETE), b"")?;
+    atomic_write::write_bytes(&root.join(COMPLETE), b"")?;
     Ok(())
 }
 
@@ -156,7 +156,7 @@ where
             image::ImageFormat::Png,
         )
         .context("PNG encoding")?;
-    mobilenetv2::atomic::write_bytes(path, &bytes)?;
+    atomic_write::write_bytes(path, &bytes)?;
     Ok(())
 }
 

@@ -7,27 +7,27 @@
 
 use std::path::Path;
 
-use cam::figure::{Panel, grid, save_png};
-use cam::overlay;
+use cam::render::figure::{Panel, grid, save_png};
+use cam::render::overlay;
 
 use crate::data::Data;
-use crate::run::{History, Run};
+use crate::run_dir::{History, RunDir};
 
 /// Most epochs shown in the strip (evenly spaced, always with the last).
 const STRIP_EPOCHS: usize = 10;
 /// Side of a strip thumbnail.
 const THUMB: u32 = 112;
 
-fn file(run: &Run, epoch: usize) -> std::path::PathBuf {
+fn file(run: &RunDir, epoch: usize) -> std::path::PathBuf {
     run.reports
         .join(format!("epoch-{epoch:03}"))
         .join("probes.npy")
 }
 
 /// Saves this epoch's probe maps (each `size[0] × size[1]`).
-pub fn save(run: &Run, epoch: usize, maps: &[Vec<f32>], size: [usize; 2]) -> anyhow::Result<()> {
+pub fn save(run: &RunDir, epoch: usize, maps: &[Vec<f32>], size: [usize; 2]) -> anyhow::Result<()> {
     let flat: Vec<f32> = maps.concat();
-    cam::npy::save_npy(&flat, &[maps.len(), size[0], size[1]], &file(run, epoch))?;
+    cam::render::npy::save_npy(&flat, &[maps.len(), size[0], size[1]], &file(run, epoch))?;
     Ok(())
 }
 
@@ -37,7 +37,7 @@ fn load(path: &Path) -> Option<Vec<f32>> {
 }
 
 /// Mean absolute change of the probe maps since the previous epoch (`None` for the first).
-pub fn since_previous(run: &Run, epoch: usize) -> Option<f64> {
+pub fn since_previous(run: &RunDir, epoch: usize) -> Option<f64> {
     let previous = load(&file(run, epoch.checked_sub(1)?))?;
     let current = load(&file(run, epoch))?;
     (previous.len() == current.len() && !current.is_empty()).then(|| {
@@ -51,7 +51,7 @@ pub fn since_previous(run: &Run, epoch: usize) -> Option<f64> {
 }
 
 /// Writes `probes.png`: one row per probe, its overlay at each shown epoch.
-pub fn strip(run: &Run, history: &History, data: &Data, probes: &[usize]) -> anyhow::Result<()> {
+pub fn strip(run: &RunDir, history: &History, data: &Data, probes: &[usize]) -> anyhow::Result<()> {
     let epochs: Vec<usize> = history.epochs.iter().map(|e| e.epoch).collect();
     let step = epochs.len().div_ceil(STRIP_EPOCHS).max(1);
     let mut shown: Vec<usize> = epochs.iter().rev().step_by(step).copied().collect();

@@ -2,28 +2,13 @@
 
 use std::path::Path;
 
-use image::RgbImage;
+use cam::render::figure::{draw, save_png};
 use plotters::prelude::*;
 
-use crate::run::History;
+use crate::run_dir::History;
 
 const WIDTH: u32 = 900;
 const HEIGHT: u32 = 340;
-
-/// Draws into a fresh white RGB buffer of `size`.
-fn draw(
-    size: (u32, u32),
-    paint: impl FnOnce(DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>),
-) -> RgbImage {
-    cam::figure::register_font();
-    let mut buffer = vec![255u8; (size.0 * size.1 * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buffer, size).into_drawing_area();
-        paint(root.clone());
-        root.present().expect("drawing into a memory buffer");
-    }
-    RgbImage::from_raw(size.0, size.1, buffer).expect("buffer matches size")
-}
 
 /// Train/validation loss (left) and accuracy (right) per epoch.
 pub fn curves(history: &History, path: &Path) -> anyhow::Result<()> {
@@ -36,7 +21,7 @@ pub fn curves(history: &History, path: &Path) -> anyhow::Result<()> {
             .flat_map(|e| [e.train_loss, e.val_loss])
             .fold(0.1, f64::max)
             * 1.1;
-        type Series = fn(&crate::run::EpochRecord) -> f64;
+        type Series = fn(&crate::run_dir::EpochRecord) -> f64;
         let panels: [(&str, f64, [Series; 2], _); 2] = [
             ("loss", max_loss, [|e| e.train_loss, |e| e.val_loss], left),
             (
@@ -93,7 +78,7 @@ pub fn curves(history: &History, path: &Path) -> anyhow::Result<()> {
                 .expect("drawing into a memory buffer");
         }
     });
-    cam::figure::save_png(&image, path)?;
+    save_png(&image, path)?;
     Ok(())
 }
 
@@ -111,7 +96,7 @@ pub fn confusion(confusion: &[Vec<usize>], names: &[String], path: &Path) -> any
                 let share = count as f64 / total;
                 let x = (label + p as u32 * cell) as i32;
                 let y = (label + t as u32 * cell) as i32;
-                let [r, g, b] = cam::overlay::jet(share as f32);
+                let [r, g, b] = cam::render::overlay::jet(share as f32);
                 root.draw(&Rectangle::new(
                     [(x, y), (x + cell as i32 - 1, y + cell as i32 - 1)],
                     RGBColor(r, g, b).filled(),
@@ -145,6 +130,6 @@ pub fn confusion(confusion: &[Vec<usize>], names: &[String], path: &Path) -> any
         root.draw(&Text::new("true \\ predicted", (4, 4), font.clone()))
             .expect("drawing into a memory buffer");
     });
-    cam::figure::save_png(&image, path)?;
+    save_png(&image, path)?;
     Ok(())
 }

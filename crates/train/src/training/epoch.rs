@@ -1,4 +1,4 @@
-//! One training epoch and one validation pass.
+//! One training epoch.
 
 use std::time::Instant;
 
@@ -10,11 +10,11 @@ use burn_dataset::transform::SelectionDataset;
 use burn_dataset::{Dataset, InMemDataset};
 use mobilenetv2::MobileNetV2;
 
+use super::TrainConfig;
 use super::feature_cache::FeatureCache;
-use crate::cli::TrainArgs;
 use crate::data::{Augment, Batch, Data, Sample};
 use crate::progress::bar;
-use crate::run::TrainStats;
+use crate::run_dir::TrainStats;
 
 /// What an epoch trains on.
 #[derive(Clone, Copy)]
@@ -25,19 +25,22 @@ pub enum Inputs<'a> {
     Features(&'a Data, &'a FeatureCache),
 }
 
-/// Trains one epoch; batches are shuffled and augmented deterministically from `--seed`
+/// Trains one epoch; batches are shuffled and augmented deterministically from the seed
 /// and the epoch number, so a resumed run sees the same batches as an uninterrupted one.
 pub fn train_epoch(
     mut model: MobileNetV2,
     optimizer: &mut ModuleOptimizer,
     schedule: &mut ModuleLrScheduler,
     inputs: Inputs<'_>,
-    args: &TrainArgs,
+    config: &TrainConfig,
     epoch: usize,
     device: &Device,
 ) -> (MobileNetV2, TrainStats) {
     let (Inputs::Images(data) | Inputs::Features(data, _)) = inputs;
-    let epoch_seed = args.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64);
+    let epoch_seed = config
+        .seed
+        .wrapping_mul(1_000_003)
+        .wrapping_add(epoch as u64);
     device.seed(epoch_seed);
     let autodiff = device.clone().autodiff();
     let order: Vec<usize> = SelectionDataset::<InMemDataset<Sample>, Sample>::new_shuffled(
@@ -46,11 +49,12 @@ pub fn train_epoch(
     )
     .indices;
     let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
+    let batch_size = config.optimization.batch_size;
     let progress = bar(order.len(), &format!("epoch {epoch}"));
     let started = Instant::now();
     let (mut loss_sum, mut correct, mut seen, mut lr) = (0.0, 0usize, 0usize, 0.0);
-    for (step, start) in (0..order.len()).step_by(args.batch_size).enumerate() {
-        let indices = &order[start..(start + args.batch_size).min(order.len())];
+    for (step, start) in (0..order.len()).step_by(batch_size).enumerate() {
+        let indices = &order[start..(start + batch_size).min(order.len())];
         let (logits, labels) = match inputs {
             Inputs::Features(_, cache) => {
                 let (features, labels) = cache.batch(indices, &autodiff);
@@ -61,7 +65,7 @@ pub fn train_epoch(
                     .train
                     .get_many(indices.to_vec())
                     .expect("in-memory samples");
-                let augment = (!args.no_augment).then(|| {
+                let augment = config.data.augment.then(|| {
                     (
                         Augment::default(),
                         epoch_seed

@@ -1,6 +1,7 @@
-//! The training run: a custom Burn loop on the LibTorch autodiff device with a Grad-CAM
-//! report after every validation pass.
+//! The training run: a custom Burn loop on the LibTorch autodiff device, with validation and
+//! the heatmap monitor after every epoch.
 
+mod config;
 mod epoch;
 mod feature_cache;
 mod optim;
@@ -13,15 +14,17 @@ use burn::module::Module;
 use burn_dataset::Dataset;
 use mobilenetv2::checkpoint;
 
-use crate::cli::TrainArgs;
+pub use config::{ModelConfig, OptimizationConfig, TrainConfig};
+pub use optim::{OptimizerKind, Schedule};
+
 use crate::evaluation::validate;
 use crate::report::{self, EpochInputs};
-use crate::run::EpochRecord;
+use crate::run_dir::EpochRecord;
 use epoch::{Inputs, train_epoch};
 use feature_cache::FeatureCache;
 
-/// Trains as `args` says; see `train --help`.
-pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+/// Trains as `config` says, writing checkpoints and reports after every epoch.
+pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
     let setup::Setup {
         device,
         data,
@@ -30,38 +33,41 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         mut optimizer,
         mut history,
         metadata,
-    } = setup::prepare(args)?;
-    let steps_per_epoch = data.train.len().div_ceil(args.batch_size);
-    let mut schedule = optim::schedule(args, steps_per_epoch, history.epochs.len())?;
+    } = setup::prepare(config)?;
+    let optimization = &config.optimization;
+    let epochs = optimization.epochs;
+    let steps_per_epoch = data.train.len().div_ceil(optimization.batch_size);
+    let mut schedule = optim::schedule(optimization, steps_per_epoch, history.epochs.len())?;
     let start = history.epochs.len();
-    if start >= args.epochs {
+    if start >= epochs {
         println!(
-            "run '{}' already finished {start} of {} epochs; raise --epochs to train further",
-            run.name, args.epochs
+            "run '{}' already finished {start} of {epochs} epochs; raise --epochs to train further",
+            run.name
         );
         return Ok(());
     }
     // A frozen backbone without augmentation sees the same images every epoch: its pooled
     // features are computed once, and the epochs train only the classifier.
-    let cache = (args.freeze_features && args.no_augment && !args.no_feature_cache)
-        .then(|| FeatureCache::build(&model, &data, args.batch_size, &device));
-    for epoch in start + 1..=args.epochs {
+    let cache =
+        (config.model.freeze_features && !config.data.augment && config.model.feature_cache)
+            .then(|| FeatureCache::build(&model, &data, optimization.batch_size, &device));
+    for epoch in start + 1..=epochs {
         let started = Instant::now();
         let inputs = match &cache {
             Some(cache) => Inputs::Features(&data, cache),
             None => Inputs::Images(&data),
         };
-        let (trained, train_stats) = train_epoch(
+        let (trained, train) = train_epoch(
             model,
             &mut optimizer,
             &mut schedule,
             inputs,
-            args,
+            config,
             epoch,
             &device,
         );
         model = trained;
-        if !train_stats.loss.is_finite() {
+        if !train.loss.is_finite() {
             let kept = if history.epochs.is_empty() {
                 "no epoch completed, so no checkpoint was written".to_owned()
             } else {
@@ -69,8 +75,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             };
             bail!(
                 "the training loss became {} in epoch {epoch}; lower --lr (now {}) or check the data; {kept}",
-                train_stats.loss,
-                args.lr
+                train.loss,
+                optimization.lr
             );
         }
         let train_seconds = started.elapsed().as_secs_f64();
@@ -80,38 +86,47 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         let val_seconds = val_started.elapsed().as_secs_f64();
 
         let report_started = Instant::now();
-        let record = report::epoch(EpochInputs {
+        let observation = report::observe(&EpochInputs {
             model: &valid,
             data: &data,
             evaluation: &evaluation,
-            args,
+            config: &config.monitor,
             run: &run,
             epoch,
-            train: &train_stats,
+            train_accuracy: train.accuracy,
             device: &device,
         })?;
-        let mut record = EpochRecord {
+        let val_accuracy = evaluation.accuracy();
+        let record = EpochRecord {
+            epoch,
+            train_loss: train.loss,
+            train_accuracy: train.accuracy,
+            val_loss: evaluation.loss(),
+            val_accuracy,
+            lr: train.lr,
+            images_per_second: train.images_per_second,
             seconds: [
                 train_seconds,
                 val_seconds,
                 report_started.elapsed().as_secs_f64(),
             ],
-            ..record
+            confusion: evaluation.confusion(data.classes.len()),
+            misclassified: evaluation.misclassified(),
+            best: history.best_accuracy().is_none_or(|b| val_accuracy > b),
+            attention_drift: observation.drift,
+            attention: observation.attention.clone(),
         };
-        let best = history
-            .best_accuracy()
-            .is_none_or(|b| record.val_accuracy > b);
+        report::write_epoch(&run, &record, &observation, &data)?;
         let meta = checkpoint::Metadata {
             epoch,
-            val_accuracy: Some(record.val_accuracy),
+            val_accuracy: Some(val_accuracy),
             ..metadata.clone()
         };
-        run.save(&model, &optimizer, &meta, best)?;
-        record.best = best;
+        run.save(&model, &optimizer, &meta, record.best)?;
         history.epochs.push(record);
         run.save_history(&history)?;
-        report::run_index(&history, &data, &run, args.probes)?;
-        println!("{}", history.summary_line(args.epochs));
+        report::run_index(&history, &data, &run, config.monitor.probes)?;
+        println!("{}", history.summary_line(epochs));
     }
     println!(
         "done: report {}, checkpoints {}",

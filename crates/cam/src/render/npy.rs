@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use mobilenetv2::atomic::WriteError;
+use atomic_write::WriteError;
 use npyz::WriterBuilder;
 
 /// Writes `data` (row-major, `shape`) as a float32 `.npy` file, atomically.
@@ -24,5 +24,5 @@ pub fn save_npy(data: &[f32], shape: &[usize], path: &Path) -> Result<(), WriteE
         writer.finish()
     };
     write(&mut bytes).expect("writing .npy into memory");
-    mobilenetv2::atomic::write_bytes(path, &bytes)
+    atomic_write::write_bytes(path, &bytes)
 }

@@ -1,9 +1,11 @@
-//! Titled image grids drawn with plotters (3-panel explain figures, per-epoch report grids).
+//! Pictures drawn with plotters: titled image grids (explain figures, report grids), and the
+//! canvas of the report's plots.
 
 use std::path::Path;
 use std::sync::Once;
 
 use image::RgbImage;
+use plotters::coord::Shift;
 use plotters::element::BitMapElement;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -23,10 +25,10 @@ const LINE_PX: u32 = 16;
 const TITLE_LINES: u32 = 2;
 
 /// DejaVu Sans, embedded so drawing text needs no system fonts.
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
 /// Makes the embedded font available to plotters as "sans-serif" (idempotent).
-pub fn register_font() {
+fn register_font() {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {
         if plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_err() {
@@ -35,16 +37,28 @@ pub fn register_font() {
     });
 }
 
+/// A white `size` RGB picture painted by `paint` with plotters, the embedded font registered.
+pub fn draw(
+    size: (u32, u32),
+    paint: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>),
+) -> RgbImage {
+    register_font();
+    let mut buffer = vec![255u8; (size.0 * size.1 * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, size).into_drawing_area();
+        paint(root.clone());
+        root.present().expect("drawing into a memory buffer");
+    }
+    RgbImage::from_raw(size.0, size.1, buffer).expect("buffer matches size")
+}
+
 /// Draws `rows` of panels, each image scaled to `cell × cell` under its title.
 pub fn grid(rows: &[Vec<Panel>], cell: u32) -> RgbImage {
-    register_font();
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0) as u32;
     let title = TITLE_LINES * LINE_PX + 4;
     let width = cols * (cell + PAD) + PAD;
     let height = rows.len() as u32 * (cell + title + PAD) + PAD;
-    let mut buffer = vec![255u8; (width * height * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
+    draw((width, height), |root| {
         let font = ("sans-serif", FONT_PX).into_font().color(&BLACK);
         // Roughly 0.55 em per character in DejaVu Sans.
         let max_chars = (cell as f32 / (FONT_PX as f32 * 0.55)) as usize;
@@ -58,7 +72,7 @@ pub fn grid(rows: &[Vec<Panel>], cell: u32) -> RgbImage {
                     root.draw(&Text::new(text, at, font.clone()))
                         .expect("drawing into a memory buffer");
                 }
-                let image = crate::input::resize(&panel.image, cell as usize);
+                let image = crate::preprocess::resize(&panel.image, cell as usize);
                 let element = BitMapElement::with_owned_buffer(
                     (x, y + title as i32),
                     (cell, cell),
@@ -68,9 +82,7 @@ pub fn grid(rows: &[Vec<Panel>], cell: u32) -> RgbImage {
                 root.draw(&element).expect("drawing into a memory buffer");
             }
         }
-        root.present().expect("drawing into a memory buffer");
-    }
-    RgbImage::from_raw(width, height, buffer).expect("buffer matches dimensions")
+    })
 }
 
 fn shorten(line: &str, max_chars: usize) -> String {
@@ -97,7 +109,7 @@ pub fn safe_file_name(name: &str) -> String {
 }
 
 /// Encodes `image` as PNG and writes it atomically.
-pub fn save_png(image: &RgbImage, path: &Path) -> Result<(), mobilenetv2::atomic::WriteError> {
+pub fn save_png(image: &RgbImage, path: &Path) -> Result<(), atomic_write::WriteError> {
     let mut bytes = Vec::new();
     image
         .write_to(
@@ -105,5 +117,36 @@ pub fn save_png(image: &RgbImage, path: &Path) -> Result<(), mobilenetv2::atomic
             image::ImageFormat::Png,
         )
         .expect("PNG encoding into memory");
-    mobilenetv2::atomic::write_bytes(path, &bytes)
+    atomic_write::write_bytes(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_keep_only_safe_characters() {
+        assert_eq!(safe_file_name("sun flower/2"), "sun_flower_2");
+        assert_eq!(safe_file_name("dé-jà_vu"), "dé-jà_vu");
+    }
+
+    #[test]
+    fn long_titles_are_shortened_with_an_ellipsis() {
+        assert_eq!(shorten("short", 10), "short");
+        assert_eq!(shorten("a long title", 6), "a lon…");
+    }
+
+    #[test]
+    fn grid_has_a_cell_per_panel_and_room_for_titles() {
+        let panel = Panel {
+            title: "one\ntwo".to_owned(),
+            image: RgbImage::new(10, 10),
+        };
+        let image = grid(&[vec![panel.clone(), panel.clone()], vec![panel]], 32);
+        let title = TITLE_LINES * LINE_PX + 4;
+        assert_eq!(
+            image.dimensions(),
+            (2 * (32 + PAD) + PAD, 2 * (32 + title + PAD) + PAD)
+        );
+    }
 }

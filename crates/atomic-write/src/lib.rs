@@ -47,3 +47,36 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         std::fs::write(tmp, bytes).map_err(|e| e.to_string())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_replaces_the_file_and_creates_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/file.txt");
+        write_bytes(&path, b"old").unwrap();
+        write_bytes(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_old_file_and_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("file.txt");
+        write_bytes(&path, b"old").unwrap();
+        let error = write_atomically(&path, |tmp| {
+            std::fs::write(tmp, b"half").unwrap();
+            Err("disk full".to_owned())
+        })
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("cannot write {}: disk full", path.display())
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "the temporary file is removed");
+    }
+}

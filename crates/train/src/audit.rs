@@ -29,25 +29,37 @@
 //! overlays, beside the mean occlusion map where one was computed.
 
 use burn::prelude::*;
-use cam::figure::{Panel, grid, safe_file_name, save_png};
 use cam::metrics::{MapStats, object_reliance, occlusion_drops};
-use cam::{CamEngine, Method, TargetLayer, Targets, overlay};
+use cam::render::figure::{Panel, grid, safe_file_name, save_png};
+use cam::render::overlay;
+use cam::{CamEngine, Method, TargetLayer, Targets};
 use image::{GrayImage, RgbImage};
 use mobilenetv2::MobileNetV2;
 use serde::{Deserialize, Serialize};
 
 use burn_dataset::Dataset;
 
-use crate::cli::AuditScope;
 use crate::data::{Batch, Data, Sample};
 
+/// Which classes the shortcut audit covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditScope {
+    /// No audit.
+    Off,
+    /// Classes whose images have object masks (two occlusion forwards per image).
+    Masks,
+    /// Also classes without masks, by searching for a fixed decisive spot (~50 forwards per
+    /// image).
+    All,
+}
+
 /// Audited training images per class (correctly classified ones).
-const PER_CLASS: usize = 16;
+pub(crate) const PER_CLASS: usize = 16;
 /// Training images per class searched for them: a class the model gets right only a quarter
 /// of the time still gets a verdict.
-const POOL: usize = 4 * PER_CLASS;
+pub(crate) const POOL: usize = 4 * PER_CLASS;
 /// Fewest correctly classified images for a verdict.
-const MIN_IMAGES: usize = 4;
+pub(crate) const MIN_IMAGES: usize = 4;
 /// Smallest lead of the background-only probability, over the object-only one and over the
 /// class's probability on other classes' backgrounds, that flags a class: midway between what
 /// marked and clean classes show in the shortcut test (see BENCHMARKS.md).
@@ -59,7 +71,7 @@ const EXAMPLES: usize = 3;
 /// Training accuracy from which the monitor audits (an untrained model rests on nothing).
 pub const MIN_TRAIN_ACCURACY: f64 = 0.5;
 /// The Grad-CAM layer of the evidence: the last at output stride 16 (6×6 at 96 px).
-const LAYER: TargetLayer = TargetLayer::LAST_STRIDE_16;
+pub(crate) const LAYER: TargetLayer = TargetLayer::LAST_STRIDE_16;
 
 /// What one class's correctly classified training images rest on.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -1,10 +1,12 @@
-//! Reading images and turning them into model inputs (and back).
+//! The one path of an image into the model and back: decoding any file to RGB, the geometry
+//! (resizing to model size, masks with it), normalization into a tensor, and de-normalization
+//! into a picture again.
 
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use image::imageops::FilterType;
-use image::{ImageReader, RgbImage};
+use image::{GrayImage, ImageReader, RgbImage};
 use mobilenetv2::Normalization;
 
 /// An image that could not be used, with what to do about it.
@@ -63,6 +65,18 @@ pub fn resize(image: &RgbImage, size: usize) -> RgbImage {
         return image.clone();
     }
     image::imageops::resize(image, size as u32, size as u32, FilterType::Triangle)
+}
+
+/// The object mask at `path` (255 = object), resized like its image (nearest neighbour, so it
+/// stays binary); the error says what is wrong.
+pub fn load_mask(path: &Path, size: usize) -> Result<GrayImage, String> {
+    let mask = image::open(path).map_err(|e| format!("bad mask {}: {e}", path.display()))?;
+    Ok(image::imageops::resize(
+        &mask.to_luma8(),
+        size as u32,
+        size as u32,
+        FilterType::Nearest,
+    ))
 }
 
 /// Normalized CHW floats of an image already at model size (`ToTensor` then `Normalize`).

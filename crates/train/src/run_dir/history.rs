@@ -44,7 +44,7 @@ pub struct EpochRecord {
     pub attention_drift: Option<f64>,
     /// Where each class's decisions point relative to the object masks (datasets with masks).
     #[serde(default)]
-    pub attention: Vec<crate::report::ClassAttention>,
+    pub attention: Vec<crate::audit::ClassAttention>,
 }
 
 /// All epochs of a run so far.

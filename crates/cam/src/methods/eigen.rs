@@ -1,4 +1,5 @@
-//! Eigen-CAM's projection of activations on their first principal component.
+//! Eigen-CAM (Muhammad & Yeasin 2020): `map = A · v₁`, the centred activations projected on
+//! their first principal component; no gradients, the same map for every class.
 
 use burn::prelude::*;
 
@@ -10,7 +11,7 @@ const POWER_ITERATIONS: usize = 64;
 /// as pytorch-grad-cam's `get_2d_projection` does with an SVD. An SVD's sign is arbitrary
 /// (pytorch-grad-cam takes whatever LAPACK returns); camwatch orients the component so that it
 /// correlates positively with the summed activations, so the map shows where the layer fires.
-pub(crate) fn first_component(activations: Tensor<4>) -> Tensor<3> {
+pub(super) fn first_component(activations: Tensor<4>) -> Tensor<3> {
     let [b, c, h, w] = activations.dims();
     let x = activations.reshape([b, c, h * w]).swap_dims(1, 2); // [b, hw, c]
     let centred = x.clone() - x.clone().mean_dim(1);

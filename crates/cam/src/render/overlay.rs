@@ -2,7 +2,7 @@
 
 use image::{ImageBuffer, Luma, Rgb, RgbImage};
 
-use crate::colormap_table::JET;
+use super::jet_table::JET;
 
 /// The share of the image in an overlay, pytorch-grad-cam's default.
 pub const DEFAULT_IMAGE_WEIGHT: f32 = 0.5;
@@ -55,4 +55,35 @@ pub fn resize_map(map: &[f32], size: [usize; 2], width: u32, height: u32) -> Vec
         image::imageops::FilterType::Triangle,
     )
     .into_raw()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jet_runs_from_dark_blue_to_dark_red_as_opencv() {
+        assert_eq!(jet(0.0), [0, 0, 128]);
+        assert_eq!(jet(1.0), [128, 0, 0]);
+        assert_eq!(jet(-1.0), jet(0.0), "values are clamped");
+    }
+
+    #[test]
+    fn overlay_blends_and_rescales_to_full_brightness() {
+        let image = RgbImage::from_pixel(2, 1, Rgb([100, 100, 100]));
+        // Photo only: the grey image is rescaled so that its maximum is 255.
+        let photo = overlay(&image, &[0.0, 1.0], 1.0);
+        assert!(photo.pixels().all(|p| p.0 == [255, 255, 255]));
+        // Heatmap only: the JET colours, rescaled by the brightest channel (128 → 255).
+        let heat = overlay(&image, &[0.0, 1.0], 0.0);
+        assert_eq!(heat.get_pixel(0, 0).0, [0, 0, 255]);
+        assert_eq!(heat.get_pixel(1, 0).0, [255, 0, 0]);
+    }
+
+    #[test]
+    fn resize_map_keeps_a_constant_map_constant() {
+        let map = resize_map(&[0.25; 4], [2, 2], 5, 3);
+        assert_eq!(map.len(), 15);
+        assert!(map.iter().all(|&v| (v - 0.25).abs() < 1e-6));
+    }
 }

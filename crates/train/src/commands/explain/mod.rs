@@ -1,0 +1,359 @@
+//! `train explain`: predictions and class activation maps for single images.
+//!
+//! [`report()`] does the work, one engine pass per method; `outputs` writes each image's files,
+//! `report` holds the typed result that `--json` prints, and `text` prints it for people.
+
+mod outputs;
+mod report;
+mod text;
+
+pub use report::{BaselineScores, ExplainReport, ImageReport, MapMetrics, MapReport, Prediction};
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use burn::prelude::*;
+use cam::guided::GuidedBackprop;
+use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
+use cam::{CamEngine, Explanation, TargetLayer, Targets, preprocess};
+use image::{GrayImage, RgbImage};
+use mobilenetv2::MobileNetV2;
+use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
+use serde_json::Value;
+
+use crate::cli::ExplainArgs;
+use outputs::{Image, Pass};
+
+/// Explains every image with every method; writes figures, overlays and `.npy` maps.
+pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
+    let report = report(args)?;
+    if args.json {
+        // Through a `Value`: its keys are sorted and its numbers `f64`.
+        let value = serde_json::to_value(&report).context("JSON encoding")?;
+        let json = serde_json::to_string_pretty(&value).context("JSON encoding")?;
+        println!("{json}");
+    } else {
+        text::print(&report);
+    }
+    Ok(())
+}
+
+/// Does the work of `run` and returns what `--json` prints: per image its predictions and,
+/// per method and class, the written files, the empty-map flag and (`--metrics`) the scores.
+pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
+    let device = crate::device::parse(&args.device)?;
+    let loaded = checkpoint::load(&args.checkpoint, &LoadOptions::default(), &device)?;
+    let meta = loaded.info.metadata.as_ref();
+    let size = args
+        .image_size
+        .or(meta.map(|m| m.image_size))
+        .unwrap_or(224);
+    let layers = TargetLayer::or_default_for(&args.layers, size);
+    let normalization = meta.map(|m| m.normalization.clone()).unwrap_or_default();
+    let names = class_names(args.class_names.as_deref(), meta, loaded.info.num_classes)?;
+    let classes = args
+        .classes
+        .iter()
+        .map(|c| resolve_class(c, &names))
+        .collect::<anyhow::Result<Vec<usize>>>()?;
+    let originals = args
+        .images
+        .iter()
+        .map(|p| preprocess::load_rgb(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let inputs: Vec<RgbImage> = originals
+        .iter()
+        .map(|i| preprocess::resize(i, size))
+        .collect();
+    // Object masks beside the images (`NAME.mask.png`) give the localization scores.
+    let masks = args
+        .images
+        .iter()
+        .map(|p| {
+            crate::data::mask_beside(p)
+                .map(|m| preprocess::load_mask(&m, size))
+                .transpose()
+        })
+        .collect::<Result<Vec<Option<GrayImage>>, String>>()
+        .map_err(anyhow::Error::msg)?;
+    let batch = preprocess::batch(&inputs, &normalization, &device);
+    let n = inputs.len();
+    let targets: Vec<Targets> = if classes.is_empty() {
+        vec![Targets::Predicted]
+    } else {
+        classes
+            .iter()
+            .map(|&c| Targets::Classes(vec![c; n]))
+            .collect()
+    };
+    let scorer = Scorer {
+        model: &loaded.model,
+        batch: &batch,
+        masks: &masks,
+    };
+    let stems = output_stems(&args.images);
+    let pictures: Vec<Image<'_>> = stems
+        .iter()
+        .enumerate()
+        .map(|(i, stem)| Image {
+            index: i,
+            stem,
+            input: &inputs[i],
+            original: &originals[i],
+        })
+        .collect();
+
+    let mut passes = args.methods.iter().map(|&method| {
+        let engine = CamEngine::new(&loaded.model, method, &layers);
+        let explanation = engine.explain(batch.clone(), &targets);
+        (engine, explanation)
+    });
+    // Predictions, guided gradients and baseline scores come from the first pass: the classes
+    // the targets resolve to depend on the model, not on the method.
+    let (engine, explanation) = passes.next().context("no CAM method to explain with")?;
+    let guided = args
+        .guided
+        .then(|| GuidedBackprop::new(&loaded.model).gradients(batch.clone(), &explanation.classes));
+    let baselines: Vec<Option<BaselineScores>> = if args.metrics {
+        scorer
+            .baselines(&inputs, &explanation.classes, &names)
+            .into_iter()
+            .map(Some)
+            .collect()
+    } else {
+        vec![None; n]
+    };
+    let mut images: Vec<ImageReport> = args
+        .images
+        .iter()
+        .zip(baselines)
+        .enumerate()
+        .map(|(i, (path, baselines))| ImageReport {
+            path: path.clone(),
+            predictions: predictions(&explanation, i, &names, args.top_k),
+            maps: Vec::new(),
+            baselines,
+        })
+        .collect();
+
+    for (engine, explanation) in std::iter::once((engine, explanation)).chain(passes) {
+        // `[K][N]` scores of the pass's maps.
+        let metrics: Option<Vec<Vec<MapMetrics>>> = args.metrics.then(|| {
+            explanation
+                .classes
+                .iter()
+                .enumerate()
+                .map(|(t, classes)| {
+                    let maps: Vec<Vec<f32>> =
+                        (0..n).map(|i| explanation.map(t, i).to_vec()).collect();
+                    scorer.score(&maps, classes)
+                })
+                .collect()
+        });
+        let pass = Pass {
+            args,
+            names: &names,
+            engine: &engine,
+            explanation: &explanation,
+        };
+        for (picture, entry) in pictures.iter().zip(&mut images) {
+            let i = picture.index;
+            let written = pass.write(picture, guided.as_ref())?;
+            for (t, overlay) in written.overlays.into_iter().enumerate() {
+                let class = explanation.classes[t][i];
+                entry.maps.push(MapReport {
+                    method: engine.method().name(),
+                    class,
+                    name: names[class].clone(),
+                    probability: explanation.probabilities[i][class],
+                    empty: explanation.is_empty(t, i),
+                    overlay,
+                    figure: written.figure.clone(),
+                    npy: written.npy.clone(),
+                    raw_npy: written.raw_npy.clone(),
+                    metrics: metrics.as_ref().map(|m| m[t][i].clone()),
+                    guided: written.guided.clone(),
+                });
+            }
+        }
+    }
+    Ok(ExplainReport {
+        image_size: size,
+        layers: layers.iter().map(ToString::to_string).collect(),
+        images,
+    })
+}
+
+/// What maps are scored on: the model, the normalized batch and the images' object masks.
+struct Scorer<'a> {
+    model: &'a MobileNetV2,
+    batch: &'a Tensor<4>,
+    masks: &'a [Option<GrayImage>],
+}
+
+impl Scorer<'_> {
+    /// Concentration, localization (where a mask exists) and faithfulness of `maps` (one per
+    /// image, at the input size) for `classes` (one per image).
+    fn score(&self, maps: &[Vec<f32>], classes: &[usize]) -> Vec<MapMetrics> {
+        faithfulness(self.model, self.batch.clone(), maps, classes)
+            .into_iter()
+            .zip(maps.iter().zip(self.masks))
+            .map(|(f, (map, mask))| MapMetrics {
+                stats: MapStats::new(map, mask.as_ref()),
+                confidence_change: f.confidence_change,
+                drop_in_confidence: f.drop_in_confidence,
+                increase_in_confidence: f.increase_in_confidence,
+                deletion_auc: f.deletion_auc,
+                insertion_auc: f.insertion_auc,
+            })
+            .collect()
+    }
+
+    /// Per image, the scores of every baseline map of `inputs` for the classes `[K][N]`.
+    fn baselines(
+        &self,
+        inputs: &[RgbImage],
+        classes: &[Vec<usize>],
+        names: &[String],
+    ) -> Vec<BaselineScores> {
+        let mut scores = vec![BaselineScores::new(); inputs.len()];
+        for baseline in Baseline::ALL {
+            let maps: Vec<Vec<f32>> = inputs
+                .iter()
+                .enumerate()
+                .map(|(i, input)| baseline_map(baseline, input, i as u64))
+                .collect();
+            for target in classes {
+                for ((s, per_image), &class) in self
+                    .score(&maps, target)
+                    .into_iter()
+                    .zip(&mut scores)
+                    .zip(target)
+                {
+                    per_image
+                        .entry(names[class].clone())
+                        .or_default()
+                        .insert(baseline.name(), s);
+                }
+            }
+        }
+        scores
+    }
+}
+
+/// Output names: each image's file stem, numbered when two images share one.
+fn output_stems(images: &[PathBuf]) -> Vec<String> {
+    let stems: Vec<String> = images
+        .iter()
+        .map(|p| {
+            p.file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    stems
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if stems.iter().filter(|t| *t == s).count() > 1 {
+                format!("{s}-{}", i + 1)
+            } else {
+                s.clone()
+            }
+        })
+        .collect()
+}
+
+/// The `top_k` most probable classes of image `i`, most probable first.
+fn predictions(
+    explanation: &Explanation,
+    i: usize,
+    names: &[String],
+    top_k: usize,
+) -> Vec<Prediction> {
+    let mut ranked: Vec<(usize, f32)> = explanation.probabilities[i]
+        .iter()
+        .copied()
+        .enumerate()
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked
+        .into_iter()
+        .take(top_k)
+        .map(|(class, probability)| Prediction {
+            class,
+            name: names[class].clone(),
+            probability,
+        })
+        .collect()
+}
+
+/// Class names from `--class-names`, else the checkpoint's, else `class N`.
+fn class_names(
+    file: Option<&Path>,
+    meta: Option<&Metadata>,
+    num_classes: usize,
+) -> anyhow::Result<Vec<String>> {
+    let names = match (file, meta) {
+        (Some(file), _) => read_class_names(file)?,
+        (None, Some(meta)) => meta.class_names.clone(),
+        (None, None) => (0..num_classes).map(|i| format!("class {i}")).collect(),
+    };
+    if names.len() != num_classes {
+        bail!(
+            "{} class names for a {num_classes}-class model; the names file must list one name per class",
+            names.len()
+        );
+    }
+    Ok(names)
+}
+
+/// Reads `["a", "b"]` or `{"0": "a", "1": "b"}` (class_indices.json).
+pub fn read_class_names(file: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read class names {}", file.display()))?;
+    let bad = || {
+        format!(
+            "{} is not a JSON list of names or an index → name object",
+            file.display()
+        )
+    };
+    match serde_json::from_str::<Value>(&text).with_context(bad)? {
+        Value::Array(list) => list
+            .into_iter()
+            .map(|v| v.as_str().map(str::to_owned).with_context(bad))
+            .collect(),
+        Value::Object(map) => {
+            let mut pairs = map
+                .into_iter()
+                .map(|(k, v)| {
+                    Ok((
+                        k.parse::<usize>().ok().with_context(bad)?,
+                        v.as_str().with_context(bad)?.to_owned(),
+                    ))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            pairs.sort();
+            Ok(pairs.into_iter().map(|(_, name)| name).collect())
+        }
+        _ => bail!(bad()),
+    }
+}
+
+/// A class given as an index or a (case-insensitive) name.
+fn resolve_class(given: &str, names: &[String]) -> anyhow::Result<usize> {
+    if let Ok(index) = given.parse::<usize>() {
+        if index < names.len() {
+            return Ok(index);
+        }
+        bail!(
+            "class index {index} is out of range; the model has classes 0 ... {}",
+            names.len() - 1
+        );
+    }
+    names
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(given))
+        .with_context(|| format!("unknown class '{given}'; classes are: {}", names.join(", ")))
+}

@@ -1,0 +1,124 @@
+//! An epoch's report: which validation images it shows ([`select`]), their heatmaps
+//! ([`explain`]), the scores, drift and shortcut audit beside them ([`observe`]), and the files
+//! ([`write`]).
+
+mod explain;
+mod select;
+mod write;
+
+use burn::prelude::*;
+use cam::CamEngine;
+use cam::TargetLayer;
+use cam::render::figure::{grid, save_png};
+use mobilenetv2::MobileNetV2;
+
+pub use explain::SampleReport;
+pub use select::{Reason, probes};
+pub use write::write_epoch;
+
+use super::MonitorConfig;
+use super::baselines::{self, MapScores};
+use super::drift;
+use crate::audit::{self, ClassAttention};
+use crate::data::Data;
+use crate::evaluation::Evaluation;
+use crate::progress::bar;
+use crate::run_dir::RunDir;
+
+/// Side of each grid panel.
+const CELL: u32 = 160;
+
+/// What the monitor needs after a validation pass.
+pub struct EpochInputs<'a> {
+    /// The inference copy of the model.
+    pub model: &'a MobileNetV2,
+    /// The dataset.
+    pub data: &'a Data,
+    /// Validation outputs.
+    pub evaluation: &'a Evaluation,
+    /// What the monitor shows.
+    pub config: &'a MonitorConfig,
+    /// The run's folders.
+    pub run: &'a RunDir,
+    /// This epoch (1-based).
+    pub epoch: usize,
+    /// Training accuracy of this epoch (the audit waits for the model to learn something).
+    pub train_accuracy: f64,
+    /// The plain device.
+    pub device: &'a Device,
+}
+
+/// What the monitor saw in an epoch.
+pub struct Observation {
+    /// The shown images, with their map statistics.
+    pub samples: Vec<SampleReport>,
+    /// The true-class maps scored beside the baseline maps.
+    pub map_scores: Vec<MapScores>,
+    /// The shortcut audit, per class (empty before the model has learned enough).
+    pub attention: Vec<ClassAttention>,
+    /// Mean change of the probe maps since the previous epoch.
+    pub drift: Option<f64>,
+    /// The CAM method's name.
+    pub method: String,
+    /// The CAM target layers.
+    pub layers: Vec<String>,
+}
+
+/// Explains the epoch's mistakes and probes, writes their grid (`epoch-NNN/grid.png`) and probe
+/// maps, scores the maps, and audits what the right answers rest on.
+pub fn observe(inputs: &EpochInputs<'_>) -> anyhow::Result<Observation> {
+    let &EpochInputs {
+        model,
+        data,
+        evaluation,
+        config,
+        run,
+        epoch,
+        train_accuracy,
+        device,
+    } = inputs;
+    let probe_indices = probes(data, config.probes);
+    let selected = select::select(evaluation, &probe_indices, config.samples);
+    let progress = bar(selected.len(), "report");
+    let layers = TargetLayer::or_default_for(&config.layers, data.image_size);
+    let engine = CamEngine::new(model, config.method, &layers);
+    let explained = explain::explain(&engine, data, evaluation, &selected, device, &progress);
+    let dir = run.epoch_reports(epoch);
+    save_png(&grid(&explained.rows, CELL), &dir.join("grid.png"))?;
+
+    let shown: Vec<&crate::data::Sample> = selected.iter().map(|&(i, _)| &data.val[i]).collect();
+    let method = config.method.to_string();
+    let map_scores = baselines::compare(
+        &baselines::Scored {
+            model,
+            images: explained.inputs,
+            pictures: &shown.iter().map(|s| s.image.clone()).collect::<Vec<_>>(),
+            classes: &shown.iter().map(|s| s.label).collect::<Vec<_>>(),
+            masks: &shown.iter().map(|s| s.mask.clone()).collect::<Vec<_>>(),
+            maps: &explained.true_maps,
+        },
+        &method,
+        config.faithfulness,
+    );
+    let probe_maps: Vec<Vec<f32>> = probe_indices
+        .iter()
+        .filter_map(|p| selected.iter().position(|(i, _)| i == p))
+        .map(|at| explained.true_maps[at].clone())
+        .collect();
+    drift::save(run, epoch, &probe_maps, [data.image_size, data.image_size])?;
+    // An untrained model's answers rest on nothing yet: audit once it has learned something.
+    let attention = if train_accuracy >= audit::MIN_TRAIN_ACCURACY {
+        audit::audit(model, data, config.audit, device, &dir)?
+    } else {
+        Vec::new()
+    };
+    progress.finish_and_clear();
+    Ok(Observation {
+        samples: explained.samples,
+        map_scores,
+        attention,
+        drift: drift::since_previous(run, epoch),
+        method,
+        layers: engine.layers().iter().map(ToString::to_string).collect(),
+    })
+}
