@@ -25,15 +25,15 @@ test-cpus: setup test-setup
 
 # camwatch against PyTorch / pytorch-grad-cam on this machine (see BENCHMARKS.md).
 bench: setup
-	cargo bench -p train --bench cam_vs_pytorch
+	cargo bench -p camwatch-tests --bench cam_vs_pytorch
 
 # camwatch's training against PyTorch eager on this machine (see BENCHMARKS.md).
 bench-train: setup
-	cargo bench -p train --bench train_vs_pytorch
+	cargo bench -p camwatch-tests --bench train_vs_pytorch
 
 # What each heatmap metric of the per-epoch report costs, as a share of an epoch.
 bench-metrics: setup
-	cargo bench -p train --bench metrics_cost
+	cargo bench -p camwatch-tests --bench metrics_cost
 
 # PyTorch 2.9.0 / LibTorch in the user cache, linked as .libtorch and .venv.
 setup:

@@ -1,4 +1,4 @@
-"""pytorch-grad-cam's side of `cargo bench -p cam --bench cam_vs_pytorch`.
+"""pytorch-grad-cam's side of `cargo bench -p camwatch-tests --bench cam_vs_pytorch`.
 
 Times, on torchvision's MobileNetV2 (1000 classes, random weights) in eval mode:
 an eval forward, and Grad-CAM maps for the true and the predicted class of every image

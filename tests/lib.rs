@@ -1,6 +1,8 @@
-//! Shared helpers for camwatch's integration tests: the device, fixture paths and the
-//! torchvision reference tensors written by `scripts/make_fixtures.py`.
+//! What camwatch's integration tests and benchmarks share: the device, fixture paths, the
+//! torchvision reference tensors written by `scripts/make_fixtures.py`, and PyTorch's side run
+//! as a script.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use burn::prelude::*;
@@ -21,6 +23,27 @@ pub fn workspace() -> PathBuf {
 /// The Python of `scripts/setup.sh` (torch, torchvision, pytorch-grad-cam).
 pub fn python() -> PathBuf {
     workspace().join(".venv/bin/python")
+}
+
+/// Runs `scripts/<script>` with `args` in the setup's Python and parses the JSON it prints.
+/// It runs with the allocator settings camwatch gives itself (`train::allocator`), so that
+/// neither side of a benchmark pays glibc's page faults.
+pub fn python_json<S: AsRef<OsStr>>(
+    script: &str,
+    args: impl IntoIterator<Item = S>,
+) -> serde_json::Value {
+    let output = std::process::Command::new(python())
+        .envs(train::allocator::ENVIRONMENT)
+        .arg(workspace().join("scripts").join(script))
+        .args(args)
+        .output()
+        .expect("run `make setup` first: .venv/bin/python is missing");
+    assert!(
+        output.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON from the script")
 }
 
 /// Path of a generated fixture; panics with the command that makes them when absent.

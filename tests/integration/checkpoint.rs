@@ -187,19 +187,16 @@ fn exported_safetensors_run_in_torchvision_with_the_same_logits() {
     let dir = tempfile::tempdir().unwrap();
     let exported = dir.path().join("export.safetensors");
     checkpoint::export_safetensors(&loaded.model, &exported).unwrap();
-    let output = std::process::Command::new(camwatch_tests::python())
-        .arg(camwatch_tests::workspace().join("scripts/torchvision_logits.py"))
-        .args([exported.to_str().unwrap(), "5", "0.35"])
-        .arg(fixture("reference.safetensors"))
-        .arg("inputs_small")
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let theirs: Vec<Vec<f32>> = serde_json::from_slice(&output.stdout).unwrap();
+    let fixture_file = fixture("reference.safetensors");
+    let args = [
+        exported.as_os_str(),
+        "5".as_ref(),
+        "0.35".as_ref(),
+        fixture_file.as_os_str(),
+        "inputs_small".as_ref(),
+    ];
+    let theirs: Vec<Vec<f32>> =
+        serde_json::from_value(camwatch_tests::python_json("torchvision_logits.py", args)).unwrap();
     let ours = loaded
         .model
         .forward(reference::<4>("inputs_small", &device));

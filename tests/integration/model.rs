@@ -2,18 +2,7 @@
 
 use burn::prelude::*;
 use camwatch_tests::{device, max_abs_diff};
-use mobilenetv2::{FEATURE_LAYERS, MobileNetV2Config, make_divisible};
-
-#[test]
-fn make_divisible_matches_torchvision() {
-    // Values computed with torchvision.models._utils._make_divisible.
-    assert_eq!(make_divisible(32.0 * 0.35, 8), 16);
-    assert_eq!(make_divisible(16.0 * 0.35, 8), 8);
-    assert_eq!(make_divisible(24.0 * 0.35, 8), 8);
-    assert_eq!(make_divisible(96.0 * 0.35, 8), 32);
-    assert_eq!(make_divisible(1280.0 * 1.4, 8), 1792);
-    assert_eq!(make_divisible(320.0 * 0.75, 8), 240);
-}
+use mobilenetv2::{FEATURE_LAYERS, MobileNetV2Config};
 
 #[test]
 fn width_one_has_torchvision_parameter_count() {

@@ -90,9 +90,7 @@ mod tests {
     }
 
     #[test]
-    fn default_layer_keeps_maps_at_least_seven_cells_wide() {
-        assert_eq!(TargetLayer::default_for(224), TargetLayer::LAST);
-        assert_eq!(TargetLayer::default_for(96), TargetLayer::LAST_STRIDE_16);
+    fn chosen_layers_override_the_default() {
         assert_eq!(
             TargetLayer::or_default_for(&[], 96),
             [TargetLayer::LAST_STRIDE_16]

@@ -110,7 +110,6 @@ mod tests {
         map[4] = 1.0; // (0, 1): on the object
         let stats = MapStats::new(&map, Some(&left_half()));
         assert_eq!(stats.entropy, 0.0);
-        assert!(stats.gini > 0.9, "{}", stats.gini);
         assert_eq!(stats.pointing_hit, Some(true));
         assert_eq!(stats.energy_in_mask, Some(1.0));
     }
@@ -121,6 +120,18 @@ mod tests {
         assert!((stats.entropy - 1.0).abs() < 1e-12);
         assert!(stats.gini.abs() < 1e-12);
         assert_eq!(stats.energy_in_mask, Some(0.5));
+    }
+
+    #[test]
+    fn gini_is_zero_for_a_uniform_map_and_one_minus_one_over_n_for_a_single_pixel() {
+        assert!(MapStats::new(&[0.5; 64], None).gini.abs() < 1e-9);
+        let mut single = [0.0f32; 64];
+        single[17] = 1.0;
+        let gini = MapStats::new(&single, None).gini;
+        assert!((gini - (1.0 - 1.0 / 64.0)).abs() < 1e-9, "{gini}");
+        // Sorted (0, 0, 1, 1): 1 - 2 (1/2 (1.5/4) + 1/2 (0.5/4)) = 1/2.
+        let half = MapStats::new(&[0.0, 1.0, 0.0, 1.0], None).gini;
+        assert!((half - 0.5).abs() < 1e-9, "{half}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! (camwatch: the `train` command's own epoch, without its validation and report). Prints
 //! images/s of both and their ratio.
 //!
-//! Run: `cargo bench -p train --bench train_vs_pytorch` (after `make setup`; the default
+//! Run: `cargo bench -p camwatch-tests --bench train_vs_pytorch` (after `make setup`; the default
 //! dataset is generated when absent).
 
 mod common;
@@ -25,16 +25,17 @@ const WIDTH: f64 = 0.5;
 
 /// PyTorch eager's timings at `size` (see `scripts/bench_train.py`).
 fn pytorch(size: usize, data: &Path) -> serde_json::Value {
-    common::pytorch(
-        "bench_train.py",
-        &[
-            ("--size", size.to_string()),
-            ("--batch", BATCH.to_string()),
-            ("--repeats", REPEATS.to_string()),
-            ("--width", WIDTH.to_string()),
-            ("--data", data.to_str().expect("UTF-8 path").to_owned()),
-        ],
-    )
+    let options = [
+        ("--size", size.to_string()),
+        ("--batch", BATCH.to_string()),
+        ("--repeats", REPEATS.to_string()),
+        ("--width", WIDTH.to_string()),
+        ("--data", data.to_str().expect("UTF-8 path").to_owned()),
+    ];
+    let args = options
+        .into_iter()
+        .flat_map(|(flag, value)| [flag.to_owned(), value]);
+    camwatch_tests::python_json("bench_train.py", args)
 }
 
 /// Median seconds of a training step and of an eval forward on a fixed random batch.

@@ -4,7 +4,7 @@
 //! a plain eval forward, and Grad-CAM maps for the true and the predicted class of every image
 //! at features.18 and at features.14. Prints images/s of both and their ratio.
 //!
-//! Run: `cargo bench -p train --bench cam_vs_pytorch` (after `scripts/setup.sh`, which installs
+//! Run: `cargo bench -p camwatch-tests --bench cam_vs_pytorch` (after `scripts/setup.sh`, which installs
 //! PyTorch and pytorch-grad-cam into `.venv`).
 
 mod common;
@@ -19,14 +19,9 @@ const SIZE: usize = 224;
 
 fn main() {
     train::allocator::keep_freed_memory();
-    let theirs = common::pytorch(
-        "bench_gradcam.py",
-        &[
-            ("--batch", BATCH.to_string()),
-            ("--size", SIZE.to_string()),
-            ("--repeats", REPEATS.to_string()),
-        ],
-    );
+    let (batch, size, repeats) = (BATCH.to_string(), SIZE.to_string(), REPEATS.to_string());
+    let options = ["--batch", &batch, "--size", &size, "--repeats", &repeats];
+    let theirs = camwatch_tests::python_json("bench_gradcam.py", options);
     let device = mobilenetv2::native::cpu();
     device.seed(0);
     let model = MobileNetV2Config::new(1000).init(&device);

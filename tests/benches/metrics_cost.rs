@@ -2,7 +2,7 @@
 //! the default settings (96 px, width 0.5, batch 32, the default dataset's 1000 training
 //! images, 8 + 5 report images). Anything over 5% is opt-in in the `train` command.
 //!
-//! Run: `cargo bench -p train --bench metrics_cost` (the default dataset is generated when
+//! Run: `cargo bench -p camwatch-tests --bench metrics_cost` (the default dataset is generated when
 //! absent).
 
 mod common;

@@ -1,20 +1,14 @@
-//! What the benchmarks share: medians of repeated runs, PyTorch's side in its own process, the
-//! default dataset and a timed training epoch.
+//! What the benchmarks share besides `camwatch_tests`: medians of repeated runs, the default
+//! dataset and a timed training epoch.
 
 // Each benchmark uses a part of these helpers.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 /// Timed runs per measurement, after one warm-up.
 pub const REPEATS: usize = 5;
-
-/// The workspace root.
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// Median seconds of `REPEATS` runs of `f` after a warm-up.
 pub fn median_seconds(mut f: impl FnMut()) -> f64 {
@@ -30,32 +24,9 @@ pub fn median_seconds(mut f: impl FnMut()) -> f64 {
     times[REPEATS / 2]
 }
 
-/// Runs `scripts/<script>` with `--flag value` options in the setup's virtualenv and parses
-/// its JSON output. It runs before camwatch's side, so that the two never share the CPU, and
-/// with the allocator settings camwatch gives itself (`train::allocator`), so that neither
-/// side pays glibc's page faults.
-pub fn pytorch(script: &str, options: &[(&str, String)]) -> serde_json::Value {
-    let output = Command::new(root().join(".venv/bin/python"))
-        .envs(train::allocator::ENVIRONMENT)
-        .arg(root().join("scripts").join(script))
-        .args(
-            options
-                .iter()
-                .flat_map(|(flag, value)| [*flag, value.as_str()]),
-        )
-        .output()
-        .expect("run `make setup` first: .venv/bin/python is missing");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON from the PyTorch side")
-}
-
 /// The default dataset (`datasets/textures`), generated when absent.
 pub fn default_dataset() -> PathBuf {
-    let data = root().join("datasets/textures");
+    let data = camwatch_tests::workspace().join("datasets/textures");
     if !train::data::synthetic::is_complete(&data) {
         let hidden = indicatif::ProgressBar::hidden();
         train::data::synthetic::generate(&data, Default::default(), &hidden)
