@@ -26,8 +26,8 @@ const SIZE: usize = 96;
 fn main() {
     train::allocator::keep_freed_memory();
     let root = common::default_dataset();
-    let scan = train::data::scan(&root, 0.2, 42).expect("the default dataset");
-    let data = train::data::load(root.clone(), scan, SIZE).expect("the default dataset");
+    let scan = train::data::scan(&root, None, 0.2, 42).expect("the default dataset");
+    let data = train::data::load(scan, SIZE).expect("the default dataset");
     let epoch = data.train.len() as f64 / common::epoch_images_per_second(SIZE, &root);
 
     let device = mobilenetv2::native::cpu();

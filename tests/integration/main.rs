@@ -2,6 +2,7 @@
 
 mod cam;
 mod checkpoint;
+mod data;
 mod explain;
 mod model;
 mod shortcut;

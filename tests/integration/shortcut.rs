@@ -145,8 +145,8 @@ fn without_masks(dir: &Path, name: &str, data: &Path, marked: &[&str]) -> Vec<St
     let model = checkpoint::load(&checkpoint, &LoadOptions::default(), &device)
         .unwrap()
         .model;
-    let scan = train::data::scan(data, 0.2, 0).unwrap();
-    let data = train::data::load(data.to_owned(), scan, 96).unwrap();
+    let scan = train::data::scan(data, None, 0.2, 0).unwrap();
+    let data = train::data::load(scan, 96).unwrap();
     let audit = train::audit_attention(&model, &data, AuditScope::All, &device, dir).unwrap();
     let classes: Vec<(String, Verdict)> = audit
         .iter()

@@ -74,6 +74,11 @@ pub struct DataArgs {
     /// Default: datasets/textures, generated when absent.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Object masks in a folder that mirrors --data (same relative path, any image extension;
+    /// 0 = background, any other value = object). Masks named NAME.mask.png beside the images
+    /// are found without it, and DIR/masks/ beside DIR/images/{train,val} too.
+    #[arg(long, value_name = "DIR")]
+    pub masks: Option<PathBuf>,
     /// Number of classes; must match the dataset's class folders.
     #[arg(long, value_name = "N")]
     pub num_classes: Option<usize>,
@@ -196,6 +201,7 @@ impl TrainArgs {
         TrainConfig {
             data: DataConfig {
                 root: data.data.clone(),
+                masks: data.masks.clone(),
                 num_classes: data.num_classes,
                 image_size: data.image_size,
                 val_split: data.val_split,
@@ -256,6 +262,11 @@ pub struct ExplainArgs {
     /// of 3x3 at 96 px).
     #[arg(long = "layer", value_parser = parse_layer)]
     pub layers: Vec<TargetLayer>,
+    /// Object masks for the localization scores of --metrics: the mask of IMAGE is found in
+    /// DIR at the longest tail of IMAGE's path (val/cat/x.jpg: DIR/val/cat/x.*, DIR/cat/x.*,
+    /// DIR/x.*), else as x.mask.png beside it.
+    #[arg(long, value_name = "DIR")]
+    pub masks: Option<PathBuf>,
     /// Input size; default: the checkpoint's, or 224 for torchvision files.
     #[arg(long)]
     pub image_size: Option<usize>,

@@ -40,7 +40,8 @@ pub struct Decoded {
     pub skipped: Vec<Skipped>,
 }
 
-/// Decodes and resizes `items` in parallel; a file that fails is skipped with a warning.
+/// Decodes and resizes `items` in parallel; a file that fails is skipped with a warning, a mask
+/// that fails is dropped with one.
 pub fn decode_all(items: &[Item], size: usize, progress: &ProgressBar) -> Decoded {
     let results: Vec<Result<Sample, Skipped>> = items
         .par_iter()
@@ -72,12 +73,18 @@ fn decode(item: &Item, size: usize) -> Result<Sample, Skipped> {
         reason,
     };
     let image = cam::preprocess::load_rgb(&item.path).map_err(|e| skip(e.reason()))?;
-    let mask = item
-        .mask
-        .as_deref()
-        .map(|path| cam::preprocess::load_mask(path, size))
-        .transpose()
-        .map_err(skip)?;
+    // A mask that cannot be read costs the image its mask scores, not the image.
+    let mask = item.mask.as_deref().and_then(|path| {
+        cam::preprocess::load_mask(path)
+            .inspect_err(|e| {
+                eprintln!(
+                    "warning: {e}; {} is used without its mask",
+                    item.path.display()
+                )
+            })
+            .ok()
+            .map(|m| cam::preprocess::resize_mask(&m, size))
+    });
     Ok(Sample {
         image: cam::preprocess::resize(&image, size),
         label: item.label,

@@ -1,7 +1,9 @@
 //! Finding samples in an image-folder tree, torchvision's `ImageFolder` convention: one
-//! sub-folder per class, labels in sorted folder-name order; either `train/` and `val/`
-//! sub-trees, or one tree split deterministically.
+//! sub-folder per class (images anywhere below it), labels in sorted folder-name order; either
+//! `train/` and `val/` sub-trees (also below an `images/` level), or one tree split
+//! deterministically.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -9,19 +11,24 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use super::masks::{MASK_SUFFIX, MaskFinder};
+
 /// Extensions decoded as images.
-const IMAGE_EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "bmp", "gif", "webp", "tif"];
+pub const IMAGE_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "bmp", "gif", "webp", "tif", "tiff"];
 
-/// Suffix of an object mask stored beside its image (`0007.png` → `0007.mask.png`).
-pub const MASK_SUFFIX: &str = ".mask.png";
+/// Files and folders that operating systems, archivers and NAS boxes leave in photo folders.
+const SYSTEM_NAMES: [&str; 5] = [
+    "Thumbs.db",
+    "desktop.ini",
+    "@eaDir",
+    "__MACOSX",
+    "$RECYCLE.BIN",
+];
 
-/// `<stem>.mask.png` beside `image`, if there is one.
-pub fn mask_beside(image: &Path) -> Option<PathBuf> {
-    let mask = image.with_file_name(format!(
-        "{}{MASK_SUFFIX}",
-        image.file_stem().unwrap_or_default().to_string_lossy()
-    ));
-    mask.is_file().then_some(mask)
+/// Whether a file or folder is hidden or left by the system (ignored without a warning each).
+pub fn is_system(name: &OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with('.') || SYSTEM_NAMES.iter().any(|s| name.eq_ignore_ascii_case(s))
 }
 
 /// One sample: an image file, its label, and its object mask when one exists.
@@ -31,7 +38,7 @@ pub struct Item {
     pub path: PathBuf,
     /// Class index.
     pub label: usize,
-    /// `<stem>.mask.png` beside the image, if present.
+    /// Its object mask, if one was found.
     pub mask: Option<PathBuf>,
 }
 
@@ -47,6 +54,8 @@ pub struct Skipped {
 /// The samples of a dataset, split into training and validation.
 #[derive(Debug)]
 pub struct Scan {
+    /// The folder holding the class folders (or `train/` and `val/`).
+    pub root: PathBuf,
     /// Class names in label order (sorted folder names).
     pub classes: Vec<String>,
     /// Training samples.
@@ -55,20 +64,51 @@ pub struct Scan {
     pub val: Vec<Item>,
     /// Files that are not images.
     pub skipped: Vec<Skipped>,
+    /// Hidden and system files passed over.
+    pub ignored: usize,
+    /// The mask tree used, if any.
+    pub mask_tree: Option<PathBuf>,
 }
 
-/// Scans `root`: `root/{train,val}/<class>/*` when both exist, otherwise `root/<class>/*`
-/// split per class by `val_split` with `seed`.
-pub fn scan(root: &Path, val_split: f64, seed: u64) -> anyhow::Result<Scan> {
+impl Scan {
+    /// `(with a mask, all)` samples.
+    pub fn mask_count(&self) -> (usize, usize) {
+        let all = self.train.iter().chain(&self.val);
+        let masked = all.clone().filter(|i| i.mask.is_some()).count();
+        (masked, all.count())
+    }
+}
+
+/// Scans `root`: `root/{train,val}/<class>/…` when both exist (or `root/images/{train,val}`,
+/// with masks from `root/masks` unless `masks` is given), otherwise `root/<class>/…` split
+/// per class by `val_split` with `seed`. Masks come from the tree at `masks` (same relative
+/// paths) or lie beside their images.
+pub fn scan(root: &Path, masks: Option<&Path>, val_split: f64, seed: u64) -> anyhow::Result<Scan> {
     if !root.is_dir() {
         bail!(
             "dataset folder {} does not exist; pass --data DIR with one sub-folder per class",
             root.display()
         );
     }
+    let nested = root.join("images");
+    let (root, masks) = if !has_split(root) && has_split(&nested) {
+        let sibling = root.join("masks");
+        let masks = masks
+            .map(Path::to_owned)
+            .or_else(|| sibling.is_dir().then_some(sibling));
+        (nested, masks)
+    } else {
+        (root.to_owned(), masks.map(Path::to_owned))
+    };
+    let finder = MaskFinder::new(masks.as_deref())?;
+    let mut walk = Walk {
+        root: &root,
+        finder: &finder,
+        skipped: Vec::new(),
+        ignored: 0,
+    };
     let (train_root, val_root) = (root.join("train"), root.join("val"));
-    let mut skipped = Vec::new();
-    if train_root.is_dir() && val_root.is_dir() {
+    let (classes, train, val) = if has_split(&root) {
         let classes = class_folders(&train_root)?;
         let val_classes = class_folders(&val_root)?;
         if classes != val_classes {
@@ -78,48 +118,61 @@ pub fn scan(root: &Path, val_split: f64, seed: u64) -> anyhow::Result<Scan> {
                 val_root.display()
             );
         }
-        let train = items(&train_root, &classes, &mut skipped)?;
-        let val = items(&val_root, &classes, &mut skipped)?;
-        return Ok(Scan {
-            classes,
-            train,
-            val,
-            skipped,
-        });
-    }
-    if !(0.0..1.0).contains(&val_split) {
-        bail!("--val-split must be in [0, 1), got {val_split}");
-    }
-    let classes = class_folders(root)?;
-    let mut train = Vec::new();
-    let mut val = Vec::new();
-    let mut rng = StdRng::seed_from_u64(seed);
-    for label in 0..classes.len() {
-        let mut of_class: Vec<Item> = items(root, &classes[label..=label], &mut skipped)?
-            .into_iter()
-            .map(|item| Item { label, ..item })
-            .collect();
-        of_class.shuffle(&mut rng);
-        let n_val = ((of_class.len() as f64 * val_split).round() as usize).min(of_class.len() - 1);
-        val.extend(of_class.drain(..n_val));
-        train.extend(of_class);
-    }
+        let train = walk.items(&train_root, &classes)?;
+        let val = walk.items(&val_root, &classes)?;
+        (classes, train, val)
+    } else {
+        if let Some(half) = [&train_root, &val_root].into_iter().find(|p| p.is_dir()) {
+            bail!(
+                "{} has {} but not both train/ and val/; add the other with the same class folders, or pass --data {} to split it by --val-split",
+                root.display(),
+                half.file_name().unwrap_or_default().to_string_lossy(),
+                half.display()
+            );
+        }
+        if !(0.0..1.0).contains(&val_split) {
+            bail!("--val-split must be in [0, 1), got {val_split}");
+        }
+        let classes = class_folders(&root)?;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (mut train, mut val) = (Vec::new(), Vec::new());
+        for label in 0..classes.len() {
+            let mut of_class: Vec<Item> = walk
+                .items(&root, &classes[label..=label])?
+                .into_iter()
+                .map(|item| Item { label, ..item })
+                .collect();
+            of_class.shuffle(&mut rng);
+            let n_val =
+                ((of_class.len() as f64 * val_split).round() as usize).min(of_class.len() - 1);
+            val.extend(of_class.drain(..n_val));
+            train.extend(of_class);
+        }
+        (classes, train, val)
+    };
     Ok(Scan {
         classes,
         train,
         val,
-        skipped,
+        skipped: walk.skipped,
+        ignored: walk.ignored,
+        mask_tree: finder.tree().map(Path::to_owned),
+        root,
     })
 }
 
-/// Sorted names of the sub-folders of `dir` (hidden ones ignored).
+/// Whether `dir` holds both `train/` and `val/`.
+fn has_split(dir: &Path) -> bool {
+    dir.join("train").is_dir() && dir.join("val").is_dir()
+}
+
+/// Sorted names of the sub-folders of `dir` (hidden and system ones ignored).
 fn class_folders(dir: &Path) -> anyhow::Result<Vec<String>> {
     let mut classes: Vec<String> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read dataset folder {}", dir.display()))?
         .filter_map(Result::ok)
-        .filter(|e| e.path().is_dir())
+        .filter(|e| e.path().is_dir() && !is_system(&e.file_name()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| !name.starts_with('.'))
         .collect();
     classes.sort();
     if classes.len() < 2 {
@@ -132,51 +185,69 @@ fn class_folders(dir: &Path) -> anyhow::Result<Vec<String>> {
     Ok(classes)
 }
 
-/// The image files under `dir/<class>/` for each class, with masks; junk goes to `skipped`.
-fn items(dir: &Path, classes: &[String], skipped: &mut Vec<Skipped>) -> anyhow::Result<Vec<Item>> {
-    let mut items = Vec::new();
-    for (label, class) in classes.iter().enumerate() {
-        let folder = dir.join(class);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
-            .with_context(|| format!("cannot read class folder {}", folder.display()))?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_file())
-            .collect();
-        files.sort();
-        let before = items.len();
-        for path in files {
-            let name = path
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            if name.ends_with(MASK_SUFFIX) {
-                continue;
-            }
-            let extension = path
-                .extension()
-                .map(|e| e.to_string_lossy().to_ascii_lowercase())
-                .unwrap_or_default();
-            if name.starts_with('.') || !IMAGE_EXTENSIONS.contains(&extension.as_str()) {
-                skipped.push(Skipped {
-                    path,
-                    reason: "not an image file".to_owned(),
+/// The walk over class folders: what it skips and passes over as it goes.
+struct Walk<'a> {
+    root: &'a Path,
+    finder: &'a MaskFinder,
+    skipped: Vec<Skipped>,
+    ignored: usize,
+}
+
+impl Walk<'_> {
+    /// The image files anywhere below `dir/<class>/` for each class, in path order, with their
+    /// masks; other files go to `skipped`, hidden and system ones are counted in `ignored`.
+    fn items(&mut self, dir: &Path, classes: &[String]) -> anyhow::Result<Vec<Item>> {
+        let mut items = Vec::new();
+        for (label, class) in classes.iter().enumerate() {
+            let folder = dir.join(class);
+            let before = items.len();
+            let mut ignored = 0;
+            let walk = walkdir::WalkDir::new(&folder)
+                .min_depth(1)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| {
+                    let system = is_system(e.file_name());
+                    ignored += usize::from(system);
+                    !system
                 });
-                continue;
+            for entry in walk {
+                let entry = entry
+                    .with_context(|| format!("cannot read class folder {}", folder.display()))?;
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let path = entry.into_path();
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                if name.ends_with(MASK_SUFFIX) {
+                    continue;
+                }
+                let extension = path
+                    .extension()
+                    .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                    .unwrap_or_default();
+                if !IMAGE_EXTENSIONS.contains(&extension.as_str()) {
+                    self.skipped.push(Skipped {
+                        path,
+                        reason: "not an image file".to_owned(),
+                    });
+                    continue;
+                }
+                let relative = path.strip_prefix(self.root).unwrap_or(&path).to_owned();
+                items.push(Item {
+                    label,
+                    mask: self.finder.find(&path, &relative),
+                    path,
+                });
             }
-            items.push(Item {
-                label,
-                mask: mask_beside(&path),
-                path,
-            });
+            self.ignored += ignored;
+            if items.len() == before {
+                bail!(
+                    "class folder {} has no images; add images (JPEG, PNG, BMP, GIF, WebP, TIFF) or remove the folder",
+                    folder.display()
+                );
+            }
         }
-        if items.len() == before {
-            bail!(
-                "class folder {} has no images; add images (JPEG, PNG, BMP, GIF, WebP) or remove the folder",
-                folder.display()
-            );
-        }
+        Ok(items)
     }
-    Ok(items)
 }

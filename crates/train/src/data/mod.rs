@@ -5,12 +5,14 @@ mod augment;
 mod batch;
 mod decode;
 mod folder;
+mod masks;
 pub mod synthetic;
 
 pub use augment::Augment;
 pub use batch::Batch;
 pub use decode::{Decoded, Sample, decode_all};
-pub use folder::{Item, Scan, Skipped, mask_beside, scan};
+pub use folder::{Item, Scan, Skipped, scan};
+pub use masks::{MASK_SUFFIX, MaskFinder, mask_beside};
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,6 +31,8 @@ pub const DEFAULT_DATASET: &str = "datasets/textures";
 pub struct DataConfig {
     /// The image folder; `None` for the default dataset.
     pub root: Option<PathBuf>,
+    /// A folder of object masks mirroring the image folder.
+    pub masks: Option<PathBuf>,
     /// The class count the user expects, checked against the class folders.
     pub num_classes: Option<usize>,
     /// Square model input size in pixels.
@@ -78,8 +82,28 @@ pub struct Data {
     pub image_size: usize,
 }
 
-/// Decodes the scanned samples with a progress bar.
-pub fn load(root: PathBuf, scan: Scan, image_size: usize) -> anyhow::Result<Data> {
+/// Decodes the scanned samples with a progress bar, after one line each on what the scan passed
+/// over and on the masks it found.
+pub fn load(scan: Scan, image_size: usize) -> anyhow::Result<Data> {
+    if scan.ignored > 0 {
+        println!(
+            "ignored {} hidden or system files and folders (.DS_Store, Thumbs.db, @eaDir, ...)",
+            scan.ignored
+        );
+    }
+    let (masked, all) = scan.mask_count();
+    match &scan.mask_tree {
+        Some(tree) => println!(
+            "object masks: found for {masked} of {all} images in {}",
+            tree.display()
+        ),
+        None if masked > 0 => {
+            println!(
+                "object masks: found for {masked} of {all} images (NAME{MASK_SUFFIX} beside each)"
+            )
+        }
+        None => {}
+    }
     let total = scan.train.len() + scan.val.len();
     let progress = bar(total, "decode");
     let train = decode_all(&scan.train, image_size, &progress);
@@ -89,6 +113,7 @@ pub fn load(root: PathBuf, scan: Scan, image_size: usize) -> anyhow::Result<Data
     for s in &skipped {
         eprintln!("warning: skipping {}: {}", s.path.display(), s.reason);
     }
+    let root = scan.root;
     skipped.extend(train.skipped);
     skipped.extend(val.skipped);
     if train.samples.is_empty() || val.samples.is_empty() {

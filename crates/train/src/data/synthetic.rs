@@ -18,7 +18,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
-use super::folder::MASK_SUFFIX;
+use super::masks::MASK_SUFFIX;
 
 /// Class names (also their folder names, already in sorted order).
 pub const CLASSES: [&str; 5] = ["checker", "dots", "grid", "rings", "stripes"];

@@ -48,7 +48,12 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
         crate::device::describe(&config.device)
     );
     let root = config.data.dataset_root()?;
-    let scan = data::scan(&root, config.data.val_split, config.seed)?;
+    let scan = data::scan(
+        &root,
+        config.data.masks.as_deref(),
+        config.data.val_split,
+        config.seed,
+    )?;
     if let Some(n) = config.data.num_classes
         && n != scan.classes.len()
     {
@@ -77,7 +82,7 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
         None
     };
     let image_size = resume_meta.as_ref().map_or(image_size, |m| m.image_size);
-    let data = data::load(root, scan, image_size)?;
+    let data = data::load(scan, image_size)?;
 
     let autodiff = device.clone().autodiff();
     device.seed(config.seed);

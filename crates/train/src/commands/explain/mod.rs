@@ -65,17 +65,19 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
         .iter()
         .map(|i| preprocess::resize(i, size))
         .collect();
-    // Object masks beside the images (`NAME.mask.png`) give the localization scores.
-    let masks = args
+    // Object masks (`--masks`, or `NAME.mask.png` beside) give the localization scores.
+    let finder = crate::data::MaskFinder::new(args.masks.as_deref())?;
+    let masks: Vec<Option<GrayImage>> = args
         .images
         .iter()
         .map(|p| {
-            crate::data::mask_beside(p)
-                .map(|m| preprocess::load_mask(&m, size))
-                .transpose()
+            let mask = preprocess::load_mask(&finder.find_loose(p)?);
+            let mask = mask.inspect_err(|e| {
+                eprintln!("warning: {e}; {} is scored without its mask", p.display())
+            });
+            Some(preprocess::resize_mask(&mask.ok()?, size))
         })
-        .collect::<Result<Vec<Option<GrayImage>>, String>>()
-        .map_err(anyhow::Error::msg)?;
+        .collect();
     let batch = preprocess::batch(&inputs, &normalization, &device);
     let n = inputs.len();
     let targets: Vec<Targets> = if classes.is_empty() {

@@ -2,62 +2,14 @@
 //! (resizing to model size, masks with it), normalization into a tensor, and de-normalization
 //! into a picture again.
 
-use std::path::{Path, PathBuf};
+mod decode;
+
+pub use decode::{ImageError, SUPPORTED, decode_rgb, load_mask, load_rgb};
 
 use burn::prelude::*;
+use image::RgbImage;
 use image::imageops::FilterType;
-use image::{GrayImage, ImageReader, RgbImage};
 use mobilenetv2::Normalization;
-
-/// An image that could not be used, with what to do about it.
-#[derive(Debug, thiserror::Error)]
-pub enum ImageError {
-    /// The file is missing or unreadable.
-    #[error("cannot read image {path}: {cause}")]
-    Io {
-        path: PathBuf,
-        cause: std::io::Error,
-    },
-    /// The bytes are not an image in a supported format, or are truncated.
-    #[error("cannot decode image {path}: {reason} ({SUPPORTED})")]
-    Decode { path: PathBuf, reason: String },
-}
-
-/// Supported formats, named in decoding errors.
-const SUPPORTED: &str = "supported: JPEG, PNG, BMP, GIF, WebP";
-
-impl ImageError {
-    /// What went wrong, without the path (for messages that name the file already).
-    pub fn reason(&self) -> String {
-        match self {
-            Self::Io { cause, .. } => cause.to_string(),
-            Self::Decode { reason, .. } => format!("{reason} ({SUPPORTED})"),
-        }
-    }
-}
-
-/// Decodes any supported image (format detected from content, not the extension) into 8-bit
-/// RGB: grayscale is replicated, alpha dropped, 16-bit and float images scaled down.
-pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
-    let decode = |reason: String| ImageError::Decode {
-        path: path.to_owned(),
-        reason,
-    };
-    let reader = ImageReader::open(path)
-        .map_err(|cause| ImageError::Io {
-            path: path.to_owned(),
-            cause,
-        })?
-        .with_guessed_format()
-        .map_err(|e| decode(e.to_string()))?;
-    if reader.format().is_none() {
-        return Err(decode("unrecognized file content".to_owned()));
-    }
-    Ok(reader
-        .decode()
-        .map_err(|e| decode(e.to_string()))?
-        .to_rgb8())
-}
 
 /// Resizes to `size × size` (bilinear, aspect ratio not kept, as `transforms.Resize((s, s))`).
 pub fn resize(image: &RgbImage, size: usize) -> RgbImage {
@@ -67,16 +19,9 @@ pub fn resize(image: &RgbImage, size: usize) -> RgbImage {
     image::imageops::resize(image, size as u32, size as u32, FilterType::Triangle)
 }
 
-/// The object mask at `path` (255 = object), resized like its image (nearest neighbour, so it
-/// stays binary); the error says what is wrong.
-pub fn load_mask(path: &Path, size: usize) -> Result<GrayImage, String> {
-    let mask = image::open(path).map_err(|e| format!("bad mask {}: {e}", path.display()))?;
-    Ok(image::imageops::resize(
-        &mask.to_luma8(),
-        size as u32,
-        size as u32,
-        FilterType::Nearest,
-    ))
+/// A mask resized to `size × size` like a squashed image (nearest neighbour: it stays binary).
+pub fn resize_mask(mask: &image::GrayImage, size: usize) -> image::GrayImage {
+    image::imageops::resize(mask, size as u32, size as u32, FilterType::Nearest)
 }
 
 /// Normalized CHW floats of an image already at model size (`ToTensor` then `Normalize`).

@@ -1,0 +1,136 @@
+//! Real-world image folders: nested class folders, a parallel mask tree, system files, cut and
+//! unusual files.
+
+use std::path::Path;
+
+use image::{DynamicImage, GrayImage, ImageFormat};
+
+use crate::train::{args, json, tiny_dataset, training_command};
+
+/// Rewrites the tiny textures dataset at `source` as photo collections come: JPEG (and one
+/// TIFF) images in `images/{train,val}/<class>/<album>/`, masks as 0/1 PNGs in a parallel
+/// `masks/` tree, and the litter of real folders.
+fn photo_collection(source: &Path, target: &Path) {
+    for entry in walkdir::WalkDir::new(source).sort_by_file_name() {
+        let path = entry.unwrap().into_path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".png").filter(|s| !s.ends_with(".mask")) else {
+            continue;
+        };
+        let relative = path.parent().unwrap().strip_prefix(source).unwrap();
+        let album = if stem.ends_with(['0', '2', '4']) {
+            "even"
+        } else {
+            "odd"
+        };
+        let images = target.join("images").join(relative).join(album);
+        let masks = target.join("masks").join(relative).join(album);
+        std::fs::create_dir_all(&images).unwrap();
+        std::fs::create_dir_all(&masks).unwrap();
+        let image = image::open(&path).unwrap();
+        let format = if stem == "0001" {
+            ImageFormat::Tiff
+        } else {
+            ImageFormat::Jpeg
+        };
+        let extension = if stem == "0001" { "tif" } else { "jpg" };
+        image
+            .to_rgb8()
+            .save_with_format(images.join(format!("{stem}.{extension}")), format)
+            .unwrap();
+        let mask = image::open(path.with_file_name(format!("{stem}.mask.png")))
+            .unwrap()
+            .to_luma8();
+        let ones = GrayImage::from_fn(mask.width(), mask.height(), |x, y| {
+            image::Luma([u8::from(mask.get_pixel(x, y)[0] > 0)])
+        });
+        // One mask at twice its image's size: it is resized like the image.
+        let ones = if stem == "0002" {
+            DynamicImage::ImageLuma8(ones)
+                .resize_exact(
+                    2 * mask.width(),
+                    2 * mask.height(),
+                    image::imageops::FilterType::Nearest,
+                )
+                .to_luma8()
+        } else {
+            ones
+        };
+        ones.save(masks.join(format!("{stem}.png"))).unwrap();
+    }
+}
+
+#[test]
+fn a_nested_photo_tree_with_a_mask_folder_trains_with_its_masks_and_says_what_it_passed_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = tiny_dataset(dir.path());
+    let set = dir.path().join("photos");
+    photo_collection(&source, &set);
+    let checker = set.join("images/train/checker");
+    let whole = std::fs::read(checker.join("even/0000.jpg")).unwrap();
+    std::fs::write(checker.join("even/cut.jpg"), &whole[..whole.len() * 6 / 10]).unwrap();
+    std::fs::write(checker.join(".DS_Store"), b"junk").unwrap();
+    std::fs::write(checker.join("odd/Thumbs.db"), b"junk").unwrap();
+    std::fs::create_dir_all(checker.join("@eaDir/0000.jpg")).unwrap();
+    std::fs::write(checker.join("@eaDir/0000.jpg/SYNOFILE_THUMB_M.jpg"), &whole).unwrap();
+    std::fs::write(set.join("masks/train/checker/odd/0003.png"), b"not a png").unwrap();
+
+    let output = training_command(args(dir.path(), &set, &["--epochs", "1"]))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    // 6 training and 3 validation images per class, and the cut file.
+    assert!(
+        stdout.contains("object masks: found for 45 of 46 images in"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ignored 3 hidden or system files and folders"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("cut.jpg: the file is truncated"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("0003.png") && stderr.contains("without its mask"),
+        "{stderr}"
+    );
+    let history = json(&dir.path().join("checkpoints/tiny/history.json"));
+    assert_eq!(history["epochs"].as_array().unwrap().len(), 1);
+    let metrics = json(&dir.path().join("reports/tiny/epoch-001/metrics.json"));
+    assert_eq!(metrics["skipped_files"], 1, "only the cut file is skipped");
+    let samples = metrics["samples"].as_array().unwrap();
+    assert!(
+        samples
+            .iter()
+            .all(|s| s["true_map"]["iou_top20"].is_number()),
+        "every validation image is scored against its mask"
+    );
+    let used: Vec<&str> = samples
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        used.iter()
+            .all(|p| p.contains("/images/val/") && (p.contains("/even/") || p.contains("/odd/"))),
+        "{used:?}"
+    );
+}
+
+#[test]
+fn a_train_folder_without_val_says_which_folder_to_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = tiny_dataset(dir.path());
+    std::fs::remove_dir_all(source.join("val")).unwrap();
+    let message = crate::train::run(args(dir.path(), &source, &[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("not both train/ and val/")
+            && message.contains(&format!("--data {}", source.join("train").display())),
+        "{message}"
+    );
+}
