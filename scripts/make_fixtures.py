@@ -5,7 +5,9 @@ Writes into tests/fixtures/generated/ (git-ignored):
     matters) in every format and key layout camwatch loads: zip and legacy .pth, `module.`
     and `model.` prefixes, {"state_dict"|"model_state_dict"|"model": ...} wrappers, safetensors;
   * broken files for the error paths (truncated, empty, not a checkpoint, missing keys);
-  * reference.safetensors: fixed inputs and torchvision's eval-mode logits for each model.
+  * reference.safetensors: fixed inputs and torchvision's eval-mode logits for each model;
+  * transform/: photos of odd aspect ratios (PNG and JPEG) and transform.safetensors, what
+    torchvision's evaluation transform (Resize(256), CenterCrop(224), ToTensor) makes of them.
 
 Run with the Python that scripts/setup.sh installs: .venv/bin/python scripts/make_fixtures.py
 """
@@ -178,7 +180,39 @@ def main():
     cam_model = make_model(5, 0.35, seed=11, classifier_std=0.05)
     torch.save(cam_model.state_dict(), OUT / "cam_model.pth")
     cam_references(cam_model)
+    transform_references()
     print(f"fixtures written to {OUT}", file=sys.stderr)
+
+
+def transform_references():
+    """Photo-like pictures (smooth colour fields with hard-edged shapes) of odd sizes, and the
+    [3, 224, 224] tensors torchvision's evaluation transform makes of them (PIL decoding and
+    PIL's antialiased bilinear resize, as `ImageFolder` does)."""
+    from PIL import Image, ImageDraw
+    from torchvision import transforms
+
+    folder = OUT / "transform"
+    folder.mkdir(exist_ok=True)
+    rng = np.random.default_rng(5)
+    evaluate = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor()])
+    out = {}
+    for name, (width, height), fmt in [
+        ("landscape", (317, 211), "PNG"),
+        ("portrait", (150, 403), "PNG"),
+        ("photo", (641, 480), "JPEG"),
+        ("panorama", (1200, 260), "PNG"),
+    ]:
+        field = rng.random((6, 8, 3)) * 255
+        picture = Image.fromarray(field.astype(np.uint8)).resize((width, height), Image.BICUBIC)
+        draw = ImageDraw.Draw(picture)
+        for _ in range(4):
+            x, y = rng.integers(0, width), rng.integers(0, height)
+            r = int(rng.integers(10, max(11, min(width, height) // 3)))
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+        path = folder / f"{name}.{'jpg' if fmt == 'JPEG' else 'png'}"
+        picture.save(path, fmt, quality=90)
+        out[name] = evaluate(Image.open(path).convert("RGB"))
+    save_file(out, OUT / "transform.safetensors")
 
 
 class OrientedEigenCAM(EigenCAM):

@@ -27,7 +27,11 @@ fn main() {
     train::allocator::keep_freed_memory();
     let root = common::default_dataset();
     let scan = train::data::scan(&root, None, 0.2, 42).expect("the default dataset");
-    let data = train::data::load(scan, SIZE).expect("the default dataset");
+    let transform = cam::preprocess::EvalTransform {
+        size: SIZE,
+        resize: mobilenetv2::Resize::Squash,
+    };
+    let data = train::data::load(scan, transform).expect("the default dataset");
     let epoch = data.train.len() as f64 / common::epoch_images_per_second(SIZE, &root);
 
     let device = mobilenetv2::native::cpu();

@@ -32,6 +32,9 @@ fn trained(dir: &Path, name: &str, shortcut: Option<Shortcut>) -> (serde_json::V
         "--epochs",
         "6",
         "--no-augment",
+        // The marks sit in the corners: the whole frame matters.
+        "--resize",
+        "squash",
         "--run",
         name,
         "--checkpoints",
@@ -146,7 +149,11 @@ fn without_masks(dir: &Path, name: &str, data: &Path, marked: &[&str]) -> Vec<St
         .unwrap()
         .model;
     let scan = train::data::scan(data, None, 0.2, 0).unwrap();
-    let data = train::data::load(scan, 96).unwrap();
+    let transform = cam::preprocess::EvalTransform {
+        size: 96,
+        resize: mobilenetv2::Resize::Squash,
+    };
+    let data = train::data::load(scan, transform).unwrap();
     let audit = train::audit_attention(&model, &data, AuditScope::All, &device, dir).unwrap();
     let classes: Vec<(String, Verdict)> = audit
         .iter()

@@ -277,7 +277,10 @@ fn bad_files_are_skipped_and_odd_colour_types_are_used() {
         index.contains("Skipped files (4)"),
         "skipped files are listed in the report"
     );
-    assert!(!index.contains(".DS_Store"), "system files are passed over quietly");
+    assert!(
+        !index.contains(".DS_Store"),
+        "system files are passed over quietly"
+    );
     for name in ["corrupt.jpg", "empty.png", "notes.txt", "truncated.png"] {
         assert!(index.contains(name), "{name} is not listed as skipped");
     }

@@ -15,4 +15,4 @@ pub mod native;
 pub use config::{MobileNetV2Config, make_divisible};
 pub use folded::FoldedMobileNetV2;
 pub use layers::{Feature, InvertedResidual};
-pub use model::{FEATURE_LAYERS, MobileNetV2, Normalization};
+pub use model::{FEATURE_LAYERS, MobileNetV2, Normalization, Resize};

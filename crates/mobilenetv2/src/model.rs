@@ -75,6 +75,27 @@ pub struct Normalization {
     pub std: [f32; 3],
 }
 
+/// How an image of any shape is fitted to the model's square input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resize {
+    /// torchvision's classification recipe, which pretrained weights expect: for evaluation the
+    /// short side is resized to `round(s · 256/224)` and the centre `s × s` cropped (aspect ratio
+    /// kept); for training a random resized crop.
+    #[default]
+    Crop,
+    /// The whole frame squashed to `s × s` (`Resize((s, s))`), for data where every pixel of the
+    /// frame matters.
+    Squash,
+}
+
+impl Resize {
+    /// What checkpoints from before the field was recorded were trained with.
+    pub fn legacy() -> Self {
+        Self::Squash
+    }
+}
+
 impl Default for Normalization {
     /// ImageNet's statistics, as torchvision's pretrained models expect.
     fn default() -> Self {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use cam::{Method, TargetLayer};
 use clap::{Args, Parser, Subcommand};
+use mobilenetv2::Resize;
 
 use crate::audit::AuditScope;
 use crate::data::DataConfig;
@@ -89,7 +90,19 @@ pub struct DataArgs {
     /// Share of each class held out for validation when the dataset has no val/ split.
     #[arg(long, default_value_t = 0.2)]
     pub val_split: f64,
-    /// Turn off train-time augmentation (random resized crop, horizontal flip).
+    /// How images are fitted to the square input. `crop`: torchvision's recipe, which
+    /// pretrained weights expect (evaluation, reports and explain resize the short side to
+    /// round(s·256/224) and take the centre s×s; training takes random resized crops).
+    /// `squash`: the whole frame resized to s×s, for data where every pixel of the frame
+    /// matters (crops then come from the squashed image).
+    #[arg(long, default_value = "crop", value_parser = parse_resize)]
+    pub resize: Resize,
+    /// Smallest share of an image's area a training crop keeps (torchvision's
+    /// RandomResizedCrop scale=(MIN, 1), aspect ratios 3/4 to 4/3, then a horizontal flip).
+    #[arg(long, value_name = "MIN", default_value_t = 0.08, value_parser = parse_share)]
+    pub crop_scale: f64,
+    /// Turn off train-time augmentation (random resized crop, horizontal flip): training sees
+    /// what evaluation sees.
     #[arg(long)]
     pub no_augment: bool,
 }
@@ -204,6 +217,8 @@ impl TrainArgs {
                 masks: data.masks.clone(),
                 num_classes: data.num_classes,
                 image_size: data.image_size,
+                resize: data.resize,
+                crop_scale: data.crop_scale,
                 val_split: data.val_split,
                 augment: !data.no_augment,
             },
@@ -348,6 +363,21 @@ fn parse_probability(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(p) if (0.0..1.0).contains(&p) => Ok(p),
         _ => Err(format!("'{s}' is not a probability in [0, 1)")),
+    }
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if p > 0.0 && p <= 1.0 => Ok(p),
+        _ => Err(format!("'{s}' is not a share of the image in (0, 1]")),
+    }
+}
+
+fn parse_resize(s: &str) -> Result<Resize, String> {
+    match s {
+        "crop" => Ok(Resize::Crop),
+        "squash" => Ok(Resize::Squash),
+        _ => Err(format!("'{s}' is not a resize mode; use crop or squash")),
     }
 }
 

@@ -1,28 +1,16 @@
 //! The one path of an image into the model and back: decoding any file to RGB, the geometry
-//! (resizing to model size, masks with it), normalization into a tensor, and de-normalization
-//! into a picture again.
+//! (torchvision's resize and crops, masks with them), normalization into a tensor, and
+//! de-normalization into a picture again.
 
 mod decode;
+mod geometry;
 
 pub use decode::{ImageError, SUPPORTED, decode_rgb, load_mask, load_rgb};
+pub use geometry::{EvalTransform, RandomResizedCrop, Region};
 
 use burn::prelude::*;
 use image::RgbImage;
-use image::imageops::FilterType;
 use mobilenetv2::Normalization;
-
-/// Resizes to `size × size` (bilinear, aspect ratio not kept, as `transforms.Resize((s, s))`).
-pub fn resize(image: &RgbImage, size: usize) -> RgbImage {
-    if image.dimensions() == (size as u32, size as u32) {
-        return image.clone();
-    }
-    image::imageops::resize(image, size as u32, size as u32, FilterType::Triangle)
-}
-
-/// A mask resized to `size × size` like a squashed image (nearest neighbour: it stays binary).
-pub fn resize_mask(mask: &image::GrayImage, size: usize) -> image::GrayImage {
-    image::imageops::resize(mask, size as u32, size as u32, FilterType::Nearest)
-}
 
 /// Normalized CHW floats of an image already at model size (`ToTensor` then `Normalize`).
 pub fn normalize(image: &RgbImage, normalization: &Normalization) -> Vec<f32> {

@@ -72,7 +72,12 @@ pub fn grid(rows: &[Vec<Panel>], cell: u32) -> RgbImage {
                     root.draw(&Text::new(text, at, font.clone()))
                         .expect("drawing into a memory buffer");
                 }
-                let image = crate::preprocess::resize(&panel.image, cell as usize);
+                let image = image::imageops::resize(
+                    &panel.image,
+                    cell,
+                    cell,
+                    image::imageops::FilterType::Triangle,
+                );
                 let element = BitMapElement::with_owned_buffer(
                     (x, y + title as i32),
                     (cell, cell),

@@ -4,7 +4,7 @@ use burn::store::burn_pack::Reader;
 use serde::{Deserialize, Serialize};
 
 use super::CheckpointError;
-use crate::Normalization;
+use crate::{Normalization, Resize};
 
 /// The burnpack metadata key holding camwatch's JSON metadata.
 pub(crate) const KEY: &str = "camwatch";
@@ -21,6 +21,9 @@ pub struct Metadata {
     pub image_size: usize,
     /// Input normalization.
     pub normalization: Normalization,
+    /// How images were fitted to the input (the evaluation transform).
+    #[serde(default = "Resize::legacy")]
+    pub resize: Resize,
     /// Completed training epochs.
     pub epoch: usize,
     /// Validation accuracy after that epoch, if measured.

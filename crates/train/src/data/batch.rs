@@ -4,7 +4,9 @@ use burn::prelude::*;
 use mobilenetv2::Normalization;
 use rayon::prelude::*;
 
-use super::{Augment, Sample};
+use cam::preprocess::RandomResizedCrop;
+
+use super::Sample;
 
 /// A batch on the device: normalized images `[N, 3, H, W]` and labels `[N]`.
 pub struct Batch {
@@ -15,11 +17,12 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Builds a batch, augmenting each sample (in parallel) when `augment` holds a seed.
+    /// Builds a batch of the samples' model views, or (in parallel) of random crops of their
+    /// bases when `augment` holds a seed.
     pub fn new(
         samples: &[Sample],
         normalization: &Normalization,
-        augment: Option<(Augment, u64)>,
+        augment: Option<(RandomResizedCrop, u64)>,
         device: &Device,
     ) -> Self {
         let size = samples[0].image.width() as usize;
@@ -28,7 +31,11 @@ impl Batch {
             .enumerate()
             .flat_map_iter(|(i, sample)| match augment {
                 Some((augment, seed)) => {
-                    let image = augment.apply(&sample.image, seed.wrapping_add(i as u64));
+                    let base = sample
+                        .base
+                        .as_ref()
+                        .expect("training samples keep their base");
+                    let image = augment.apply(base, seed.wrapping_add(i as u64));
                     cam::preprocess::normalize(&image, normalization)
                 }
                 None => cam::preprocess::normalize(&sample.image, normalization),

@@ -1,4 +1,5 @@
-//! Decoding every sample once, in parallel, into an in-memory cache at model size.
+//! Decoding every sample once, in parallel, into an in-memory cache: the model's view of each
+//! image, and for training images the base that crops are taken from.
 
 use std::path::PathBuf;
 
@@ -6,16 +7,21 @@ use image::{GrayImage, RgbImage};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
+use cam::preprocess::EvalTransform;
+
 use super::{Item, Skipped};
 
-/// A decoded sample at model size.
+/// A decoded sample.
 #[derive(Clone, Debug)]
 pub struct Sample {
-    /// RGB pixels, `size × size`.
+    /// The image as the model sees it at evaluation, `size × size`.
     pub image: RgbImage,
+    /// Its base image (resized, not yet cropped), which training crops come from; training
+    /// samples only.
+    pub base: Option<RgbImage>,
     /// Class index.
     pub label: usize,
-    /// Object mask (255 = object), resized like the image.
+    /// Object mask (255 = object), through the same geometry as `image`.
     pub mask: Option<GrayImage>,
     /// Source file.
     pub path: PathBuf,
@@ -42,11 +48,16 @@ pub struct Decoded {
 
 /// Decodes and resizes `items` in parallel; a file that fails is skipped with a warning, a mask
 /// that fails is dropped with one.
-pub fn decode_all(items: &[Item], size: usize, progress: &ProgressBar) -> Decoded {
+pub fn decode_all(
+    items: &[Item],
+    transform: EvalTransform,
+    keep_base: bool,
+    progress: &ProgressBar,
+) -> Decoded {
     let results: Vec<Result<Sample, Skipped>> = items
         .par_iter()
         .map(|item| {
-            let result = decode(item, size);
+            let result = decode(item, transform, keep_base);
             progress.inc(1);
             result
         })
@@ -67,7 +78,7 @@ pub fn decode_all(items: &[Item], size: usize, progress: &ProgressBar) -> Decode
     Decoded { samples, skipped }
 }
 
-fn decode(item: &Item, size: usize) -> Result<Sample, Skipped> {
+fn decode(item: &Item, transform: EvalTransform, keep_base: bool) -> Result<Sample, Skipped> {
     let skip = |reason: String| Skipped {
         path: item.path.clone(),
         reason,
@@ -83,10 +94,12 @@ fn decode(item: &Item, size: usize) -> Result<Sample, Skipped> {
                 )
             })
             .ok()
-            .map(|m| cam::preprocess::resize_mask(&m, size))
+            .map(|m| transform.crop(&transform.base_mask(&m, image.dimensions())))
     });
+    let base = transform.base(&image);
     Ok(Sample {
-        image: cam::preprocess::resize(&image, size),
+        image: transform.crop(&base),
+        base: keep_base.then_some(base),
         label: item.label,
         mask,
         path: item.path.clone(),

@@ -1,14 +1,12 @@
 //! Image-folder datasets: scanning, robust parallel decoding, augmentation, batching, and the
 //! embedded default dataset.
 
-mod augment;
 mod batch;
 mod decode;
 mod folder;
 mod masks;
 pub mod synthetic;
 
-pub use augment::Augment;
 pub use batch::Batch;
 pub use decode::{Decoded, Sample, decode_all};
 pub use folder::{Item, Scan, Skipped, scan};
@@ -19,7 +17,8 @@ use std::sync::Arc;
 
 use anyhow::bail;
 use burn_dataset::InMemDataset;
-use mobilenetv2::Normalization;
+use cam::preprocess::EvalTransform;
+use mobilenetv2::{Normalization, Resize};
 
 use crate::progress::bar;
 
@@ -37,6 +36,10 @@ pub struct DataConfig {
     pub num_classes: Option<usize>,
     /// Square model input size in pixels.
     pub image_size: usize,
+    /// How images are fitted to the input.
+    pub resize: Resize,
+    /// Smallest share of an image's area a training crop keeps.
+    pub crop_scale: f64,
     /// Share of each class held out for validation when the folder has no `val/` split.
     pub val_split: f64,
     /// Train-time augmentation (random resized crop, horizontal flip).
@@ -80,11 +83,13 @@ pub struct Data {
     pub normalization: Normalization,
     /// Square input size.
     pub image_size: usize,
+    /// How images become model inputs at evaluation.
+    pub transform: EvalTransform,
 }
 
 /// Decodes the scanned samples with a progress bar, after one line each on what the scan passed
 /// over and on the masks it found.
-pub fn load(scan: Scan, image_size: usize) -> anyhow::Result<Data> {
+pub fn load(scan: Scan, transform: EvalTransform) -> anyhow::Result<Data> {
     if scan.ignored > 0 {
         println!(
             "ignored {} hidden or system files and folders (.DS_Store, Thumbs.db, @eaDir, ...)",
@@ -106,8 +111,8 @@ pub fn load(scan: Scan, image_size: usize) -> anyhow::Result<Data> {
     }
     let total = scan.train.len() + scan.val.len();
     let progress = bar(total, "decode");
-    let train = decode_all(&scan.train, image_size, &progress);
-    let val = decode_all(&scan.val, image_size, &progress);
+    let train = decode_all(&scan.train, transform, true, &progress);
+    let val = decode_all(&scan.val, transform, false, &progress);
     progress.finish_and_clear();
     let mut skipped = scan.skipped;
     for s in &skipped {
@@ -134,6 +139,7 @@ pub fn load(scan: Scan, image_size: usize) -> anyhow::Result<Data> {
         val: val.samples,
         skipped,
         normalization: Normalization::default(),
-        image_size,
+        image_size: transform.size,
+        transform,
     })
 }

@@ -12,7 +12,9 @@ use mobilenetv2::MobileNetV2;
 
 use super::TrainConfig;
 use super::feature_cache::FeatureCache;
-use crate::data::{Augment, Batch, Data, Sample};
+use cam::preprocess::RandomResizedCrop;
+
+use crate::data::{Batch, Data, Sample};
 use crate::progress::bar;
 use crate::run_dir::TrainStats;
 
@@ -67,7 +69,10 @@ pub fn train_epoch(
                     .expect("in-memory samples");
                 let augment = config.data.augment.then(|| {
                     (
-                        Augment::default(),
+                        RandomResizedCrop {
+                            size: data.image_size,
+                            min_scale: config.data.crop_scale,
+                        },
                         epoch_seed
                             .wrapping_mul(7919)
                             .wrapping_add(step as u64 * 1024),

@@ -5,6 +5,7 @@ use burn::module::Module;
 use burn::nn::DropoutConfig;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
+use cam::preprocess::EvalTransform;
 use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
 use mobilenetv2::{MobileNetV2, MobileNetV2Config};
 
@@ -81,8 +82,18 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
     } else {
         None
     };
-    let image_size = resume_meta.as_ref().map_or(image_size, |m| m.image_size);
-    let data = data::load(scan, image_size)?;
+    // A resumed run keeps the transform it was trained with.
+    let transform = match &resume_meta {
+        Some(meta) => EvalTransform {
+            size: meta.image_size,
+            resize: meta.resize,
+        },
+        None => EvalTransform {
+            size: image_size,
+            resize: config.data.resize,
+        },
+    };
+    let data = data::load(scan, transform)?;
 
     let autodiff = device.clone().autodiff();
     device.seed(config.seed);
@@ -127,8 +138,9 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
     let metadata = Metadata {
         class_names: data.classes.clone(),
         width_mult,
-        image_size,
+        image_size: transform.size,
         normalization: data.normalization.clone(),
+        resize: transform.resize,
         epoch: history.epochs.len(),
         val_accuracy: None,
         parameters: model.num_params(),

@@ -15,10 +15,11 @@ use anyhow::{Context, bail};
 use burn::prelude::*;
 use cam::guided::GuidedBackprop;
 use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
-use cam::{CamEngine, Explanation, TargetLayer, Targets, preprocess};
+use cam::preprocess::{self, EvalTransform};
+use cam::{CamEngine, Explanation, TargetLayer, Targets};
 use image::{GrayImage, RgbImage};
-use mobilenetv2::MobileNetV2;
 use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
+use mobilenetv2::{MobileNetV2, Resize};
 use serde_json::Value;
 
 use crate::cli::ExplainArgs;
@@ -56,26 +57,37 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
         .iter()
         .map(|c| resolve_class(c, &names))
         .collect::<anyhow::Result<Vec<usize>>>()?;
-    let originals = args
+    // torchvision files carry no transform: they expect torchvision's own.
+    let transform = EvalTransform {
+        size,
+        resize: meta.map_or(Resize::Crop, |m| m.resize),
+    };
+    let photos = args
         .images
         .iter()
         .map(|p| preprocess::load_rgb(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let inputs: Vec<RgbImage> = originals
+    let inputs: Vec<RgbImage> = photos.iter().map(|p| transform.apply(p)).collect();
+    // The part of each photo the model sees, at the photo's resolution, for the overlays.
+    let originals: Vec<RgbImage> = photos
         .iter()
-        .map(|i| preprocess::resize(i, size))
+        .map(|p| {
+            let (left, top, width, height) = transform.seen_region(p.dimensions());
+            image::imageops::crop_imm(p, left, top, width, height).to_image()
+        })
         .collect();
     // Object masks (`--masks`, or `NAME.mask.png` beside) give the localization scores.
     let finder = crate::data::MaskFinder::new(args.masks.as_deref())?;
     let masks: Vec<Option<GrayImage>> = args
         .images
         .iter()
-        .map(|p| {
+        .zip(&photos)
+        .map(|(p, photo)| {
             let mask = preprocess::load_mask(&finder.find_loose(p)?);
             let mask = mask.inspect_err(|e| {
                 eprintln!("warning: {e}; {} is scored without its mask", p.display())
             });
-            Some(preprocess::resize_mask(&mask.ok()?, size))
+            Some(transform.crop(&transform.base_mask(&mask.ok()?, photo.dimensions())))
         })
         .collect();
     let batch = preprocess::batch(&inputs, &normalization, &device);

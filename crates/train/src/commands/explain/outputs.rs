@@ -34,9 +34,9 @@ pub(super) struct Image<'a> {
     pub index: usize,
     /// Start of its output file names.
     pub stem: &'a str,
-    /// The model input (resized).
+    /// The model input (the evaluation transform's output).
     pub input: &'a RgbImage,
-    /// The photo at its own size.
+    /// The part of the photo the model sees, at the photo's resolution.
     pub original: &'a RgbImage,
 }
 
@@ -44,7 +44,7 @@ pub(super) struct Image<'a> {
 pub(super) struct Written {
     /// Input | heatmap | one overlay per target.
     pub figure: PathBuf,
-    /// The overlay on the original-size photo, per target.
+    /// The overlay on the photo (the part the model sees) at its resolution, per target.
     pub overlays: Vec<PathBuf>,
     /// The final maps, `[targets, H, W]`.
     pub npy: PathBuf,
