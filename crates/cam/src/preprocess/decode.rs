@@ -52,7 +52,8 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, String> {
         .map_err(|_| format!("unrecognized file content ({SUPPORTED})"))?;
     if is_truncated(bytes, format) {
         return Err(format!(
-            "the file is truncated: its {format:?} data ends early (an interrupted copy or download?); replace or delete it"
+            "the file is truncated: its {} data ends early (an interrupted copy or download?); replace or delete it",
+            format!("{format:?}").to_uppercase()
         ));
     }
     image::load_from_memory_with_format(bytes, format)

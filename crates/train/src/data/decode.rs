@@ -16,8 +16,8 @@ use super::{Item, Skipped};
 pub struct Sample {
     /// The image as the model sees it at evaluation, `size × size`.
     pub image: RgbImage,
-    /// Its base image (resized, not yet cropped), which training crops come from; training
-    /// samples only.
+    /// Its base image (resized, not yet cropped), which training crops come from: training
+    /// samples only, and only where it differs from `image` (not with `--resize squash`).
     pub base: Option<RgbImage>,
     /// Class index.
     pub label: usize,
@@ -97,9 +97,10 @@ fn decode(item: &Item, transform: EvalTransform, keep_base: bool) -> Result<Samp
             .map(|m| transform.crop(&transform.base_mask(&m, image.dimensions())))
     });
     let base = transform.base(&image);
+    let view = transform.crop(&base);
     Ok(Sample {
-        image: transform.crop(&base),
-        base: keep_base.then_some(base),
+        base: (keep_base && base.dimensions() != view.dimensions()).then_some(base),
+        image: view,
         label: item.label,
         mask,
         path: item.path.clone(),
