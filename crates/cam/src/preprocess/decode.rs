@@ -46,8 +46,55 @@ pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
     })
 }
 
-/// [`load_rgb`] on the bytes of a file; the error says what is wrong.
-pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, String> {
+/// [`load_rgb`] for an image needed with a short side of `short_side` pixels at most: a JPEG at
+/// least twice as large is decoded at 1/2, 1/4 or 1/8 of its size straight from its DCT
+/// coefficients (as libjpeg's scaled decoding), still at least `short_side` on its short side.
+pub fn load_rgb_for(path: &Path, short_side: u32) -> Result<RgbImage, ImageError> {
+    let bytes = std::fs::read(path).map_err(|cause| ImageError::Io {
+        path: path.to_owned(),
+        cause,
+    })?;
+    check(&bytes)
+        .and_then(|format| match format {
+            ImageFormat::Jpeg => {
+                scaled_jpeg(&bytes, short_side).map_or_else(|| decode_rgb(&bytes), Ok)
+            }
+            _ => decode_rgb(&bytes),
+        })
+        .map_err(|reason| ImageError::Decode {
+            path: path.to_owned(),
+            reason,
+        })
+}
+
+/// A JPEG decoded at the smallest DCT scale that keeps its short side at least `short_side`;
+/// `None` where no reduction applies or the colour type is not plain RGB or grey.
+fn scaled_jpeg(bytes: &[u8], short_side: u32) -> Option<RgbImage> {
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.read_info().ok()?;
+    let info = decoder.info()?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    if width.min(height) < 2 * short_side {
+        return None;
+    }
+    let factor = f64::from(short_side) / f64::from(width.min(height));
+    let requested = |side: u32| (f64::from(side) * factor).ceil() as u16;
+    decoder.scale(requested(width), requested(height)).ok()?;
+    let pixels = decoder.decode().ok()?;
+    let info = decoder.info()?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => RgbImage::from_raw(width, height, pixels),
+        jpeg_decoder::PixelFormat::L8 => {
+            let gray = GrayImage::from_raw(width, height, pixels)?;
+            Some(image::DynamicImage::ImageLuma8(gray).to_rgb8())
+        }
+        _ => None,
+    }
+}
+
+/// The format of an image file's bytes, or what is wrong with them.
+fn check(bytes: &[u8]) -> Result<ImageFormat, String> {
     let format = image::guess_format(bytes)
         .map_err(|_| format!("unrecognized file content ({SUPPORTED})"))?;
     if is_truncated(bytes, format) {
@@ -56,6 +103,12 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, String> {
             format!("{format:?}").to_uppercase()
         ));
     }
+    Ok(format)
+}
+
+/// [`load_rgb`] on the bytes of a file; the error says what is wrong.
+pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, String> {
+    let format = check(bytes)?;
     image::load_from_memory_with_format(bytes, format)
         .map(|image| image.to_rgb8())
         .map_err(|e| format!("{e} ({SUPPORTED})"))
@@ -112,6 +165,38 @@ mod tests {
             let error = decode_rgb(cut).unwrap_err();
             assert!(error.contains("truncated"), "{format:?}: {error}");
         }
+    }
+
+    #[test]
+    fn large_jpegs_decode_scaled_down_to_about_what_a_full_decode_resizes_to() {
+        let image = RgbImage::from_fn(1600, 1200, |x, y| {
+            image::Rgb([(x / 7) as u8, (y / 5) as u8, ((x + y) / 11) as u8])
+        });
+        let mut bytes = Vec::new();
+        image
+            .write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Jpeg)
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.jpg");
+        std::fs::write(&path, &bytes).unwrap();
+        // Short side 1200 for 256: the 1/4 scale (400×300) is the smallest that keeps 256.
+        let scaled = load_rgb_for(&path, 256).unwrap();
+        assert_eq!(scaled.dimensions(), (400, 300));
+        let full = load_rgb(&path).unwrap();
+        let resize = |i: &RgbImage| {
+            image::imageops::resize(i, 341, 256, image::imageops::FilterType::Triangle)
+        };
+        let (a, b) = (resize(&scaled), resize(&full));
+        let mean = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| f64::from(x.abs_diff(*y)))
+            .sum::<f64>()
+            / a.as_raw().len() as f64;
+        assert!(mean < 1.5, "mean difference {mean:.2} levels");
+        // Small JPEGs and other formats decode whole.
+        assert_eq!(load_rgb_for(&path, 700).unwrap().dimensions(), (1600, 1200));
     }
 
     #[test]

@@ -83,7 +83,8 @@ fn decode(item: &Item, transform: EvalTransform, keep_base: bool) -> Result<Samp
         path: item.path.clone(),
         reason,
     };
-    let image = cam::preprocess::load_rgb(&item.path).map_err(|e| skip(e.reason()))?;
+    let image = cam::preprocess::load_rgb_for(&item.path, transform.base_side())
+        .map_err(|e| skip(e.reason()))?;
     // A mask that cannot be read costs the image its mask scores, not the image.
     let mask = item.mask.as_deref().and_then(|path| {
         cam::preprocess::load_mask(path)
