@@ -1,5 +1,5 @@
 # The two commands of the README. Each runs the one-time setup first when it is needed.
-.PHONY: run test test-cpus setup test-setup bench bench-train bench-metrics
+.PHONY: run test test-cpus setup test-setup bench bench-train bench-metrics bench-decode
 
 # Fine-tune MobileNetV2 on the embedded default dataset, with a Grad-CAM report per epoch.
 run: setup
@@ -34,6 +34,10 @@ bench-train: setup
 # What each heatmap metric of the per-epoch report costs, as a share of an epoch.
 bench-metrics: setup
 	cargo bench -p camwatch-tests --bench metrics_cost
+
+# Decoding a 24 MP JPEG for a 224-px model: whole, DCT-scaled, and PIL's ImageFolder loader.
+bench-decode: setup
+	cargo bench -p camwatch-tests --bench decode
 
 # PyTorch 2.9.0 / LibTorch in the user cache, linked as .libtorch and .venv.
 setup:

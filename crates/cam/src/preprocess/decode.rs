@@ -36,13 +36,17 @@ impl ImageError {
 /// RGB: grayscale is replicated, alpha dropped, 16-bit and float images scaled down. A JPEG or
 /// PNG file that ends before its image data does is refused.
 pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
-    let bytes = std::fs::read(path).map_err(|cause| ImageError::Io {
-        path: path.to_owned(),
-        cause,
-    })?;
+    let bytes = read(path)?;
     decode_rgb(&bytes).map_err(|reason| ImageError::Decode {
         path: path.to_owned(),
         reason,
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ImageError> {
+    std::fs::read(path).map_err(|cause| ImageError::Io {
+        path: path.to_owned(),
+        cause,
     })
 }
 
@@ -50,10 +54,7 @@ pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
 /// least twice as large is decoded at 1/2, 1/4 or 1/8 of its size straight from its DCT
 /// coefficients (as libjpeg's scaled decoding), still at least `short_side` on its short side.
 pub fn load_rgb_for(path: &Path, short_side: u32) -> Result<RgbImage, ImageError> {
-    let bytes = std::fs::read(path).map_err(|cause| ImageError::Io {
-        path: path.to_owned(),
-        cause,
-    })?;
+    let bytes = read(path)?;
     check(&bytes)
         .and_then(|format| match format {
             ImageFormat::Jpeg => {

@@ -1,6 +1,7 @@
 //! `train inspect PATH`: what a checkpoint holds.
 
 use anyhow::Context;
+use mobilenetv2::Resize;
 use mobilenetv2::checkpoint;
 
 use crate::cli::InspectArgs;
@@ -26,7 +27,14 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
     match &info.metadata {
         Some(meta) => {
             println!("classes        {}", meta.class_names.join(", "));
-            println!("image size     {0}x{0}", meta.image_size);
+            println!(
+                "image size     {0}x{0}, {1}",
+                meta.image_size,
+                match meta.resize {
+                    Resize::Crop => "centre crop of the short side resized (torchvision's)",
+                    Resize::Squash => "whole frame squashed",
+                }
+            );
             println!(
                 "normalization  mean {:?}, std {:?}",
                 meta.normalization.mean, meta.normalization.std
@@ -41,7 +49,9 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
                 "classes        names not stored (class 0 ... class {})",
                 info.num_classes - 1
             );
-            println!("image size     not stored (torchvision models expect 224x224)");
+            println!(
+                "image size     not stored (torchvision models expect 224x224, centre crop of the short side resized to 256)"
+            );
             println!("normalization  not stored (ImageNet mean/std assumed)");
         }
     }
