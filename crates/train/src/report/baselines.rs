@@ -36,7 +36,7 @@ pub struct Scored<'a> {
     pub model: &'a MobileNetV2,
     /// Normalized model inputs.
     pub images: Tensor<4>,
-    /// The same images, de-normalized.
+    /// The same images as pictures (the model's view).
     pub pictures: &'a [RgbImage],
     /// One class per image.
     pub classes: &'a [usize],
