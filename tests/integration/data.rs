@@ -74,6 +74,13 @@ fn a_nested_photo_tree_with_a_mask_folder_trains_with_its_masks_and_says_what_it
     std::fs::create_dir_all(checker.join("@eaDir/0000.jpg")).unwrap();
     std::fs::write(checker.join("@eaDir/0000.jpg/SYNOFILE_THUMB_M.jpg"), &whole).unwrap();
     std::fs::write(set.join("masks/train/checker/odd/0003.png"), b"not a png").unwrap();
+    // An album kept elsewhere and linked in, as torchvision's ImageFolder follows links.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    for name in ["extra1.jpg", "extra2.jpg"] {
+        std::fs::write(elsewhere.join(name), &whole).unwrap();
+    }
+    std::os::unix::fs::symlink(&elsewhere, checker.join("linked")).unwrap();
 
     let output = training_command(args(dir.path(), &set, &["--epochs", "1"]))
         .output()
@@ -81,9 +88,9 @@ fn a_nested_photo_tree_with_a_mask_folder_trains_with_its_masks_and_says_what_it
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}{stderr}");
-    // 6 training and 3 validation images per class, and the cut file.
+    // 6 training and 3 validation images per class, the cut file and the two linked ones.
     assert!(
-        stdout.contains("object masks: found for 45 of 46 images in"),
+        stdout.contains("object masks: found for 45 of 48 images in"),
         "{stdout}"
     );
     assert!(

@@ -203,6 +203,7 @@ impl Walk<'_> {
             let before = items.len();
             let mut ignored = 0;
             let walk = walkdir::WalkDir::new(&folder)
+                .follow_links(true)
                 .min_depth(1)
                 .sort_by_file_name()
                 .into_iter()

@@ -41,6 +41,7 @@ impl MaskFinder {
         }
         let mut index = HashMap::new();
         let walk = walkdir::WalkDir::new(root)
+            .follow_links(true)
             .min_depth(1)
             .into_iter()
             .filter_entry(|e| !is_system(e.file_name()));
