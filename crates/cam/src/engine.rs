@@ -7,8 +7,9 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use mobilenetv2::native::channels_last;
 use mobilenetv2::{FEATURE_LAYERS, FoldedMobileNetV2, MobileNetV2};
 
+use crate::explanation::Explanation;
+use crate::layer::TargetLayer;
 use crate::methods::{LayerEvidence, Method, repeat};
-use crate::{Explanation, TargetLayer};
 
 /// Which class each map explains, for every image of a batch.
 #[derive(Clone, Debug, PartialEq)]

@@ -3,7 +3,7 @@
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-use crate::TargetLayer;
+use crate::layer::TargetLayer;
 
 /// One layer's maps at its own resolution, after ReLU and before any scaling.
 #[derive(Clone, Debug)]

@@ -58,7 +58,7 @@ impl MapStats {
             .filter(|(_, i)| **i)
             .map(|(&v, _)| f64::from(v))
             .sum();
-        let peak = crate::argmax(map);
+        let peak = crate::explanation::argmax(map);
         Self {
             entropy,
             gini,

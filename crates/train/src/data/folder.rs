@@ -3,7 +3,6 @@
 //! `train/` and `val/` sub-trees (also below an `images/` level), or one tree split
 //! deterministically.
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -11,25 +10,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use super::files::{has_image_extension, is_system};
 use super::masks::{MASK_SUFFIX, MaskFinder};
-
-/// Extensions decoded as images.
-pub const IMAGE_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "bmp", "gif", "webp", "tif", "tiff"];
-
-/// Files and folders that operating systems, archivers and NAS boxes leave in photo folders.
-const SYSTEM_NAMES: [&str; 5] = [
-    "Thumbs.db",
-    "desktop.ini",
-    "@eaDir",
-    "__MACOSX",
-    "$RECYCLE.BIN",
-];
-
-/// Whether a file or folder is hidden or left by the system (ignored without a warning each).
-pub fn is_system(name: &OsStr) -> bool {
-    let name = name.to_string_lossy();
-    name.starts_with('.') || SYSTEM_NAMES.iter().any(|s| name.eq_ignore_ascii_case(s))
-}
 
 /// One sample: an image file, its label, and its object mask when one exists.
 #[derive(Clone, Debug)]
@@ -223,11 +205,7 @@ impl Walk<'_> {
                 if name.ends_with(MASK_SUFFIX) {
                     continue;
                 }
-                let extension = path
-                    .extension()
-                    .map(|e| e.to_string_lossy().to_ascii_lowercase())
-                    .unwrap_or_default();
-                if !IMAGE_EXTENSIONS.contains(&extension.as_str()) {
+                if !has_image_extension(&path) {
                     self.skipped.push(Skipped {
                         path,
                         reason: "not an image file".to_owned(),

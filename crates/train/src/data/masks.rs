@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use super::folder::{IMAGE_EXTENSIONS, is_system};
+use super::files::{has_image_extension, is_system};
 
 /// Suffix of an object mask stored beside its image (`0007.png` → `0007.mask.png`).
 pub const MASK_SUFFIX: &str = ".mask.png";
@@ -49,11 +49,7 @@ impl MaskFinder {
             let entry =
                 entry.with_context(|| format!("cannot read mask folder {}", root.display()))?;
             let path = entry.path();
-            let extension = path
-                .extension()
-                .map(|e| e.to_string_lossy().to_ascii_lowercase())
-                .unwrap_or_default();
-            if entry.file_type().is_file() && IMAGE_EXTENSIONS.contains(&extension.as_str()) {
+            if entry.file_type().is_file() && has_image_extension(path) {
                 let key = path.strip_prefix(root).unwrap_or(path).with_extension("");
                 index.insert(key, path.to_owned());
             }

@@ -3,6 +3,7 @@
 
 mod batch;
 mod decode;
+mod files;
 mod folder;
 mod masks;
 pub mod synthetic;

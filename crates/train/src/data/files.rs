@@ -1,0 +1,28 @@
+//! Which files of a dataset folder are images, and which are litter left by the system.
+
+use std::ffi::OsStr;
+
+/// Extensions decoded as images.
+pub const IMAGE_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "bmp", "gif", "webp", "tif", "tiff"];
+
+/// Files and folders that operating systems, archivers and NAS boxes leave in photo folders.
+const SYSTEM_NAMES: [&str; 5] = [
+    "Thumbs.db",
+    "desktop.ini",
+    "@eaDir",
+    "__MACOSX",
+    "$RECYCLE.BIN",
+];
+
+/// Whether a file or folder is hidden or left by the system (ignored without a warning each).
+pub fn is_system(name: &OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with('.') || SYSTEM_NAMES.iter().any(|s| name.eq_ignore_ascii_case(s))
+}
+
+/// Whether `path` has an image file's extension (any case).
+pub fn has_image_extension(path: &std::path::Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.as_str()))
+}
