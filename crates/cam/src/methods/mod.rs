@@ -74,19 +74,23 @@ impl Method {
     /// ReLU and scaling.
     pub(crate) fn map(self, layer: &LayerEvidence<'_>) -> Tensor<3> {
         match self {
-            Self::GradCam => weighted::map(layer, weighted::grad_cam(layer.gradients())),
+            Self::GradCam => {
+                weighted::map(layer.activations(), weighted::grad_cam(layer.gradients()))
+            }
             Self::GradCamPlusPlus => {
-                let weights = weighted::grad_cam_plus_plus(layer.activations(), layer.gradients());
-                weighted::map(layer, weights)
+                let activations = layer.activations();
+                let weights = weighted::grad_cam_plus_plus(activations.clone(), layer.gradients());
+                weighted::map(activations, weights)
             }
             Self::XGradCam => {
-                let weights = weighted::x_grad_cam(layer.activations(), layer.gradients());
-                weighted::map(layer, weights)
+                let activations = layer.activations();
+                let weights = weighted::x_grad_cam(activations.clone(), layer.gradients());
+                weighted::map(activations, weights)
             }
             Self::LayerCam => elementwise::layer_cam(layer.activations(), layer.gradients()),
             Self::HiResCam => elementwise::hires_cam(layer.activations(), layer.gradients()),
             Self::EigenCam => layer.per_target(eigen::first_component(layer.activations.clone())),
-            Self::ScoreCam => weighted::map(layer, score::weights(layer)),
+            Self::ScoreCam => weighted::map(layer.activations(), score::weights(layer)),
         }
     }
 }
@@ -188,11 +192,7 @@ mod tests {
     fn grad_cam_weights_channels_by_their_mean_gradient() {
         let (a, g) = layer();
         // w = (1.0, 0.5): map = 1.0·(1, 2) + 0.5·(3, 0)
-        let weights = weighted::grad_cam(g);
-        let map = (a * weights.unsqueeze_dims::<4>(&[2, 3]))
-            .sum_dim(1)
-            .squeeze_dim(1);
-        assert_eq!(values(map), [2.5, 2.0]);
+        assert_eq!(values(weighted::map(a, weighted::grad_cam(g))), [2.5, 2.0]);
     }
 
     #[test]

@@ -4,12 +4,9 @@
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::LayerEvidence;
-
-/// `Σ_c weights[b, c] · A[b, c]` for the layer's activations repeated per target; weights are
-/// `[K*N, C]`.
-pub(super) fn map(layer: &LayerEvidence<'_>, weights: Tensor<2>) -> Tensor<3> {
-    (layer.activations() * weights.unsqueeze_dims::<4>(&[2, 3]))
+/// `Σ_c weights[b, c] · A[b, c]` for activations `[B, C, h, w]` and weights `[B, C]`.
+pub(super) fn map(activations: Tensor<4>, weights: Tensor<2>) -> Tensor<3> {
+    (activations * weights.unsqueeze_dims::<4>(&[2, 3]))
         .sum_dim(1)
         .squeeze_dim(1)
 }
