@@ -36,36 +36,39 @@ impl ImageError {
 /// RGB: grayscale is replicated, alpha dropped, 16-bit and float images scaled down. A JPEG or
 /// PNG file that ends before its image data does is refused.
 pub fn load_rgb(path: &Path) -> Result<RgbImage, ImageError> {
-    let bytes = read(path)?;
-    decode_rgb(&bytes).map_err(|reason| ImageError::Decode {
-        path: path.to_owned(),
-        reason,
-    })
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, ImageError> {
-    std::fs::read(path).map_err(|cause| ImageError::Io {
-        path: path.to_owned(),
-        cause,
-    })
+    load(path, None)
 }
 
 /// [`load_rgb`] for an image needed with a short side of `short_side` pixels at most: a JPEG at
 /// least twice as large is decoded at 1/2, 1/4 or 1/8 of its size straight from its DCT
 /// coefficients (as libjpeg's scaled decoding), still at least `short_side` on its short side.
 pub fn load_rgb_for(path: &Path, short_side: u32) -> Result<RgbImage, ImageError> {
-    let bytes = read(path)?;
-    check(&bytes)
-        .and_then(|format| match format {
-            ImageFormat::Jpeg => {
-                scaled_jpeg(&bytes, short_side).map_or_else(|| decode_rgb(&bytes), Ok)
-            }
-            _ => decode_rgb(&bytes),
-        })
-        .map_err(|reason| ImageError::Decode {
-            path: path.to_owned(),
-            reason,
-        })
+    load(path, Some(short_side))
+}
+
+fn load(path: &Path, short_side: Option<u32>) -> Result<RgbImage, ImageError> {
+    let bytes = std::fs::read(path).map_err(|cause| ImageError::Io {
+        path: path.to_owned(),
+        cause,
+    })?;
+    decode(&bytes, short_side).map_err(|reason| ImageError::Decode {
+        path: path.to_owned(),
+        reason,
+    })
+}
+
+/// The bytes of a file checked, then decoded (DCT-scaled for `short_side`, see
+/// [`load_rgb_for`]); the error says what is wrong.
+fn decode(bytes: &[u8], short_side: Option<u32>) -> Result<RgbImage, String> {
+    let format = check(bytes)?;
+    if format == ImageFormat::Jpeg
+        && let Some(image) = short_side.and_then(|side| scaled_jpeg(bytes, side))
+    {
+        return Ok(image);
+    }
+    image::load_from_memory_with_format(bytes, format)
+        .map(|image| image.to_rgb8())
+        .map_err(|e| format!("{e} ({SUPPORTED})"))
 }
 
 /// A JPEG decoded at the smallest DCT scale that keeps its short side at least `short_side`;
@@ -105,14 +108,6 @@ fn check(bytes: &[u8]) -> Result<ImageFormat, String> {
         ));
     }
     Ok(format)
-}
-
-/// [`load_rgb`] on the bytes of a file; the error says what is wrong.
-pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, String> {
-    let format = check(bytes)?;
-    image::load_from_memory_with_format(bytes, format)
-        .map(|image| image.to_rgb8())
-        .map_err(|e| format!("{e} ({SUPPORTED})"))
 }
 
 /// Whether a JPEG lacks its end-of-image marker, or a PNG its end chunk: decoders fill what is
@@ -161,9 +156,9 @@ mod tests {
     fn whole_files_decode_and_cut_ones_are_refused_by_name() {
         for format in [ImageFormat::Jpeg, ImageFormat::Png] {
             let bytes = encoded(format);
-            assert_eq!(decode_rgb(&bytes).unwrap().dimensions(), (64, 48));
+            assert_eq!(decode(&bytes, None).unwrap().dimensions(), (64, 48));
             let cut = &bytes[..bytes.len() * 6 / 10];
-            let error = decode_rgb(cut).unwrap_err();
+            let error = decode(cut, None).unwrap_err();
             assert!(error.contains("truncated"), "{format:?}: {error}");
         }
     }
@@ -203,12 +198,12 @@ mod tests {
     #[test]
     fn tiff_decodes_and_junk_names_the_supported_formats() {
         assert_eq!(
-            decode_rgb(&encoded(ImageFormat::Tiff))
+            decode(&encoded(ImageFormat::Tiff), None)
                 .unwrap()
                 .dimensions(),
             (64, 48)
         );
-        let error = decode_rgb(b"name,label\nx,1\n").unwrap_err();
+        let error = decode(b"name,label\nx,1\n", None).unwrap_err();
         assert!(error.contains(SUPPORTED), "{error}");
     }
 }

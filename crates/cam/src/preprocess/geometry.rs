@@ -58,11 +58,15 @@ impl EvalTransform {
         )
     }
 
-    /// The base of the mask of an image of `image_size`: the mask first takes the image's size,
-    /// then the same resize, nearest neighbour throughout so that it stays binary.
-    pub fn base_mask(&self, mask: &GrayImage, image_size: (u32, u32)) -> GrayImage {
+    /// The model's view of the mask of an image of `image_size`: the mask first takes the image's
+    /// size, then the same resize and crop, nearest neighbour throughout so that it stays binary.
+    pub fn apply_mask(&self, mask: &GrayImage, image_size: (u32, u32)) -> GrayImage {
         let mask = resized(mask, image_size, FilterType::Nearest);
-        resized(&mask, self.base_size(image_size), FilterType::Nearest)
+        self.crop(&resized(
+            &mask,
+            self.base_size(image_size),
+            FilterType::Nearest,
+        ))
     }
 
     /// The centre `size × size` of a base (`CenterCrop`, Python's round-half-to-even offsets).
@@ -217,7 +221,7 @@ mod tests {
         });
         let transform = crop(64);
         let seen = transform.apply(&image);
-        let seen_mask = transform.crop(&transform.base_mask(&mask, image.dimensions()));
+        let seen_mask = transform.apply_mask(&mask, image.dimensions());
         assert_eq!(seen.dimensions(), seen_mask.dimensions());
         let agree = seen
             .pixels()

@@ -95,7 +95,7 @@ fn decode(item: &Item, transform: EvalTransform, keep_base: bool) -> Result<Samp
                 )
             })
             .ok()
-            .map(|m| transform.crop(&transform.base_mask(&m, image.dimensions())))
+            .map(|m| transform.apply_mask(&m, image.dimensions()))
     });
     let base = transform.base(&image);
     let view = transform.crop(&base);

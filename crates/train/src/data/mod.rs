@@ -84,8 +84,6 @@ pub struct Data {
     pub normalization: Normalization,
     /// Square input size.
     pub image_size: usize,
-    /// How images become model inputs at evaluation.
-    pub transform: EvalTransform,
 }
 
 /// Decodes the scanned samples with a progress bar, after one line each on what the scan passed
@@ -141,6 +139,5 @@ pub fn load(scan: Scan, transform: EvalTransform) -> anyhow::Result<Data> {
         skipped,
         normalization: Normalization::default(),
         image_size: transform.size,
-        transform,
     })
 }

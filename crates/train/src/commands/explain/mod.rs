@@ -87,7 +87,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
             let mask = mask.inspect_err(|e| {
                 eprintln!("warning: {e}; {} is scored without its mask", p.display())
             });
-            Some(transform.crop(&transform.base_mask(&mask.ok()?, photo.dimensions())))
+            Some(transform.apply_mask(&mask.ok()?, photo.dimensions()))
         })
         .collect();
     let batch = preprocess::batch(&inputs, &normalization, &device);
