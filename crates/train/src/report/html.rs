@@ -6,8 +6,7 @@ use askama::Template;
 use burn_dataset::Dataset;
 use cam::metrics::MapStats;
 
-use super::baselines::MapScores;
-use super::epoch::{Reason, SampleReport};
+use super::epoch::{Reason, Shown};
 use super::metrics::{self, ClassScores};
 use crate::audit::{ClassAttention, LAYER, MIN_IMAGES, PER_CLASS, POOL};
 use crate::data::Data;
@@ -250,12 +249,10 @@ pub fn epoch_page(
     run: &RunDir,
     record: &EpochRecord,
     scores: &[ClassScores],
-    samples: &[SampleReport],
-    map_scores: &[MapScores],
-    method: &str,
-    layers: &[String],
+    shown: &Shown,
 ) -> String {
-    let samples = samples
+    let samples = shown
+        .samples
         .iter()
         .map(|s| SampleRow {
             index: s.index,
@@ -271,7 +268,8 @@ pub fn epoch_page(
             ],
         })
         .collect();
-    let baselines = map_scores
+    let baselines = shown
+        .map_scores
         .iter()
         .map(|r| BaselineRow {
             name: r.name.clone(),
@@ -292,8 +290,8 @@ pub fn epoch_page(
         train_accuracy: pct(record.train_accuracy),
         train_loss: format!("{:.3}", record.train_loss),
         lr: format!("{:.2e}", record.lr),
-        method: method.to_owned(),
-        layers: layers.join(" + "),
+        method: shown.method.clone(),
+        layers: shown.layers.join(" + "),
         samples,
         baselines,
         attention: audit_rows(&record.attention, ""),

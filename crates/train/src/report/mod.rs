@@ -11,7 +11,7 @@ mod plots;
 use anyhow::Context;
 use cam::{Method, TargetLayer};
 
-pub use epoch::{EpochInputs, observe, write_epoch};
+pub use epoch::{EpochInputs, Observation, observe, write_epoch};
 
 use crate::audit::AuditScope;
 use crate::data::Data;

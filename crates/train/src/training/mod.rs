@@ -86,7 +86,11 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
         let val_seconds = val_started.elapsed().as_secs_f64();
 
         let report_started = Instant::now();
-        let observation = report::observe(&EpochInputs {
+        let report::Observation {
+            attention,
+            drift,
+            shown,
+        } = report::observe(&EpochInputs {
             model: &valid,
             data: &data,
             evaluation: &evaluation,
@@ -113,10 +117,10 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
             confusion: evaluation.confusion(data.classes.len()),
             misclassified: evaluation.misclassified(),
             best: history.best_accuracy().is_none_or(|b| val_accuracy > b),
-            attention_drift: observation.drift,
-            attention: observation.attention.clone(),
+            attention_drift: drift,
+            attention,
         };
-        report::write_epoch(&run, &record, &observation, &data)?;
+        report::write_epoch(&run, &record, &shown, &data)?;
         let meta = checkpoint::Metadata {
             epoch,
             val_accuracy: Some(val_accuracy),

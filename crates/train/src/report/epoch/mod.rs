@@ -11,6 +11,7 @@ use cam::CamEngine;
 use cam::TargetLayer;
 use cam::render::figure::{grid, save_png};
 use mobilenetv2::MobileNetV2;
+use serde::Serialize;
 
 pub use explain::SampleReport;
 pub use select::{Reason, probes};
@@ -48,20 +49,30 @@ pub struct EpochInputs<'a> {
     pub device: &'a Device,
 }
 
-/// What the monitor saw in an epoch.
+/// What the monitor saw in an epoch: what goes into the epoch's record, and what its page shows
+/// beside it.
 pub struct Observation {
-    /// The shown images, with their map statistics.
-    pub samples: Vec<SampleReport>,
-    /// The true-class maps scored beside the baseline maps.
-    pub map_scores: Vec<MapScores>,
     /// The shortcut audit, per class (empty before the model has learned enough).
     pub attention: Vec<ClassAttention>,
     /// Mean change of the probe maps since the previous epoch.
     pub drift: Option<f64>,
+    /// The shown images and their scores.
+    pub shown: Shown,
+}
+
+/// The epoch page's images and scores, as `metrics.json` lists them.
+#[derive(Serialize)]
+pub struct Shown {
     /// The CAM method's name.
+    #[serde(rename = "cam_method")]
     pub method: String,
     /// The CAM target layers.
+    #[serde(rename = "cam_layers")]
     pub layers: Vec<String>,
+    /// The shown images, with their map statistics.
+    pub samples: Vec<SampleReport>,
+    /// The true-class maps scored beside the baseline maps.
+    pub map_scores: Vec<MapScores>,
 }
 
 /// Explains the epoch's mistakes and probes, writes their grid (`epoch-NNN/grid.png`) and probe
@@ -114,11 +125,13 @@ pub fn observe(inputs: &EpochInputs<'_>) -> anyhow::Result<Observation> {
     };
     progress.finish_and_clear();
     Ok(Observation {
-        samples: explained.samples,
-        map_scores,
         attention,
         drift: drift::since_previous(run, epoch),
-        method,
-        layers: engine.layers().iter().map(ToString::to_string).collect(),
+        shown: Shown {
+            samples: explained.samples,
+            map_scores,
+            method,
+            layers: engine.layers().iter().map(ToString::to_string).collect(),
+        },
     })
 }

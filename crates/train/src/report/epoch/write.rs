@@ -3,9 +3,8 @@
 use anyhow::Context;
 use serde::Serialize;
 
-use super::{Observation, SampleReport};
+use super::Shown;
 use crate::data::Data;
-use crate::report::baselines::MapScores;
 use crate::report::html;
 use crate::report::metrics::{ClassScores, per_class};
 use crate::run_dir::{EpochRecord, RunDir};
@@ -16,10 +15,8 @@ struct EpochMetrics<'a> {
     #[serde(flatten)]
     record: &'a EpochRecord,
     per_class: &'a [ClassScores],
-    cam_method: &'a str,
-    cam_layers: &'a [String],
-    samples: &'a [SampleReport],
-    map_scores: &'a [MapScores],
+    #[serde(flatten)]
+    shown: &'a Shown,
     skipped_files: usize,
 }
 
@@ -27,7 +24,7 @@ struct EpochMetrics<'a> {
 pub fn write_epoch(
     run: &RunDir,
     record: &EpochRecord,
-    observation: &Observation,
+    shown: &Shown,
     data: &Data,
 ) -> anyhow::Result<()> {
     let dir = run.epoch_reports(record.epoch);
@@ -35,23 +32,12 @@ pub fn write_epoch(
     let metrics = EpochMetrics {
         record,
         per_class: &per_class,
-        cam_method: &observation.method,
-        cam_layers: &observation.layers,
-        samples: &observation.samples,
-        map_scores: &observation.map_scores,
+        shown,
         skipped_files: data.skipped.len(),
     };
     let json = serde_json::to_vec_pretty(&metrics).context("JSON encoding")?;
     atomic_write::write_bytes(&dir.join("metrics.json"), &json)?;
-    let page = html::epoch_page(
-        run,
-        record,
-        &per_class,
-        &observation.samples,
-        &observation.map_scores,
-        &observation.method,
-        &observation.layers,
-    );
+    let page = html::epoch_page(run, record, &per_class, shown);
     atomic_write::write_bytes(&dir.join("index.html"), page.as_bytes())?;
     Ok(())
 }
