@@ -31,7 +31,8 @@ fn main() {
         size: SIZE,
         resize: mobilenetv2::Resize::Squash,
     };
-    let data = train::data::load(scan, transform).expect("the default dataset");
+    let data = train::data::load(scan, transform, train::data::Cache::Memory)
+        .expect("the default dataset");
     let epoch = data.train.len() as f64 / common::epoch_images_per_second(SIZE, &root);
 
     let device = mobilenetv2::native::cpu();
@@ -41,7 +42,7 @@ fn main() {
         .init(&device);
     let batch = |samples: &[Sample]| Batch::new(samples, &data.normalization, None, &device);
 
-    let report: Vec<Sample> = data.val[..REPORT_IMAGES].to_vec();
+    let report: Vec<Sample> = data.val.samples(&(0..REPORT_IMAGES).collect::<Vec<_>>());
     let images = batch(&report).images;
     let pictures = preprocess::denormalize(images.clone(), &data.normalization);
     let labels: Vec<usize> = report.iter().map(|s| s.label).collect();

@@ -188,3 +188,103 @@ fn the_evaluation_transform_matches_torchvision_on_odd_aspect_ratios() {
         );
     }
 }
+
+/// Streaming from disk decodes the same pixels as the in-memory cache, batch for batch, so a
+/// run trains the same model either way, and says which it chose.
+#[test]
+fn streaming_from_disk_trains_exactly_what_the_in_memory_cache_trains() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = tiny_dataset(dir.path());
+    let set = dir.path().join("photos");
+    photo_collection(&source, &set);
+    let runs = ["memory", "off"].map(|cache| {
+        let out = dir.path().join(cache);
+        let flags = ["--epochs", "2", "--cache", cache];
+        let output = training_command(args(&out, &set, &flags)).output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let last = out.join("checkpoints/tiny/last.bpk");
+        let model =
+            mobilenetv2::checkpoint::load(&last, &Default::default(), &camwatch_tests::device())
+                .unwrap()
+                .model;
+        let history = json(&out.join("checkpoints/tiny/history.json"));
+        (stdout, model, history)
+    });
+    let [
+        (memory_out, memory, memory_history),
+        (off_out, off, off_history),
+    ] = runs;
+    assert!(
+        memory_out.contains("images: in memory, decoded once (decoded images take")
+            && memory_out.contains("(--cache memory)"),
+        "{memory_out}"
+    );
+    assert!(
+        off_out.contains("images: streamed from disk, decoded per batch")
+            && off_out.contains("(--cache off)"),
+        "{off_out}"
+    );
+    for epoch in 0..2 {
+        for key in ["train_loss", "val_loss"] {
+            let [a, b] =
+                [&memory_history, &off_history].map(|h| h["epochs"][epoch][key].as_f64().unwrap());
+            assert!((a - b).abs() <= 1e-6, "epoch {epoch} {key}: {a} vs {b}");
+        }
+    }
+    let apart = camwatch_tests::max_abs_diff(
+        memory.classifier.1.weight.val(),
+        off.classifier.1.weight.val(),
+    );
+    assert!(apart <= 1e-6, "classifiers {apart} apart");
+}
+
+/// Streaming checks every file up front (header and end marker, no decoding), so a cut file
+/// is left out before training; a file whose damage lies past its header fails only when
+/// decoded, and then stands in as grey, is warned about once and is listed with the skipped.
+#[test]
+fn a_file_damaged_past_its_header_is_reported_when_streamed_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = tiny_dataset(dir.path());
+    let image = source.join("val/dots/0000.png");
+    let mut bytes = std::fs::read(&image).unwrap();
+    let middle = bytes.len() / 2;
+    for b in &mut bytes[middle - 40..middle + 40] {
+        *b = !*b;
+    }
+    std::fs::write(&image, &bytes).unwrap();
+    let cut = source.join("train/dots/0000.png");
+    let whole = std::fs::read(&cut).unwrap();
+    std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+
+    let scan = train::data::scan(&source, None, 0.2, 0).unwrap();
+    let transform = cam::preprocess::EvalTransform {
+        size: 32,
+        resize: mobilenetv2::Resize::Crop,
+    };
+    let data = train::data::load(scan, transform, train::data::Cache::Off).unwrap();
+    let skipped = |data: &train::data::Data| -> Vec<String> {
+        data.skipped()
+            .iter()
+            .map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert_eq!(skipped(&data), ["0000.png"], "the cut file, at the check");
+    assert_eq!(data.train.len(), 6 * 5 - 1);
+    let damaged = (0..data.val.len())
+        .position(|i| data.val.item(i).path == image)
+        .expect("the damaged file passes the check");
+    let sample = data.val.sample(damaged);
+    assert!(
+        sample.image.pixels().all(|p| p.0 == [128; 3]),
+        "a grey stand-in"
+    );
+    assert_eq!(data.skipped().len(), 2);
+    assert!(data.skipped()[1].path == image);
+    data.val.sample(damaged);
+    assert_eq!(data.skipped().len(), 2, "reported once");
+}

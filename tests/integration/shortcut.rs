@@ -153,7 +153,7 @@ fn without_masks(dir: &Path, name: &str, data: &Path, marked: &[&str]) -> Vec<St
         size: 96,
         resize: mobilenetv2::Resize::Squash,
     };
-    let data = train::data::load(scan, transform).unwrap();
+    let data = train::data::load(scan, transform, train::data::Cache::Memory).unwrap();
     let audit = train::audit_attention(&model, &data, AuditScope::All, &device, dir).unwrap();
     let classes: Vec<(String, Verdict)> = audit
         .iter()

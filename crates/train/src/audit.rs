@@ -37,8 +37,6 @@ use image::{GrayImage, RgbImage};
 use mobilenetv2::MobileNetV2;
 use serde::{Deserialize, Serialize};
 
-use burn_dataset::Dataset;
-
 use crate::data::{Batch, Data, Sample};
 
 /// Which classes the shortcut audit covers.
@@ -193,13 +191,12 @@ fn audit_class(
     class: &str,
     device: &Device,
 ) -> (ClassAttention, Option<Audited>) {
-    let candidates: Vec<Sample> = data
-        .train
-        .iter()
-        .filter_map(Result::ok)
-        .filter(|s| s.label == label)
+    let indices: Vec<usize> = (data.train.labels().enumerate())
+        .filter(|&(_, l)| l == label)
+        .map(|(i, _)| i)
         .take(POOL)
         .collect();
+    let candidates = data.train.samples(&indices);
     let masked = candidates.iter().all(|s| s.mask.is_some());
     let mut attention = ClassAttention::new(class);
     if !masked && scope != AuditScope::All {

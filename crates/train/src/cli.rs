@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use mobilenetv2::Resize;
 
 use crate::audit::AuditScope;
-use crate::data::DataConfig;
 use crate::data::synthetic::Shortcut;
+use crate::data::{Cache, DataConfig};
 use crate::report::MonitorConfig;
 use crate::run_dir::OutputConfig;
 use crate::training::{ModelConfig, OptimizationConfig, OptimizerKind, Schedule, TrainConfig};
@@ -107,6 +107,13 @@ pub struct DataArgs {
     /// what evaluation sees.
     #[arg(long)]
     pub no_augment: bool,
+    /// Where decoded images live. `memory`: decoded once and kept (fastest epochs, memory grows
+    /// with the dataset); `off`: decoded per batch from disk on a worker thread while the model
+    /// trains on the previous batch (memory independent of the dataset's size); `auto`: memory
+    /// when the decoded images take under a quarter of the available memory. The first lines
+    /// of output say which was chosen and why.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub cache: Cache,
 }
 
 /// Model and optimizer options.
@@ -226,6 +233,7 @@ impl TrainArgs {
                 }),
                 val_split: data.val_split,
                 augment: !data.no_augment,
+                cache: data.cache,
             },
             optimization: OptimizationConfig {
                 epochs: model.epochs,

@@ -4,7 +4,7 @@ use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 use mobilenetv2::MobileNetV2;
 
-use crate::data::{Batch, Data};
+use crate::data::Data;
 use crate::progress::bar;
 
 /// Validation outputs for every sample, in `data.val` order.
@@ -55,25 +55,25 @@ const EVAL_BATCH: usize = 64;
 pub fn validate(model: &MobileNetV2, data: &Data, device: &Device) -> Evaluation {
     let progress = bar(data.val.len(), "validate");
     let mut evaluation = Evaluation {
-        labels: data.val.iter().map(|s| s.label).collect(),
+        labels: data.val.labels().collect(),
         probabilities: Vec::with_capacity(data.val.len()),
         losses: Vec::with_capacity(data.val.len()),
         predictions: Vec::with_capacity(data.val.len()),
     };
-    for chunk in data.val.chunks(EVAL_BATCH) {
-        let batch = Batch::new(chunk, &data.normalization, None, device);
+    let order = (0..data.val.len()).collect();
+    for batch in data.batches(&data.val, order, EVAL_BATCH, None) {
+        let n = batch.len();
+        let batch = batch.upload(device);
         let log_probs = log_softmax(model.forward(batch.images), 1);
         let classes = log_probs.dims()[1];
-        let losses = -log_probs
-            .clone()
-            .gather(1, batch.labels.reshape([chunk.len(), 1]));
+        let losses = -log_probs.clone().gather(1, batch.labels.reshape([n, 1]));
         let values: Vec<f32> = log_probs.exp().into_data().try_to_vec().expect("f32 data");
         for row in values.chunks(classes) {
             evaluation.predictions.push(cam::argmax(row));
             evaluation.probabilities.push(row.to_vec());
         }
         evaluation.losses.extend(losses.into_data().iter::<f32>());
-        progress.inc(chunk.len() as u64);
+        progress.inc(n as u64);
     }
     progress.finish_and_clear();
     evaluation

@@ -1,6 +1,7 @@
 //! Decoding image files: any supported format to 8-bit RGB, object masks to binary, and files
 //! cut short refused rather than decoded half grey.
 
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use image::{GrayImage, ImageFormat, Luma, RgbImage};
@@ -57,6 +58,55 @@ fn load(path: &Path, short_side: Option<u32>) -> Result<RgbImage, ImageError> {
     })
 }
 
+/// Pixel size of the image at `path` (width, height), read from its header and checked like
+/// [`load_rgb`] checks a whole file (content format, JPEG/PNG end marker) without decoding
+/// it: cheap enough to check a whole dataset before streaming it.
+pub fn probe(path: &Path) -> Result<(u32, u32), ImageError> {
+    let fail = |reason: String| ImageError::Decode {
+        path: path.to_owned(),
+        reason,
+    };
+    let io = |cause| ImageError::Io {
+        path: path.to_owned(),
+        cause,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut head = Vec::with_capacity(PROBE_BYTES);
+    (&mut file)
+        .take(PROBE_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    let length = file.metadata().map_err(io)?.len();
+    let tail = if length as usize <= head.len() {
+        head.clone()
+    } else {
+        let mut tail = Vec::with_capacity(TAIL_BYTES);
+        file.seek(SeekFrom::Start(length.saturating_sub(TAIL_BYTES as u64)))
+            .map_err(io)?;
+        file.read_to_end(&mut tail).map_err(io)?;
+        tail
+    };
+    let format = format_of(&head).map_err(fail)?;
+    if is_truncated(&tail, format) {
+        return Err(fail(truncated(format)));
+    }
+    // Headers fit in the first bytes; a format whose header lies further reads the file.
+    let dimensions = |bytes: &[u8]| {
+        image::ImageReader::with_format(std::io::Cursor::new(bytes), format).into_dimensions()
+    };
+    match dimensions(&head) {
+        Ok(size) => Ok(size),
+        Err(_) => {
+            let bytes = std::fs::read(path).map_err(io)?;
+            dimensions(&bytes).map_err(|e| fail(format!("{e} ({SUPPORTED})")))
+        }
+    }
+}
+
+/// Bytes [`probe`] reads from a file's start and end.
+const PROBE_BYTES: usize = 64 * 1024;
+const TAIL_BYTES: usize = 1024;
+
 /// The bytes of a file checked, then decoded (DCT-scaled for `short_side`, see
 /// [`load_rgb_for`]); the error says what is wrong.
 fn decode(bytes: &[u8], short_side: Option<u32>) -> Result<RgbImage, String> {
@@ -99,19 +149,28 @@ fn scaled_jpeg(bytes: &[u8], short_side: u32) -> Option<RgbImage> {
 
 /// The format of an image file's bytes, or what is wrong with them.
 fn check(bytes: &[u8]) -> Result<ImageFormat, String> {
-    let format = image::guess_format(bytes)
-        .map_err(|_| format!("unrecognized file content ({SUPPORTED})"))?;
+    let format = format_of(bytes)?;
     if is_truncated(bytes, format) {
-        return Err(format!(
-            "the file is truncated: its {} data ends early (an interrupted copy or download?); replace or delete it",
-            format!("{format:?}").to_uppercase()
-        ));
+        return Err(truncated(format));
     }
     Ok(format)
 }
 
+/// The format of an image file from its first bytes.
+fn format_of(head: &[u8]) -> Result<ImageFormat, String> {
+    image::guess_format(head).map_err(|_| format!("unrecognized file content ({SUPPORTED})"))
+}
+
+/// What is wrong with a file [`is_truncated`] refuses.
+fn truncated(format: ImageFormat) -> String {
+    format!(
+        "the file is truncated: its {} data ends early (an interrupted copy or download?); replace or delete it",
+        format!("{format:?}").to_uppercase()
+    )
+}
+
 /// Whether a JPEG lacks its end-of-image marker, or a PNG its end chunk: decoders fill what is
-/// missing with grey instead of failing.
+/// missing with grey instead of failing. `bytes` is the file or its last bytes.
 fn is_truncated(bytes: &[u8], format: ImageFormat) -> bool {
     // Encoders may pad the end with a few zero or newline bytes.
     let end = bytes
@@ -160,7 +219,18 @@ mod tests {
             let cut = &bytes[..bytes.len() * 6 / 10];
             let error = decode(cut, None).unwrap_err();
             assert!(error.contains("truncated"), "{format:?}: {error}");
+            let dir = tempfile::tempdir().unwrap();
+            let [whole, short] = ["whole", "cut"].map(|name| dir.path().join(name));
+            std::fs::write(&whole, &bytes).unwrap();
+            std::fs::write(&short, cut).unwrap();
+            assert_eq!(probe(&whole).unwrap(), (64, 48));
+            let error = probe(&short).unwrap_err().reason();
+            assert!(error.contains("truncated"), "{format:?}: {error}");
         }
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.jpg");
+        std::fs::write(&junk, b"name,label").unwrap();
+        assert!(probe(&junk).unwrap_err().reason().contains(SUPPORTED));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 mod decode;
 mod geometry;
 
-pub use decode::{ImageError, SUPPORTED, load_mask, load_rgb, load_rgb_for};
+pub use decode::{ImageError, SUPPORTED, load_mask, load_rgb, load_rgb_for, probe};
 pub use geometry::{EvalTransform, RandomResizedCrop, Region};
 
 use burn::prelude::*;

@@ -1,4 +1,5 @@
-//! Turning decoded samples into model batches.
+//! Turning decoded samples into model batches: prepared in host memory (on a worker thread
+//! while the model runs), then uploaded.
 
 use burn::prelude::*;
 use mobilenetv2::Normalization;
@@ -17,37 +18,69 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Builds a batch of the samples' model views, or (in parallel) of random crops of their
-    /// bases when `augment` holds a seed.
+    /// The batch of `samples` on `device` (see [`HostBatch::new`]).
     pub fn new(
         samples: &[Sample],
         normalization: &Normalization,
         augment: Option<(RandomResizedCrop, u64)>,
         device: &Device,
     ) -> Self {
-        let size = samples[0].image.width() as usize;
+        HostBatch::new(samples, normalization, augment).upload(device)
+    }
+}
+
+/// A batch in host memory, ready to upload.
+pub struct HostBatch {
+    /// Normalized CHW pixels, image after image.
+    pixels: Vec<f32>,
+    labels: Vec<i64>,
+    /// Square image side.
+    size: usize,
+}
+
+impl HostBatch {
+    /// The samples' model views, or (in parallel) random crops of their bases when `augment`
+    /// holds a crop and a seed (sample `i` of the batch uses `seed + i`).
+    pub fn new(
+        samples: &[Sample],
+        normalization: &Normalization,
+        augment: Option<(RandomResizedCrop, u64)>,
+    ) -> Self {
         let pixels: Vec<f32> = samples
             .par_iter()
             .enumerate()
             .flat_map_iter(|(i, sample)| match augment {
                 Some((augment, seed)) => {
-                    let base = sample
-                        .base
-                        .as_ref()
-                        .expect("training samples keep their base");
+                    let base = sample.base.as_ref().unwrap_or(&sample.image);
                     let image = augment.apply(base, seed.wrapping_add(i as u64));
                     cam::preprocess::normalize(&image, normalization)
                 }
                 None => cam::preprocess::normalize(&sample.image, normalization),
             })
             .collect();
-        let labels: Vec<i64> = samples.iter().map(|s| s.label as i64).collect();
         Self {
-            images: Tensor::from_data(
-                TensorData::new(pixels, [samples.len(), 3, size, size]),
-                device,
-            ),
-            labels: Tensor::from_ints(labels.as_slice(), device),
+            pixels,
+            labels: samples.iter().map(|s| s.label as i64).collect(),
+            size: samples[0].image.width() as usize,
+        }
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether the batch has no images.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The batch as tensors on `device`.
+    pub fn upload(self, device: &Device) -> Batch {
+        let shape = [self.labels.len(), 3, self.size, self.size];
+        Batch {
+            images: Tensor::from_data(TensorData::new(self.pixels, shape), device),
+            labels: Tensor::from_ints(self.labels.as_slice(), device),
         }
     }
 }

@@ -1,14 +1,13 @@
-//! Decoding every sample once, in parallel, into an in-memory cache: the model's view of each
-//! image, and for training images the base that crops are taken from.
+//! Decoding a sample: the model's view of an image, and for training images the base that crops
+//! are taken from.
 
 use std::path::PathBuf;
 
 use image::{GrayImage, RgbImage};
-use indicatif::ProgressBar;
-use rayon::prelude::*;
 
 use cam::preprocess::EvalTransform;
 
+use super::files::short_name;
 use super::{Item, Skipped};
 
 /// A decoded sample.
@@ -30,55 +29,17 @@ pub struct Sample {
 impl Sample {
     /// `<class folder>/<file name>`, short enough for titles and tables.
     pub fn short_name(&self) -> String {
-        let file = self.path.file_name().unwrap_or_default().to_string_lossy();
-        match self.path.parent().and_then(|p| p.file_name()) {
-            Some(parent) => format!("{}/{file}", parent.to_string_lossy()),
-            None => file.into_owned(),
-        }
+        short_name(&self.path)
     }
 }
 
-/// Decoded samples and the files that could not be decoded.
-pub struct Decoded {
-    /// The samples, in input order.
-    pub samples: Vec<Sample>,
-    /// Undecodable files (corrupt, truncated, empty, not an image).
-    pub skipped: Vec<Skipped>,
-}
-
-/// Decodes and resizes `items` in parallel; a file that fails is skipped with a warning, a mask
-/// that fails is dropped with one.
-pub fn decode_all(
-    items: &[Item],
+/// Decodes one sample: its model view, its base when training crops need it, and its mask
+/// through the same geometry. A mask that fails is dropped with a warning.
+pub(super) fn decode(
+    item: &Item,
     transform: EvalTransform,
     keep_base: bool,
-    progress: &ProgressBar,
-) -> Decoded {
-    let results: Vec<Result<Sample, Skipped>> = items
-        .par_iter()
-        .map(|item| {
-            let result = decode(item, transform, keep_base);
-            progress.inc(1);
-            result
-        })
-        .collect();
-    let mut samples = Vec::with_capacity(results.len());
-    let mut skipped = Vec::new();
-    for result in results {
-        match result {
-            Ok(sample) => samples.push(sample),
-            Err(skip) => {
-                progress.suspend(|| {
-                    eprintln!("warning: skipping {}: {}", skip.path.display(), skip.reason)
-                });
-                skipped.push(skip);
-            }
-        }
-    }
-    Decoded { samples, skipped }
-}
-
-fn decode(item: &Item, transform: EvalTransform, keep_base: bool) -> Result<Sample, Skipped> {
+) -> Result<Sample, Skipped> {
     let skip = |reason: String| Skipped {
         path: item.path.clone(),
         reason,

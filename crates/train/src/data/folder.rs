@@ -24,6 +24,13 @@ pub struct Item {
     pub mask: Option<PathBuf>,
 }
 
+impl Item {
+    /// `<class folder>/<file name>`, short enough for titles and tables.
+    pub fn short_name(&self) -> String {
+        super::files::short_name(&self.path)
+    }
+}
+
 /// A file that was not used, and why.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Skipped {

@@ -2,24 +2,30 @@
 //! embedded default dataset.
 
 mod batch;
+mod cache;
 mod decode;
 mod files;
 mod folder;
 mod masks;
+mod prefetch;
+mod split;
 pub mod synthetic;
 
-pub use batch::Batch;
-pub use decode::{Decoded, Sample, decode_all};
+pub use batch::{Batch, HostBatch};
+pub use cache::{Cache, Choice};
+pub use decode::Sample;
 pub use folder::{Item, Scan, Skipped, scan};
 pub use masks::{MASK_SUFFIX, MaskFinder, mask_beside};
+pub use prefetch::Prefetch;
+pub use split::Split;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::bail;
-use burn_dataset::InMemDataset;
-use cam::preprocess::EvalTransform;
+use cam::preprocess::{EvalTransform, RandomResizedCrop};
 use mobilenetv2::{Normalization, Resize};
+use rayon::prelude::*;
 
 use crate::progress::bar;
 
@@ -45,6 +51,8 @@ pub struct DataConfig {
     pub val_split: f64,
     /// Train-time augmentation (random resized crop, horizontal flip).
     pub augment: bool,
+    /// Whether decoded images are kept in memory.
+    pub cache: Cache,
 }
 
 impl DataConfig {
@@ -68,27 +76,61 @@ impl DataConfig {
     }
 }
 
-/// A dataset ready for training: decoded samples at model size.
+/// Batches a worker thread prepares ahead of the model.
+const PREFETCH: usize = 2;
+
+/// A dataset ready for training: its splits, checked and decodable.
 pub struct Data {
     /// Dataset folder.
     pub root: PathBuf,
     /// Class names in label order.
     pub classes: Vec<String>,
     /// Training samples.
-    pub train: Arc<InMemDataset<Sample>>,
+    pub train: Arc<Split>,
     /// Validation samples, in a fixed order (indices are stable across epochs and resumes).
-    pub val: Vec<Sample>,
-    /// Files not used (not images, or undecodable), each with its reason.
-    pub skipped: Vec<Skipped>,
+    pub val: Arc<Split>,
+    /// Files left out at loading (not images, or undecodable), each with its reason.
+    left_out: Vec<Skipped>,
     /// Input normalization.
     pub normalization: Normalization,
     /// Square input size.
     pub image_size: usize,
 }
 
-/// Decodes the scanned samples with a progress bar, after one line each on what the scan passed
-/// over and on the masks it found.
-pub fn load(scan: Scan, transform: EvalTransform) -> anyhow::Result<Data> {
+impl Data {
+    /// Files not used (not images, or undecodable), each with its reason.
+    pub fn skipped(&self) -> Vec<Skipped> {
+        let mut skipped = self.left_out.clone();
+        skipped.extend(self.train.failed());
+        skipped.extend(self.val.failed());
+        skipped
+    }
+
+    /// Batches of `split`'s samples in `order`, `batch_size` at a time, decoded and prepared on
+    /// a worker thread ahead of the model. With `augment`, batch `k` takes random crops seeded
+    /// from `seed + 1024·k`.
+    pub fn batches(
+        &self,
+        split: &Arc<Split>,
+        order: Vec<usize>,
+        batch_size: usize,
+        augment: Option<(RandomResizedCrop, u64)>,
+    ) -> Prefetch<HostBatch> {
+        let split = split.clone();
+        let normalization = self.normalization.clone();
+        let steps = order.len().div_ceil(batch_size);
+        Prefetch::new(0..steps, PREFETCH, move |step| {
+            let indices = &order[step * batch_size..((step + 1) * batch_size).min(order.len())];
+            let augment = augment.map(|(crop, seed)| (crop, seed.wrapping_add(step as u64 * 1024)));
+            HostBatch::new(&split.samples(indices), &normalization, augment)
+        })
+    }
+}
+
+/// Checks every scanned file, chooses where decoded images live (`cache`), and decodes them up
+/// front when in memory; one line each on what the scan passed over, the masks it found and
+/// the cache chosen.
+pub fn load(scan: Scan, transform: EvalTransform, cache: Cache) -> anyhow::Result<Data> {
     if scan.ignored > 0 {
         println!(
             "ignored {} hidden or system files and folders (.DS_Store, Thumbs.db, @eaDir, ...)",
@@ -108,23 +150,45 @@ pub fn load(scan: Scan, transform: EvalTransform) -> anyhow::Result<Data> {
         }
         None => {}
     }
-    let total = scan.train.len() + scan.val.len();
-    let progress = bar(total, "decode");
-    let train = decode_all(&scan.train, transform, true, &progress);
-    let val = decode_all(&scan.val, transform, false, &progress);
-    progress.finish_and_clear();
-    let mut skipped = scan.skipped;
-    for s in &skipped {
-        eprintln!("warning: skipping {}: {}", s.path.display(), s.reason);
+    let Scan {
+        root,
+        classes,
+        train,
+        val,
+        skipped: mut left_out,
+        ..
+    } = scan;
+    for skip in &left_out {
+        warn_skipped(skip);
     }
-    let root = scan.root;
-    skipped.extend(train.skipped);
-    skipped.extend(val.skipped);
-    if train.samples.is_empty() || val.samples.is_empty() {
+    let progress = bar(train.len() + val.len(), "check");
+    let (train, train_bytes) = check(train, transform, true, &progress, &mut left_out);
+    let (val, val_bytes) = check(val, transform, false, &progress, &mut left_out);
+    progress.finish_and_clear();
+    let choice = cache.choose(train_bytes + val_bytes, Cache::available_memory());
+    println!("{choice}");
+    let (train, val) = match choice.cache {
+        Cache::Memory => {
+            let progress = bar(train.len() + val.len(), "decode");
+            let (train, train_failed) = Split::cached(train, transform, true, &progress);
+            let (val, val_failed) = Split::cached(val, transform, false, &progress);
+            progress.finish_and_clear();
+            for skip in train_failed.iter().chain(&val_failed) {
+                warn_skipped(skip);
+            }
+            left_out.extend(train_failed.into_iter().chain(val_failed));
+            (train, val)
+        }
+        _ => (
+            Split::streamed(train, transform, true),
+            Split::streamed(val, transform, false),
+        ),
+    };
+    if train.is_empty() || val.is_empty() {
         bail!(
             "{} has no decodable {} images; add images or check the folder",
             root.display(),
-            if train.samples.is_empty() {
+            if train.is_empty() {
                 "training"
             } else {
                 "validation"
@@ -133,11 +197,61 @@ pub fn load(scan: Scan, transform: EvalTransform) -> anyhow::Result<Data> {
     }
     Ok(Data {
         root,
-        classes: scan.classes,
-        train: Arc::new(InMemDataset::new(train.samples)),
-        val: val.samples,
-        skipped,
+        classes,
+        train: Arc::new(train),
+        val: Arc::new(val),
+        left_out,
         normalization: Normalization::default(),
         image_size: transform.size,
     })
+}
+
+/// The items whose files pass [`cam::preprocess::probe`] (the others are warned about and
+/// added to `left_out`), and the bytes their decoded samples take in memory.
+fn check(
+    items: Vec<Item>,
+    transform: EvalTransform,
+    keep_base: bool,
+    progress: &indicatif::ProgressBar,
+    left_out: &mut Vec<Skipped>,
+) -> (Vec<Item>, u64) {
+    let probed: Vec<_> = items
+        .par_iter()
+        .map(|item| {
+            let probe = cam::preprocess::probe(&item.path);
+            progress.inc(1);
+            probe
+        })
+        .collect();
+    let side = transform.size as u64;
+    let (mut kept, mut bytes) = (Vec::with_capacity(items.len()), 0);
+    for (item, probe) in items.into_iter().zip(probed) {
+        match probe {
+            Ok(size) => {
+                let (width, height) = transform.base_size(size);
+                let base = if keep_base && transform.resize == Resize::Crop {
+                    3 * u64::from(width) * u64::from(height)
+                } else {
+                    0
+                };
+                let mask = if item.mask.is_some() { side * side } else { 0 };
+                bytes += base + 3 * side * side + mask;
+                kept.push(item);
+            }
+            Err(e) => {
+                let skip = Skipped {
+                    path: item.path,
+                    reason: e.reason(),
+                };
+                progress.suspend(|| warn_skipped(&skip));
+                left_out.push(skip);
+            }
+        }
+    }
+    (kept, bytes)
+}
+
+/// The one-line warning for a file left out.
+fn warn_skipped(skip: &Skipped) {
+    eprintln!("warning: skipping {}: {}", skip.path.display(), skip.reason);
 }

@@ -66,7 +66,7 @@ pub fn strip(run: &RunDir, history: &History, data: &Data, probes: &[usize]) -> 
         .iter()
         .enumerate()
         .map(|(p, &index)| {
-            let sample = &data.val[index];
+            let sample = data.val.sample(index);
             maps.iter()
                 .filter(|(_, m)| m.len() >= (p + 1) * per_map)
                 .map(|(epoch, m)| Panel {

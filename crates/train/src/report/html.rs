@@ -367,7 +367,7 @@ pub fn run_page(run: &RunDir, history: &History, data: &Data) -> String {
         class_rows: class_rows(&metrics::per_class(&last.confusion, &data.classes)),
         since,
         skipped: data
-            .skipped
+            .skipped()
             .iter()
             .map(|s| SkippedRow {
                 path: s.path.display().to_string(),
@@ -387,7 +387,7 @@ fn changed(data: &Data, misclassified: &[usize], except: &[usize]) -> Changed {
     let names: Vec<String> = list
         .iter()
         .take(30)
-        .map(|&i| format!("#{i} {}", data.val[i].short_name()))
+        .map(|&i| format!("#{i} {}", data.val.item(i).short_name()))
         .collect();
     Changed {
         count: list.len(),

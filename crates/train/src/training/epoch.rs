@@ -7,14 +7,13 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn_dataset::transform::SelectionDataset;
-use burn_dataset::{Dataset, InMemDataset};
 use mobilenetv2::MobileNetV2;
 
 use super::TrainConfig;
 use super::feature_cache::FeatureCache;
 use cam::preprocess::RandomResizedCrop;
 
-use crate::data::{Batch, Data, Sample};
+use crate::data::{Data, Split};
 use crate::progress::bar;
 use crate::run_dir::TrainStats;
 
@@ -45,40 +44,37 @@ pub fn train_epoch(
         .wrapping_add(epoch as u64);
     device.seed(epoch_seed);
     let autodiff = device.clone().autodiff();
-    let order: Vec<usize> = SelectionDataset::<InMemDataset<Sample>, Sample>::new_shuffled(
-        data.train.clone(),
-        epoch_seed,
-    )
-    .indices;
+    let order: Vec<usize> =
+        SelectionDataset::<Split, _>::new_shuffled(data.train.clone(), epoch_seed).indices;
     let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
     let batch_size = config.optimization.batch_size;
     let progress = bar(order.len(), &format!("epoch {epoch}"));
     let started = Instant::now();
     let (mut loss_sum, mut correct, mut seen, mut lr) = (0.0, 0usize, 0usize, 0.0);
-    for (step, start) in (0..order.len()).step_by(batch_size).enumerate() {
-        let indices = &order[start..(start + batch_size).min(order.len())];
+    let mut images = match inputs {
+        Inputs::Images(data) => {
+            let augment = config.data.augment.then(|| {
+                let crop = RandomResizedCrop {
+                    size: data.image_size,
+                    min_scale: config.data.crop_scale,
+                };
+                (crop, epoch_seed.wrapping_mul(7919))
+            });
+            Some(data.batches(&data.train, order.clone(), batch_size, augment))
+        }
+        Inputs::Features(..) => None,
+    };
+    for indices in order.chunks(batch_size) {
         let (logits, labels) = match inputs {
             Inputs::Features(_, cache) => {
                 let (features, labels) = cache.batch(indices, &autodiff);
                 (model.classify(features), labels)
             }
-            Inputs::Images(data) => {
-                let samples = data
-                    .train
-                    .get_many(indices.to_vec())
-                    .expect("in-memory samples");
-                let augment = config.data.augment.then(|| {
-                    (
-                        RandomResizedCrop {
-                            size: data.image_size,
-                            min_scale: config.data.crop_scale,
-                        },
-                        epoch_seed
-                            .wrapping_mul(7919)
-                            .wrapping_add(step as u64 * 1024),
-                    )
-                });
-                let batch = Batch::new(&samples, &data.normalization, augment, &autodiff);
+            Inputs::Images(_) => {
+                let batch = images.as_mut().and_then(Iterator::next);
+                let batch = batch
+                    .expect("one prepared batch per step")
+                    .upload(&autodiff);
                 (model.forward(batch.images), batch.labels)
             }
         };

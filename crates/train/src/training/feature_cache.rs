@@ -3,10 +3,9 @@
 
 use burn::module::Module;
 use burn::prelude::*;
-use burn_dataset::Dataset;
 use mobilenetv2::MobileNetV2;
 
-use crate::data::{Batch, Data};
+use crate::data::Data;
 use crate::progress::bar;
 
 /// The pooled backbone features and labels of the training split, in its order.
@@ -22,16 +21,12 @@ impl FeatureCache {
         let valid = model.valid();
         let progress = bar(data.train.len(), "caching features");
         let (mut features, mut labels) = (Vec::new(), Vec::new());
-        for start in (0..data.train.len()).step_by(batch_size) {
-            let end = (start + batch_size).min(data.train.len());
-            let samples = data
-                .train
-                .get_many((start..end).collect())
-                .expect("in-memory samples");
-            let batch = Batch::new(&samples, &data.normalization, None, device);
+        let order = (0..data.train.len()).collect();
+        for batch in data.batches(&data.train, order, batch_size, None) {
+            progress.inc(batch.len() as u64);
+            let batch = batch.upload(device);
             features.push(valid.pooled_features(batch.images));
             labels.push(batch.labels);
-            progress.inc((end - start) as u64);
         }
         progress.finish_and_clear();
         Self {

@@ -93,7 +93,7 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
             resize: config.data.resize,
         },
     };
-    let data = data::load(scan, transform)?;
+    let data = data::load(scan, transform, config.data.cache)?;
 
     let autodiff = device.clone().autodiff();
     device.seed(config.seed);

@@ -12,7 +12,7 @@ use indicatif::ProgressBar;
 use serde::Serialize;
 
 use super::select::Reason;
-use crate::data::{Batch, Data};
+use crate::data::{Batch, Data, Sample};
 use crate::evaluation::Evaluation;
 
 /// Images per CAM pass.
@@ -57,6 +57,8 @@ pub struct Explained {
     pub true_maps: Vec<Vec<f32>>,
     /// The normalized images `[N, 3, H, W]`, in selection order.
     pub inputs: Tensor<4>,
+    /// The decoded images, in selection order.
+    pub shown: Vec<Sample>,
 }
 
 /// Explains the true and the predicted class of every selected validation image.
@@ -73,11 +75,13 @@ pub fn explain(
         samples: Vec::with_capacity(selected.len()),
         true_maps: Vec::with_capacity(selected.len()),
         inputs: Tensor::empty([0, 3, data.image_size, data.image_size], device),
+        shown: Vec::with_capacity(selected.len()),
     };
     let mut inputs = Vec::new();
     let name = |c: usize| data.classes[c].as_str();
     for chunk in selected.chunks(CAM_BATCH) {
-        let samples: Vec<_> = chunk.iter().map(|(i, _)| data.val[*i].clone()).collect();
+        let indices: Vec<usize> = chunk.iter().map(|&(i, _)| i).collect();
+        let samples = data.val.samples(&indices);
         let batch = Batch::new(&samples, &data.normalization, None, device);
         let truth: Vec<usize> = samples.iter().map(|s| s.label).collect();
         let explanation = engine.explain(
@@ -133,6 +137,7 @@ pub fn explain(
             explained.true_maps.push(true_map.to_vec());
             progress.inc(1);
         }
+        explained.shown.extend(samples);
     }
     if !inputs.is_empty() {
         explained.inputs = Tensor::cat(inputs, 0);

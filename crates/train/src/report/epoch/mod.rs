@@ -97,7 +97,7 @@ pub fn observe(inputs: &EpochInputs<'_>) -> anyhow::Result<Observation> {
     let dir = run.epoch_reports(epoch);
     save_png(&grid(&explained.rows, CELL), &dir.join("grid.png"))?;
 
-    let shown: Vec<&crate::data::Sample> = selected.iter().map(|&(i, _)| &data.val[i]).collect();
+    let shown = &explained.shown;
     let method = config.method.to_string();
     let map_scores = baselines::compare(
         &baselines::Scored {

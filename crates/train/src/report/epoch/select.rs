@@ -34,7 +34,7 @@ pub fn select(evaluation: &Evaluation, probes: &[usize], most: usize) -> Vec<(us
 
 /// Fixed probe samples: the first validation image of each class, then the next ones.
 pub fn probes(data: &Data, count: usize) -> Vec<usize> {
-    let labels: Vec<usize> = data.val.iter().map(|s| s.label).collect();
+    let labels: Vec<usize> = data.val.labels().collect();
     probe_indices(&labels, data.classes.len(), count)
 }
 

@@ -33,7 +33,7 @@ pub fn write_epoch(
         record,
         per_class: &per_class,
         shown,
-        skipped_files: data.skipped.len(),
+        skipped_files: data.skipped().len(),
     };
     let json = serde_json::to_vec_pretty(&metrics).context("JSON encoding")?;
     atomic_write::write_bytes(&dir.join("metrics.json"), &json)?;

@@ -1,0 +1,148 @@
+//! One split's images (training or validation): checked up front, then decoded on demand or
+//! once into memory.
+
+use std::sync::Mutex;
+
+use burn_dataset::{Dataset, DatasetError};
+use image::RgbImage;
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+
+use cam::preprocess::EvalTransform;
+
+use super::decode::decode;
+use super::{Item, Sample, Skipped};
+
+/// A split's samples, in a fixed order: indices are stable across epochs and resumes.
+pub struct Split {
+    items: Vec<Item>,
+    transform: EvalTransform,
+    /// Whether samples keep their base image for training crops.
+    keep_base: bool,
+    /// Every sample decoded, with `--cache memory`.
+    cache: Option<Vec<Sample>>,
+    /// Files that passed the check but failed to decode later, each reported once.
+    failed: Mutex<Vec<Skipped>>,
+}
+
+impl Split {
+    /// Samples decoded from disk whenever they are needed.
+    pub(super) fn streamed(items: Vec<Item>, transform: EvalTransform, keep_base: bool) -> Self {
+        Self {
+            items,
+            transform,
+            keep_base,
+            cache: None,
+            failed: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Samples decoded once, in parallel, and kept in memory; files that fail are left out and
+    /// returned.
+    pub(super) fn cached(
+        items: Vec<Item>,
+        transform: EvalTransform,
+        keep_base: bool,
+        progress: &ProgressBar,
+    ) -> (Self, Vec<Skipped>) {
+        let results: Vec<Result<Sample, Skipped>> = items
+            .par_iter()
+            .map(|item| {
+                let sample = decode(item, transform, keep_base);
+                progress.inc(1);
+                sample
+            })
+            .collect();
+        let (mut kept, mut samples, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+        for (item, result) in items.into_iter().zip(results) {
+            match result {
+                Ok(sample) => {
+                    kept.push(item);
+                    samples.push(sample);
+                }
+                Err(skip) => skipped.push(skip),
+            }
+        }
+        let mut split = Self::streamed(kept, transform, keep_base);
+        split.cache = Some(samples);
+        (split, skipped)
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the split has no samples.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The file, label and mask of sample `index`.
+    pub fn item(&self, index: usize) -> &Item {
+        &self.items[index]
+    }
+
+    /// Labels in sample order.
+    pub fn labels(&self) -> impl Iterator<Item = usize> + '_ {
+        self.items.iter().map(|item| item.label)
+    }
+
+    /// Sample `index`, from memory or decoded now. A file that fails now (it changed since the
+    /// check, or its data is damaged past its header) is reported once and stands in as a
+    /// grey image, so batches and indices keep their shape.
+    pub fn sample(&self, index: usize) -> Sample {
+        if let Some(cache) = &self.cache {
+            return cache[index].clone();
+        }
+        let item = &self.items[index];
+        decode(item, self.transform, self.keep_base).unwrap_or_else(|skip| {
+            let mut failed = self.failed.lock().expect("no panics while locked");
+            if !failed.iter().any(|f| f.path == skip.path) {
+                eprintln!(
+                    "warning: {} failed to decode after the check ({}); it is used as a grey image until replaced",
+                    skip.path.display(),
+                    skip.reason
+                );
+                failed.push(skip);
+            }
+            self.grey(item)
+        })
+    }
+
+    /// The samples at `indices`, decoded in parallel.
+    pub fn samples(&self, indices: &[usize]) -> Vec<Sample> {
+        indices.par_iter().map(|&i| self.sample(i)).collect()
+    }
+
+    /// Files that failed to decode after the check.
+    pub fn failed(&self) -> Vec<Skipped> {
+        self.failed.lock().expect("no panics while locked").clone()
+    }
+
+    /// A mid-grey stand-in for `item`.
+    fn grey(&self, item: &Item) -> Sample {
+        let side = self.transform.size as u32;
+        let (width, height) = self.transform.base_size((side, side));
+        let grey = |w, h| RgbImage::from_pixel(w, h, image::Rgb([128; 3]));
+        Sample {
+            image: grey(side, side),
+            base: (self.keep_base && (width, height) != (side, side)).then(|| grey(width, height)),
+            label: item.label,
+            mask: None,
+            path: item.path.clone(),
+        }
+    }
+}
+
+/// burn's dataset view (shuffles, selections); like `InMemDataset`, an index out of bounds
+/// panics.
+impl Dataset<Sample> for Split {
+    fn get(&self, index: usize) -> Result<Sample, DatasetError> {
+        Ok(self.sample(index))
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
