@@ -58,10 +58,10 @@ fn load(path: &Path, short_side: Option<u32>) -> Result<RgbImage, ImageError> {
     })
 }
 
-/// Pixel size of the image at `path` (width, height), read from its header and checked like
-/// [`load_rgb`] checks a whole file (content format, JPEG/PNG end marker) without decoding
-/// it: cheap enough to check a whole dataset before streaming it.
-pub fn probe(path: &Path) -> Result<(u32, u32), ImageError> {
+/// The pixel size (width, height) [`load_rgb_for`] decodes the image at `path` to, read from
+/// its header; the file is checked as [`load_rgb`] checks it (content format, JPEG/PNG end
+/// marker) without being decoded: cheap enough to check a whole dataset before streaming it.
+pub fn probe(path: &Path, short_side: u32) -> Result<(u32, u32), ImageError> {
     let fail = |reason: String| ImageError::Decode {
         path: path.to_owned(),
         reason,
@@ -94,13 +94,17 @@ pub fn probe(path: &Path) -> Result<(u32, u32), ImageError> {
     let dimensions = |bytes: &[u8]| {
         image::ImageReader::with_format(std::io::Cursor::new(bytes), format).into_dimensions()
     };
-    match dimensions(&head) {
-        Ok(size) => Ok(size),
+    let size = match dimensions(&head) {
+        Ok(size) => size,
         Err(_) => {
             let bytes = std::fs::read(path).map_err(io)?;
-            dimensions(&bytes).map_err(|e| fail(format!("{e} ({SUPPORTED})")))
+            dimensions(&bytes).map_err(|e| fail(format!("{e} ({SUPPORTED})")))?
         }
-    }
+    };
+    Ok(match format {
+        ImageFormat::Jpeg => dct_scaled_size(size, short_side).unwrap_or(size),
+        _ => size,
+    })
 }
 
 /// Bytes [`probe`] reads from a file's start and end.
@@ -128,12 +132,10 @@ fn scaled_jpeg(bytes: &[u8], short_side: u32) -> Option<RgbImage> {
     decoder.read_info().ok()?;
     let info = decoder.info()?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
-    if width.min(height) < 2 * short_side {
-        return None;
-    }
-    let factor = f64::from(short_side) / f64::from(width.min(height));
-    let requested = |side: u32| (f64::from(side) * factor).ceil() as u16;
-    decoder.scale(requested(width), requested(height)).ok()?;
+    let (scaled_width, scaled_height) = dct_scaled_size((width, height), short_side)?;
+    decoder
+        .scale(scaled_width as u16, scaled_height as u16)
+        .ok()?;
     let pixels = decoder.decode().ok()?;
     let info = decoder.info()?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
@@ -145,6 +147,20 @@ fn scaled_jpeg(bytes: &[u8], short_side: u32) -> Option<RgbImage> {
         }
         _ => None,
     }
+}
+
+/// The size a JPEG of `width × height` decodes to at the smallest DCT scale (1/2, 1/4 or 1/8)
+/// that keeps its short side at least `short_side`, as libjpeg and `jpeg-decoder` round it
+/// (up); `None` where the image is less than twice as large.
+fn dct_scaled_size((width, height): (u32, u32), short_side: u32) -> Option<(u32, u32)> {
+    if width.min(height) < 2 * short_side {
+        return None;
+    }
+    let short = width.min(height);
+    [8, 4, 2]
+        .into_iter()
+        .find(|&d| short.div_ceil(d) >= short_side)
+        .map(|d| (width.div_ceil(d), height.div_ceil(d)))
 }
 
 /// The format of an image file's bytes, or what is wrong with them.
@@ -223,14 +239,14 @@ mod tests {
             let [whole, short] = ["whole", "cut"].map(|name| dir.path().join(name));
             std::fs::write(&whole, &bytes).unwrap();
             std::fs::write(&short, cut).unwrap();
-            assert_eq!(probe(&whole).unwrap(), (64, 48));
-            let error = probe(&short).unwrap_err().reason();
+            assert_eq!(probe(&whole, 48).unwrap(), (64, 48));
+            let error = probe(&short, 48).unwrap_err().reason();
             assert!(error.contains("truncated"), "{format:?}: {error}");
         }
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("junk.jpg");
         std::fs::write(&junk, b"name,label").unwrap();
-        assert!(probe(&junk).unwrap_err().reason().contains(SUPPORTED));
+        assert!(probe(&junk, 48).unwrap_err().reason().contains(SUPPORTED));
     }
 
     #[test]
@@ -248,6 +264,11 @@ mod tests {
         // Short side 1200 for 256: the 1/4 scale (400×300) is the smallest that keeps 256.
         let scaled = load_rgb_for(&path, 256).unwrap();
         assert_eq!(scaled.dimensions(), (400, 300));
+        for side in [100, 149, 150, 151, 256, 599, 600, 601] {
+            let decoded = load_rgb_for(&path, side).unwrap().dimensions();
+            assert_eq!(probe(&path, side).unwrap(), decoded, "short side {side}");
+            assert!(decoded.1 >= side);
+        }
         let full = load_rgb(&path).unwrap();
         let resize = |i: &RgbImage| {
             image::imageops::resize(i, 341, 256, image::imageops::FilterType::Triangle)

@@ -39,8 +39,8 @@ pub struct HostBatch {
 }
 
 impl HostBatch {
-    /// The samples' model views, or (in parallel) random crops of their bases when `augment`
-    /// holds a crop and a seed (sample `i` of the batch uses `seed + i`).
+    /// The samples' model views, or (in parallel) random crops of their originals when
+    /// `augment` holds a crop and a seed (sample `i` of the batch uses `seed + i`).
     pub fn new(
         samples: &[Sample],
         normalization: &Normalization,
@@ -51,8 +51,8 @@ impl HostBatch {
             .enumerate()
             .flat_map_iter(|(i, sample)| match augment {
                 Some((augment, seed)) => {
-                    let base = sample.base.as_ref().unwrap_or(&sample.image);
-                    let image = augment.apply(base, seed.wrapping_add(i as u64));
+                    let source = sample.original.as_ref().unwrap_or(&sample.image);
+                    let image = augment.apply(source, seed.wrapping_add(i as u64));
                     cam::preprocess::normalize(&image, normalization)
                 }
                 None => cam::preprocess::normalize(&sample.image, normalization),

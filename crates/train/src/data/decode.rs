@@ -1,11 +1,12 @@
-//! Decoding a sample: the model's view of an image, and for training images the base that crops
-//! are taken from.
+//! Decoding a sample: the model's view of an image, and for training images the decoded
+//! original that crops are taken from.
 
 use std::path::PathBuf;
 
 use image::{GrayImage, RgbImage};
 
 use cam::preprocess::EvalTransform;
+use mobilenetv2::Resize;
 
 use super::files::short_name;
 use super::{Item, Skipped};
@@ -15,9 +16,11 @@ use super::{Item, Skipped};
 pub struct Sample {
     /// The image as the model sees it at evaluation, `size × size`.
     pub image: RgbImage,
-    /// Its base image (resized, not yet cropped), which training crops come from: training
-    /// samples only, and only where it differs from `image` (not with `--resize squash`).
-    pub base: Option<RgbImage>,
+    /// The decoded file (large JPEGs at 1/2 to 1/8 scale, still at least the evaluation
+    /// resize's short side), which training crops come from as torchvision takes them from the
+    /// original: training samples with `--resize crop` only (with `squash`, crops come from
+    /// `image`).
+    pub original: Option<RgbImage>,
     /// Class index.
     pub label: usize,
     /// Object mask (255 = object), through the same geometry as `image`.
@@ -33,12 +36,12 @@ impl Sample {
     }
 }
 
-/// Decodes one sample: its model view, its base when training crops need it, and its mask
+/// Decodes one sample: its model view, its original when training crops need it, and its mask
 /// through the same geometry. A mask that fails is dropped with a warning.
 pub(super) fn decode(
     item: &Item,
     transform: EvalTransform,
-    keep_base: bool,
+    keep_original: bool,
 ) -> Result<Sample, Skipped> {
     let skip = |reason: String| Skipped {
         path: item.path.clone(),
@@ -58,10 +61,9 @@ pub(super) fn decode(
             .ok()
             .map(|m| transform.apply_mask(&m, image.dimensions()))
     });
-    let base = transform.base(&image);
-    let view = transform.crop(&base);
+    let view = transform.apply(&image);
     Ok(Sample {
-        base: (keep_base && base.dimensions() != view.dimensions()).then_some(base),
+        original: (keep_original && transform.resize == Resize::Crop).then_some(image),
         image: view,
         label: item.label,
         mask,

@@ -211,14 +211,14 @@ pub fn load(scan: Scan, transform: EvalTransform, cache: Cache) -> anyhow::Resul
 fn check(
     items: Vec<Item>,
     transform: EvalTransform,
-    keep_base: bool,
+    keep_original: bool,
     progress: &indicatif::ProgressBar,
     left_out: &mut Vec<Skipped>,
 ) -> (Vec<Item>, u64) {
     let probed: Vec<_> = items
         .par_iter()
         .map(|item| {
-            let probe = cam::preprocess::probe(&item.path);
+            let probe = cam::preprocess::probe(&item.path, transform.base_side());
             progress.inc(1);
             probe
         })
@@ -227,15 +227,14 @@ fn check(
     let (mut kept, mut bytes) = (Vec::with_capacity(items.len()), 0);
     for (item, probe) in items.into_iter().zip(probed) {
         match probe {
-            Ok(size) => {
-                let (width, height) = transform.base_size(size);
-                let base = if keep_base && transform.resize == Resize::Crop {
+            Ok((width, height)) => {
+                let original = if keep_original && transform.resize == Resize::Crop {
                     3 * u64::from(width) * u64::from(height)
                 } else {
                     0
                 };
                 let mask = if item.mask.is_some() { side * side } else { 0 };
-                bytes += base + 3 * side * side + mask;
+                bytes += original + 3 * side * side + mask;
                 kept.push(item);
             }
             Err(e) => {

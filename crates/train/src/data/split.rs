@@ -17,8 +17,8 @@ use super::{Item, Sample, Skipped};
 pub struct Split {
     items: Vec<Item>,
     transform: EvalTransform,
-    /// Whether samples keep their base image for training crops.
-    keep_base: bool,
+    /// Whether samples keep their decoded original for training crops.
+    keep_original: bool,
     /// Every sample decoded, with `--cache memory`.
     cache: Option<Vec<Sample>>,
     /// Files that passed the check but failed to decode later, each reported once.
@@ -27,11 +27,11 @@ pub struct Split {
 
 impl Split {
     /// Samples decoded from disk whenever they are needed.
-    pub(super) fn streamed(items: Vec<Item>, transform: EvalTransform, keep_base: bool) -> Self {
+    pub(super) fn streamed(items: Vec<Item>, transform: EvalTransform, keep_original: bool) -> Self {
         Self {
             items,
             transform,
-            keep_base,
+            keep_original,
             cache: None,
             failed: Mutex::new(Vec::new()),
         }
@@ -42,13 +42,13 @@ impl Split {
     pub(super) fn cached(
         items: Vec<Item>,
         transform: EvalTransform,
-        keep_base: bool,
+        keep_original: bool,
         progress: &ProgressBar,
     ) -> (Self, Vec<Skipped>) {
         let results: Vec<Result<Sample, Skipped>> = items
             .par_iter()
             .map(|item| {
-                let sample = decode(item, transform, keep_base);
+                let sample = decode(item, transform, keep_original);
                 progress.inc(1);
                 sample
             })
@@ -63,7 +63,7 @@ impl Split {
                 Err(skip) => skipped.push(skip),
             }
         }
-        let mut split = Self::streamed(kept, transform, keep_base);
+        let mut split = Self::streamed(kept, transform, keep_original);
         split.cache = Some(samples);
         (split, skipped)
     }
@@ -96,7 +96,7 @@ impl Split {
             return cache[index].clone();
         }
         let item = &self.items[index];
-        decode(item, self.transform, self.keep_base).unwrap_or_else(|skip| {
+        decode(item, self.transform, self.keep_original).unwrap_or_else(|skip| {
             let mut failed = self.failed.lock().expect("no panics while locked");
             if !failed.iter().any(|f| f.path == skip.path) {
                 eprintln!(
@@ -120,14 +120,12 @@ impl Split {
         self.failed.lock().expect("no panics while locked").clone()
     }
 
-    /// A mid-grey stand-in for `item`.
+    /// A mid-grey stand-in for `item` (crops come from its view).
     fn grey(&self, item: &Item) -> Sample {
         let side = self.transform.size as u32;
-        let (width, height) = self.transform.base_size((side, side));
-        let grey = |w, h| RgbImage::from_pixel(w, h, image::Rgb([128; 3]));
         Sample {
-            image: grey(side, side),
-            base: (self.keep_base && (width, height) != (side, side)).then(|| grey(width, height)),
+            image: RgbImage::from_pixel(side, side, image::Rgb([128; 3])),
+            original: None,
             label: item.label,
             mask: None,
             path: item.path.clone(),
