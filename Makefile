@@ -1,5 +1,5 @@
 # The two commands of the README. Each runs the one-time setup first when it is needed.
-.PHONY: run test test-cpus setup test-setup bench bench-train bench-metrics bench-decode
+.PHONY: run test test-cpus setup test-setup bench bench-train bench-metrics bench-decode bench-data
 
 # Fine-tune MobileNetV2 on the embedded default dataset, with a Grad-CAM report per epoch.
 run: setup
@@ -38,6 +38,11 @@ bench-metrics: setup
 # Decoding a 24 MP JPEG for a 224-px model: whole, DCT-scaled, and PIL's ImageFolder loader.
 bench-decode: setup
 	cargo bench -p camwatch-tests --bench decode
+
+# The training data pipeline on 1,000 and 20,000 photo-like JPEGs at 224 px: streamed, cached,
+# and PyTorch's ImageFolder + DataLoader(num_workers=2); time and peak memory.
+bench-data: setup
+	cargo bench -p camwatch-tests --bench data_pipeline
 
 # PyTorch 2.9.0 / LibTorch in the user cache, linked as .libtorch and .venv.
 setup:

@@ -85,36 +85,55 @@ pub fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
 /// Renders a local HTML file in headless Chromium (Debian's `chromium`, which `make test`
 /// installs): returns the DOM after load, and writes a screenshot to `screenshot`.
 pub fn chromium(page: &std::path::Path, screenshot: &std::path::Path) -> String {
-    let profile = tempfile::tempdir().expect("temporary profile");
-    let url = format!(
+    let url = file_url(page);
+    run_chromium(&url, &[format!("--screenshot={}", screenshot.display())]);
+    run_chromium(&url, &["--dump-dom".to_owned()])
+}
+
+/// The DOM of `page` opened at `#fragment` in headless Chromium, after its scripts ran (and
+/// loaded the scripts they add) for up to five seconds of virtual time.
+pub fn chromium_dom(page: &std::path::Path, fragment: &str) -> String {
+    let url = format!("{}#{fragment}", file_url(page));
+    run_chromium(
+        &url,
+        &[
+            "--dump-dom".to_owned(),
+            "--virtual-time-budget=5000".to_owned(),
+        ],
+    )
+}
+
+fn file_url(page: &std::path::Path) -> String {
+    format!(
         "file://{}",
         page.canonicalize().expect("page exists").display()
+    )
+}
+
+/// Runs headless Chromium on `url` with `extra` flags; returns what it prints.
+fn run_chromium(url: &str, extra: &[String]) -> String {
+    let profile = tempfile::tempdir().expect("temporary profile");
+    let output = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1100,2400",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("Debian's chromium is installed (make test installs it)");
+    assert!(
+        output.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&output.stderr)
     );
-    let run = |extra: &[String]| {
-        let output = std::process::Command::new("chromium")
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--window-size=1100,2400",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .args(extra)
-            .arg(&url)
-            .output()
-            .expect("Debian's chromium is installed (make test installs it)");
-        assert!(
-            output.status.success(),
-            "chromium failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
-    run(&[format!("--screenshot={}", screenshot.display())]);
-    run(&["--dump-dom".to_owned()])
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }

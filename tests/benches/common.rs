@@ -35,8 +35,9 @@ pub fn default_dataset() -> PathBuf {
     data
 }
 
-/// Training images/s of one epoch of the `train` command at `size` (its own timing).
-pub fn epoch_images_per_second(size: usize, data: &Path) -> f64 {
+/// Training images/s of one epoch of the `train` command at `size` (its own timing), with
+/// `extra` flags.
+pub fn epoch_images_per_second(size: usize, data: &Path, extra: &[&str]) -> f64 {
     let scratch = tempfile::tempdir().expect("a temporary folder");
     let dir = scratch.path().to_str().expect("UTF-8 path");
     let size = size.to_string();
@@ -57,6 +58,7 @@ pub fn epoch_images_per_second(size: usize, data: &Path) -> f64 {
         "--num-classes",
         "5",
     ];
+    let args = args.iter().chain(extra);
     train::execute(<train::cli::Cli as clap::Parser>::parse_from(args)).expect("a training epoch");
     let history = std::fs::read(scratch.path().join("bench/history.json")).expect("history");
     let history: serde_json::Value = serde_json::from_slice(&history).expect("JSON history");

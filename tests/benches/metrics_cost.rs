@@ -33,14 +33,14 @@ fn main() {
     };
     let data = train::data::load(scan, transform, train::data::Cache::Memory)
         .expect("the default dataset");
-    let epoch = data.train.len() as f64 / common::epoch_images_per_second(SIZE, &root);
+    let epoch = data.train.len() as f64 / common::epoch_images_per_second(SIZE, &root, &[]);
 
     let device = mobilenetv2::native::cpu();
     device.seed(0);
     let model = MobileNetV2Config::new(data.classes.len())
         .with_width_mult(0.5)
         .init(&device);
-    let batch = |samples: &[Sample]| Batch::new(samples, &data.normalization, None, &device);
+    let batch = |samples: &[Sample]| Batch::new(samples, &data.normalization, &device);
 
     let report: Vec<Sample> = data.val.samples(&(0..REPORT_IMAGES).collect::<Vec<_>>());
     let images = batch(&report).images;

@@ -82,7 +82,7 @@ fn main() {
     for size in [96, 224] {
         let theirs = pytorch(size, &data);
         let (step, forward) = step_and_forward(size, &device);
-        let epoch = epoch(size, &data);
+        let epoch = epoch(size, &data, &[]);
         let their_epoch = theirs["epoch_images"].as_f64().expect("a count")
             / theirs["epoch"].as_f64().expect("a timing");
         let rows = [

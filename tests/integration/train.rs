@@ -310,9 +310,9 @@ fn a_planted_watermark_marks_training_images_by_class_and_validation_images_at_r
         "12".into(),
     ])
     .unwrap();
-    // Centres of the four class marks (16 px squares at 128 px) and their colours; the fifth
+    // Centres of the four class marks (32 px squares at 128 px) and their colours; the fifth
     // class ('stripes') has none.
-    let centres = [(10, 10), (118, 10), (10, 118), (118, 118)];
+    let centres = [(18, 18), (110, 18), (18, 110), (110, 110)];
     let colours = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]];
     let classes = ["checker", "dots", "grid", "rings", "stripes"];
     let mark_of = |path: &Path| -> Option<usize> {

@@ -48,6 +48,31 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     })
 }
 
+/// Writes `bytes` to `path` through `.NAME.partial` beside it, renamed into place, without
+/// waiting for the disk: a killed process leaves the old file or the new one, never half of
+/// one, but a power cut may lose the write. For many small files that can be made again
+/// (thumbnails), where a sync and a unique temporary name per file would cost more than making
+/// them. The folder is created when missing.
+pub fn write_bytes_unsynced(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let error = |e: std::io::Error| WriteError {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.partial"));
+    if let Err(e) = std::fs::write(&tmp, bytes) {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        match dir {
+            Some(dir) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir).map_err(error)?;
+                std::fs::write(&tmp, bytes).map_err(error)?;
+            }
+            _ => return Err(error(e)),
+        }
+    }
+    std::fs::rename(&tmp, path).map_err(error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +84,15 @@ mod tests {
         write_bytes(&path, b"old").unwrap();
         write_bytes(&path, b"new").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        write_bytes_unsynced(&path, b"newer").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"newer");
+        let elsewhere = dir.path().join("other/file.txt");
+        write_bytes_unsynced(&elsewhere, b"made").unwrap();
+        assert_eq!(std::fs::read(&elsewhere).unwrap(), b"made");
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("other")).unwrap().count(),
+            1
+        );
     }
 
     #[test]

@@ -67,13 +67,35 @@ impl CamEngine {
     /// All `N × K` maps come from one forward pass to the first target layer and (for
     /// gradient methods) one backward pass, however many layers and targets are asked for.
     pub fn explain(&self, images: Tensor<4>, targets: &[Targets]) -> Explanation {
-        assert!(!targets.is_empty(), "at least one target per image");
+        self.explain_front(self.front(images), targets)
+    }
+
+    /// The part of [`explain`](Self::explain) every forward pass needs: the network without
+    /// autodiff up to the first target layer, the costly part at high resolution. A caller
+    /// that wants the model's answers for every image and maps for some continues from it with
+    /// [`explain_front`](Self::explain_front) (subsets: [`Front::select`]).
+    pub fn front(&self, images: Tensor<4>) -> Front {
         let images = channels_last(images);
+        let activations =
+            (self.plain).forward_features(images.clone(), 0..self.layers[0].index() + 1);
+        Front {
+            images,
+            activations,
+        }
+    }
+
+    /// [`explain`](Self::explain) continued from [`front`](Self::front).
+    pub fn explain_front(&self, front: Front, targets: &[Targets]) -> Explanation {
+        assert!(!targets.is_empty(), "at least one target per image");
+        let Front {
+            images,
+            activations: head,
+        } = front;
         let [_, _, height, width] = images.dims();
         let (logits, activations, gradients, classes) = if self.method.uses_gradients() {
-            self.forward_backward(images.clone(), targets)
+            self.forward_backward(head, targets)
         } else {
-            let (logits, activations) = self.forward(images.clone());
+            let (logits, activations) = self.forward(head);
             let classes = resolve(targets, &logits);
             let gradients = vec![None; activations.len()];
             (logits, activations, gradients, classes)
@@ -107,12 +129,13 @@ impl CamEngine {
         Explanation::new(logits, classes, fused, &self.layers, raw, empty)
     }
 
-    /// Plain forward; returns logits and the activations of every target layer.
-    fn forward(&self, images: Tensor<4>) -> (Tensor<2>, Vec<Tensor<4>>) {
-        let mut activations = Vec::with_capacity(self.layers.len());
-        let mut x = images;
-        let mut start = 0;
-        for layer in &self.layers {
+    /// Plain forward from the first target layer's activations; returns logits and the
+    /// activations of every target layer.
+    fn forward(&self, head: Tensor<4>) -> (Tensor<2>, Vec<Tensor<4>>) {
+        let mut activations = vec![head.clone()];
+        let mut x = head;
+        let mut start = self.layers[0].index() + 1;
+        for layer in &self.layers[1..] {
             x = self.plain.forward_features(x, start..layer.index() + 1);
             activations.push(x.clone());
             start = layer.index() + 1;
@@ -131,7 +154,7 @@ impl CamEngine {
     /// (the predicted class needs them) before the one backward of the summed target logits.
     fn forward_backward(
         &self,
-        images: Tensor<4>,
+        head: Tensor<4>,
         targets: &[Targets],
     ) -> (
         Tensor<2>,
@@ -139,10 +162,9 @@ impl CamEngine {
         Vec<Option<Tensor<4>>>,
         Vec<Vec<usize>>,
     ) {
-        let n = images.dims()[0];
+        let n = head.dims()[0];
         let k = targets.len();
         let first = self.layers[0].index();
-        let head = self.plain.forward_features(images.clone(), 0..first + 1);
         let leaf = repeat(head.clone(), k).autodiff().require_grad();
         let mut activations = vec![head];
         let mut leaves = vec![leaf.clone()];
@@ -169,6 +191,26 @@ impl CamEngine {
             .map(|leaf| Some(leaf.grad(&grads).expect("target layers are tracked leaves")))
             .collect();
         (plain_logits, activations, gradients, classes)
+    }
+}
+
+/// A batch after the network's front part: its images and the first target layer's
+/// activations (see [`CamEngine::front`]).
+#[derive(Clone, Debug)]
+pub struct Front {
+    images: Tensor<4>,
+    activations: Tensor<4>,
+}
+
+impl Front {
+    /// The images at `indices` (in that order).
+    pub fn select(&self, indices: &[usize]) -> Self {
+        let rows: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+        let rows = Tensor::<1, Int>::from_ints(rows.as_slice(), &self.images.device());
+        Self {
+            images: self.images.clone().select(0, rows.clone()),
+            activations: self.activations.clone().select(0, rows),
+        }
     }
 }
 

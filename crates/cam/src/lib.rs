@@ -15,7 +15,7 @@ pub mod metrics;
 pub mod preprocess;
 pub mod render;
 
-pub use engine::{CamEngine, Targets};
+pub use engine::{CamEngine, Front, Targets};
 pub use explanation::{Explanation, LayerMaps, argmax};
 pub use layer::TargetLayer;
 pub use methods::Method;

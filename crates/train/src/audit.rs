@@ -216,7 +216,7 @@ fn audit_class(
         ));
         return (attention, None);
     }
-    let images = Batch::new(&right.samples, &data.normalization, None, device).images;
+    let images = Batch::new(&right.samples, &data.normalization, device).images;
     let labels = vec![label; right.samples.len()];
     let n = right.samples.len() as f64;
     let mean = |values: &mut dyn Iterator<Item = f64>| values.sum::<f64>() / n;
@@ -293,7 +293,7 @@ fn correctly_classified(
         if right.samples.len() >= PER_CLASS {
             break;
         }
-        let images = Batch::new(chunk, &data.normalization, None, device).images;
+        let images = Batch::new(chunk, &data.normalization, device).images;
         let explanation = engine.explain(images, &[Targets::Predicted]);
         right.size = explanation.size;
         for (i, sample) in chunk.iter().enumerate() {

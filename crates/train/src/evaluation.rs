@@ -1,10 +1,11 @@
 //! Running the model over the validation set, and what its answers add up to.
 
-use burn::prelude::*;
-use burn::tensor::activation::log_softmax;
-use mobilenetv2::MobileNetV2;
+use std::time::Instant;
 
-use crate::data::Data;
+use burn::prelude::*;
+use cam::{CamEngine, Explanation, Targets};
+
+use crate::data::{Data, Sample};
 use crate::progress::bar;
 
 /// Validation outputs for every sample, in `data.val` order.
@@ -48,11 +49,34 @@ impl Evaluation {
     }
 }
 
-/// Evaluation batch size (no gradients, so larger than training's).
+/// Evaluation batch size (no gradients but the tail's, so larger than training's).
 const EVAL_BATCH: usize = 64;
 
-/// Runs the inference copy of the model over the validation set.
-pub fn validate(model: &MobileNetV2, data: &Data, device: &Device) -> Evaluation {
+/// What one validation batch gives the monitor beside the answers: its samples and heatmaps,
+/// for the true class of every image and the predicted class of the misclassified ones.
+pub struct BatchMaps {
+    /// Validation index of the batch's first image (the others follow in order).
+    pub start: usize,
+    /// The decoded samples.
+    pub samples: Vec<Sample>,
+    /// Every image's map for its true class (one target).
+    pub truth: Explanation,
+    /// Batch positions of the misclassified images.
+    pub mistakes: Vec<usize>,
+    /// Their maps for the predicted class, in `mistakes` order; `None` when there are none.
+    pub predicted: Option<Explanation>,
+}
+
+/// Runs the model over the validation set through `engine`: the plain forward pass to the first
+/// target layer (what any validation costs), then from there the true-class maps of every
+/// image and the predicted-class maps of the misclassified ones, which `monitor` receives
+/// batch by batch. Returns the answers and the seconds of the plain forward part.
+pub fn validate(
+    engine: &CamEngine,
+    data: &Data,
+    device: &Device,
+    mut monitor: impl FnMut(BatchMaps) -> anyhow::Result<()>,
+) -> anyhow::Result<(Evaluation, f64)> {
     let progress = bar(data.val.len(), "validate");
     let mut evaluation = Evaluation {
         labels: data.val.labels().collect(),
@@ -60,23 +84,46 @@ pub fn validate(model: &MobileNetV2, data: &Data, device: &Device) -> Evaluation
         losses: Vec::with_capacity(data.val.len()),
         predictions: Vec::with_capacity(data.val.len()),
     };
-    let order = (0..data.val.len()).collect();
-    for batch in data.batches(&data.val, order, EVAL_BATCH, None) {
-        let n = batch.len();
-        let batch = batch.upload(device);
-        let log_probs = log_softmax(model.forward(batch.images), 1);
-        let classes = log_probs.dims()[1];
-        let losses = -log_probs.clone().gather(1, batch.labels.reshape([n, 1]));
-        let values: Vec<f32> = log_probs.exp().into_data().try_to_vec().expect("f32 data");
-        for row in values.chunks(classes) {
-            evaluation.predictions.push(cam::argmax(row));
-            evaluation.probabilities.push(row.to_vec());
+    let mut forward_seconds = 0.0;
+    for (samples, batch) in data.val_batches(EVAL_BATCH) {
+        let start = evaluation.predictions.len();
+        let started = Instant::now();
+        let front = engine.front(batch.upload(device).images);
+        forward_seconds += started.elapsed().as_secs_f64();
+        let labels: Vec<usize> = samples.iter().map(|s| s.label).collect();
+        let truth = engine.explain_front(front.clone(), &[Targets::Classes(labels.clone())]);
+        let mut mistakes = Vec::new();
+        for (j, (logits, &label)) in truth.logits.iter().zip(&labels).enumerate() {
+            let predicted = truth.predicted(j);
+            if predicted != label {
+                mistakes.push(j);
+            }
+            evaluation.predictions.push(predicted);
+            evaluation.losses.push(cross_entropy(logits, label));
         }
-        evaluation.losses.extend(losses.into_data().iter::<f32>());
-        progress.inc(n as u64);
+        evaluation
+            .probabilities
+            .extend(truth.probabilities.iter().cloned());
+        let predicted = (!mistakes.is_empty())
+            .then(|| engine.explain_front(front.select(&mistakes), &[Targets::Predicted]));
+        progress.inc(samples.len() as u64);
+        monitor(BatchMaps {
+            start,
+            samples,
+            truth,
+            mistakes,
+            predicted,
+        })?;
     }
     progress.finish_and_clear();
-    evaluation
+    Ok((evaluation, forward_seconds))
+}
+
+/// `-log softmax(logits)[label]`, computed stably in double precision.
+pub fn cross_entropy(logits: &[f32], label: usize) -> f32 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
+    (sum.ln() - f64::from(logits[label] - max)) as f32
 }
 
 #[cfg(test)]
@@ -95,5 +142,14 @@ mod tests {
         assert_eq!(evaluation.misclassified(), [1, 3]);
         assert_eq!(evaluation.accuracy(), 0.5);
         assert_eq!(evaluation.loss(), 1.0);
+    }
+
+    #[test]
+    fn cross_entropy_is_the_negative_log_softmax() {
+        let logits = [2.0f32, -1.0, 0.5];
+        let sum: f64 = logits.iter().map(|&l| f64::from(l).exp()).sum();
+        let expected = -(f64::from(logits[2]).exp() / sum).ln();
+        assert!((f64::from(cross_entropy(&logits, 2)) - expected).abs() < 1e-6);
+        assert!(cross_entropy(&[1000.0, 0.0], 0).abs() < 1e-6, "no overflow");
     }
 }

@@ -46,9 +46,9 @@ impl MapStats {
             };
         };
         let inside: Vec<bool> = mask.as_raw().iter().map(|&m| m > 127).collect();
-        let mut sorted = map.to_vec();
-        sorted.sort_by(f32::total_cmp);
-        let threshold = sorted[(sorted.len() as f64 * 0.8) as usize];
+        let mut values = map.to_vec();
+        let rank = (values.len() as f64 * 0.8) as usize;
+        let threshold = *values.select_nth_unstable_by(rank, f32::total_cmp).1;
         let top: Vec<bool> = map.iter().map(|&v| v >= threshold && v > 0.0).collect();
         let intersection = top.iter().zip(&inside).filter(|(a, b)| **a && **b).count();
         let union = top.iter().zip(&inside).filter(|(a, b)| **a || **b).count();
@@ -80,9 +80,9 @@ impl MapStats {
 /// `1 - 2 Σ_k (c_k / |c|₁) (N - k + ½) / N` over the values sorted ascending (`k` from 1); 0 for
 /// a map without mass.
 fn gini(map: &[f32]) -> f64 {
-    let mut sorted: Vec<f64> = map.iter().map(|&v| f64::from(v.max(0.0))).collect();
-    sorted.sort_by(f64::total_cmp);
-    let total: f64 = sorted.iter().sum();
+    let mut sorted: Vec<f32> = map.iter().map(|&v| v.max(0.0)).collect();
+    sorted.sort_unstable_by(f32::total_cmp);
+    let total: f64 = sorted.iter().map(|&c| f64::from(c)).sum();
     if total <= 0.0 {
         return 0.0;
     }
@@ -90,7 +90,7 @@ fn gini(map: &[f32]) -> f64 {
     let weighted: f64 = sorted
         .iter()
         .enumerate()
-        .map(|(k, &c)| c / total * (n - (k as f64 + 1.0) + 0.5) / n)
+        .map(|(k, &c)| f64::from(c) / total * (n - (k as f64 + 1.0) + 0.5) / n)
         .sum();
     1.0 - 2.0 * weighted
 }

@@ -121,7 +121,7 @@ fn decode(bytes: &[u8], short_side: Option<u32>) -> Result<RgbImage, String> {
         return Ok(image);
     }
     image::load_from_memory_with_format(bytes, format)
-        .map(|image| image.to_rgb8())
+        .map(|image| image.into_rgb8())
         .map_err(|e| format!("{e} ({SUPPORTED})"))
 }
 

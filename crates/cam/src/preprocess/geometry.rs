@@ -4,8 +4,11 @@
 //! Every image first becomes its *base*: for [`Resize::Crop`] the short side resized to
 //! `round(s · 256/224)` (aspect ratio kept, torchvision's `Resize(round(s·256/224))`), for
 //! [`Resize::Squash`] the whole frame resized to `s × s`. Evaluation takes the centre `s × s` of
-//! the base (`CenterCrop(s)`); training takes a [`RandomResizedCrop`] of it.
+//! the base (`CenterCrop(s)`); training takes a [`RandomResizedCrop`] of the decoded image, as
+//! torchvision takes it of the original. Images are resized with Pillow's bilinear filter
+//! (antialiasing when shrinking), which torchvision's transforms use on PIL images.
 
+use fast_image_resize::{ResizeAlg, ResizeOptions, Resizer};
 use image::imageops::{FilterType, crop_imm, flip_horizontal, resize};
 use image::{GrayImage, ImageBuffer, Pixel, RgbImage};
 use mobilenetv2::Resize;
@@ -51,22 +54,14 @@ impl EvalTransform {
 
     /// The base of `image`: resized with a bilinear (antialiasing) filter.
     pub fn base(&self, image: &RgbImage) -> RgbImage {
-        resized(
-            image,
-            self.base_size(image.dimensions()),
-            FilterType::Triangle,
-        )
+        bilinear(image, self.base_size(image.dimensions()))
     }
 
     /// The model's view of the mask of an image of `image_size`: the mask first takes the image's
     /// size, then the same resize and crop, nearest neighbour throughout so that it stays binary.
     pub fn apply_mask(&self, mask: &GrayImage, image_size: (u32, u32)) -> GrayImage {
-        let mask = resized(mask, image_size, FilterType::Nearest);
-        self.crop(&resized(
-            &mask,
-            self.base_size(image_size),
-            FilterType::Nearest,
-        ))
+        let mask = nearest(mask, image_size);
+        self.crop(&nearest(&mask, self.base_size(image_size)))
     }
 
     /// The centre `size × size` of a base (`CenterCrop`, Python's round-half-to-even offsets).
@@ -131,7 +126,7 @@ impl RandomResizedCrop {
         let (left, top, width, height) = self.region(image.dimensions(), &mut rng);
         let crop = crop_imm(image, left, top, width, height).to_image();
         let side = self.size as u32;
-        let out = resized(&crop, (side, side), FilterType::Triangle);
+        let out = bilinear(&crop, (side, side));
         if rng.random_bool(0.5) {
             flip_horizontal(&out)
         } else {
@@ -167,15 +162,26 @@ impl RandomResizedCrop {
     }
 }
 
-fn resized<P: Pixel + 'static>(
-    image: &ImageBuffer<P, Vec<P::Subpixel>>,
-    (width, height): (u32, u32),
-    filter: FilterType,
-) -> ImageBuffer<P, Vec<P::Subpixel>> {
+/// `image` resized to `width × height` with Pillow's bilinear filter, SIMD-accelerated.
+fn bilinear(image: &RgbImage, (width, height): (u32, u32)) -> RgbImage {
     if image.dimensions() == (width, height) {
-        image.clone()
+        return image.clone();
+    }
+    let mut out = RgbImage::new(width, height);
+    let filter = fast_image_resize::FilterType::Bilinear;
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
+    Resizer::new()
+        .resize(image, &mut out, &options)
+        .expect("RGB to RGB, both at least one pixel");
+    out
+}
+
+/// A mask resized to `width × height`, nearest neighbour so that it stays binary.
+fn nearest(mask: &GrayImage, (width, height): (u32, u32)) -> GrayImage {
+    if mask.dimensions() == (width, height) {
+        mask.clone()
     } else {
-        resize(image, width, height, filter)
+        resize(mask, width, height, FilterType::Nearest)
     }
 }
 

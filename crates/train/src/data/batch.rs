@@ -1,7 +1,8 @@
-//! Turning decoded samples into model batches: prepared in host memory (on a worker thread
+//! Turning decoded images into model batches: prepared in host memory (on a worker thread
 //! while the model runs), then uploaded.
 
 use burn::prelude::*;
+use image::RgbImage;
 use mobilenetv2::Normalization;
 use rayon::prelude::*;
 
@@ -18,14 +19,9 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// The batch of `samples` on `device` (see [`HostBatch::new`]).
-    pub fn new(
-        samples: &[Sample],
-        normalization: &Normalization,
-        augment: Option<(RandomResizedCrop, u64)>,
-        device: &Device,
-    ) -> Self {
-        HostBatch::new(samples, normalization, augment).upload(device)
+    /// The samples' model views on `device`.
+    pub fn new(samples: &[Sample], normalization: &Normalization, device: &Device) -> Self {
+        HostBatch::views(samples, normalization).upload(device)
     }
 }
 
@@ -39,29 +35,41 @@ pub struct HostBatch {
 }
 
 impl HostBatch {
-    /// The samples' model views, or (in parallel) random crops of their originals when
-    /// `augment` holds a crop and a seed (sample `i` of the batch uses `seed + i`).
-    pub fn new(
-        samples: &[Sample],
+    /// The samples' model views, normalized.
+    pub fn views(samples: &[Sample], normalization: &Normalization) -> Self {
+        let pixels = samples
+            .par_iter()
+            .flat_map_iter(|s| cam::preprocess::normalize(&s.image, normalization))
+            .collect();
+        let labels = samples.iter().map(|s| s.label).collect();
+        Self::from_parts(pixels, labels, samples[0].image.width() as usize)
+    }
+
+    /// Random resized crops of `sources` (image and label), normalized; image `i` of the batch
+    /// is cropped with seed `seed + i`.
+    pub fn crops(
+        sources: &[(RgbImage, usize)],
         normalization: &Normalization,
-        augment: Option<(RandomResizedCrop, u64)>,
+        crop: RandomResizedCrop,
+        seed: u64,
     ) -> Self {
-        let pixels: Vec<f32> = samples
+        let pixels = sources
             .par_iter()
             .enumerate()
-            .flat_map_iter(|(i, sample)| match augment {
-                Some((augment, seed)) => {
-                    let source = sample.original.as_ref().unwrap_or(&sample.image);
-                    let image = augment.apply(source, seed.wrapping_add(i as u64));
-                    cam::preprocess::normalize(&image, normalization)
-                }
-                None => cam::preprocess::normalize(&sample.image, normalization),
+            .flat_map_iter(|(i, (image, _))| {
+                let image = crop.apply(image, seed.wrapping_add(i as u64));
+                cam::preprocess::normalize(&image, normalization)
             })
             .collect();
+        let labels = sources.iter().map(|&(_, label)| label).collect();
+        Self::from_parts(pixels, labels, crop.size)
+    }
+
+    fn from_parts(pixels: Vec<f32>, labels: Vec<usize>, size: usize) -> Self {
         Self {
             pixels,
-            labels: samples.iter().map(|s| s.label as i64).collect(),
-            size: samples[0].image.width() as usize,
+            labels: labels.into_iter().map(|l| l as i64).collect(),
+            size,
         }
     }
 

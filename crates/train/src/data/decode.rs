@@ -36,6 +36,23 @@ impl Sample {
     }
 }
 
+/// Decodes the image training crops of `item` come from (see [`Sample::original`]), without
+/// the evaluation view, which training with augmentation does not need.
+pub(super) fn decode_crop_source(
+    item: &Item,
+    transform: EvalTransform,
+) -> Result<RgbImage, Skipped> {
+    let image =
+        cam::preprocess::load_rgb_for(&item.path, transform.base_side()).map_err(|e| Skipped {
+            path: item.path.clone(),
+            reason: e.reason(),
+        })?;
+    Ok(match transform.resize {
+        Resize::Crop => image,
+        Resize::Squash => transform.apply(&image),
+    })
+}
+
 /// Decodes one sample: its model view, its original when training crops need it, and its mask
 /// through the same geometry. A mask that fails is dropped with a warning.
 pub(super) fn decode(

@@ -116,15 +116,49 @@ impl Data {
         batch_size: usize,
         augment: Option<(RandomResizedCrop, u64)>,
     ) -> Prefetch<HostBatch> {
-        let split = split.clone();
         let normalization = self.normalization.clone();
-        let steps = order.len().div_ceil(batch_size);
-        Prefetch::new(0..steps, PREFETCH, move |step| {
-            let indices = &order[step * batch_size..((step + 1) * batch_size).min(order.len())];
-            let augment = augment.map(|(crop, seed)| (crop, seed.wrapping_add(step as u64 * 1024)));
-            HostBatch::new(&split.samples(indices), &normalization, augment)
+        prefetch(
+            split,
+            order,
+            batch_size,
+            move |split, step, indices| match augment {
+                Some((crop, seed)) => {
+                    let sources = split.crop_sources(indices);
+                    let seed = seed.wrapping_add(step as u64 * 1024);
+                    HostBatch::crops(&sources, &normalization, crop, seed)
+                }
+                None => HostBatch::views(&split.samples(indices), &normalization),
+            },
+        )
+    }
+
+    /// The validation samples in order, `batch_size` at a time, each batch with its decoded
+    /// samples (for the monitor's pictures and masks), prepared ahead like [`Data::batches`].
+    pub fn val_batches(&self, batch_size: usize) -> Prefetch<(Vec<Sample>, HostBatch)> {
+        let normalization = self.normalization.clone();
+        let order = (0..self.val.len()).collect();
+        prefetch(&self.val, order, batch_size, move |split, _, indices| {
+            let samples = split.samples(indices);
+            let batch = HostBatch::views(&samples, &normalization);
+            (samples, batch)
         })
     }
+}
+
+/// `make(split, step, indices)` for each batch of `split`'s samples in `order`, on a worker
+/// thread.
+fn prefetch<T: Send + 'static>(
+    split: &Arc<Split>,
+    order: Vec<usize>,
+    batch_size: usize,
+    make: impl Fn(&Split, usize, &[usize]) -> T + Send + Sync + 'static,
+) -> Prefetch<T> {
+    let split = split.clone();
+    let steps = order.len().div_ceil(batch_size);
+    Prefetch::new(0..steps, PREFETCH, move |step| {
+        let indices = &order[step * batch_size..((step + 1) * batch_size).min(order.len())];
+        make(&split, step, indices)
+    })
 }
 
 /// Checks every scanned file, chooses where decoded images live (`cache`), and decodes them up

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use cam::preprocess::EvalTransform;
 
-use super::decode::decode;
+use super::decode::{decode, decode_crop_source};
 use super::{Item, Sample, Skipped};
 
 /// A split's samples, in a fixed order: indices are stable across epochs and resumes.
@@ -27,7 +27,11 @@ pub struct Split {
 
 impl Split {
     /// Samples decoded from disk whenever they are needed.
-    pub(super) fn streamed(items: Vec<Item>, transform: EvalTransform, keep_original: bool) -> Self {
+    pub(super) fn streamed(
+        items: Vec<Item>,
+        transform: EvalTransform,
+        keep_original: bool,
+    ) -> Self {
         Self {
             items,
             transform,
@@ -96,18 +100,43 @@ impl Split {
             return cache[index].clone();
         }
         let item = &self.items[index];
-        decode(item, self.transform, self.keep_original).unwrap_or_else(|skip| {
-            let mut failed = self.failed.lock().expect("no panics while locked");
-            if !failed.iter().any(|f| f.path == skip.path) {
-                eprintln!(
-                    "warning: {} failed to decode after the check ({}); it is used as a grey image until replaced",
-                    skip.path.display(),
-                    skip.reason
-                );
-                failed.push(skip);
+        decode(item, self.transform, self.keep_original)
+            .unwrap_or_else(|skip| self.failed_now(skip, item))
+    }
+
+    /// The image training crops of sample `index` come from, and its label: from memory, or
+    /// decoded now without the evaluation view (a file that fails is handled as in
+    /// [`Split::sample`]).
+    pub fn crop_source(&self, index: usize) -> (RgbImage, usize) {
+        let item = &self.items[index];
+        let image = match &self.cache {
+            Some(cache) => {
+                let sample = &cache[index];
+                sample.original.as_ref().unwrap_or(&sample.image).clone()
             }
-            self.grey(item)
-        })
+            None => decode_crop_source(item, self.transform)
+                .unwrap_or_else(|skip| self.failed_now(skip, item).image),
+        };
+        (image, item.label)
+    }
+
+    /// The crop sources of the samples at `indices`, decoded in parallel.
+    pub fn crop_sources(&self, indices: &[usize]) -> Vec<(RgbImage, usize)> {
+        indices.par_iter().map(|&i| self.crop_source(i)).collect()
+    }
+
+    /// Reports a file that failed after the check (once) and returns its grey stand-in.
+    fn failed_now(&self, skip: Skipped, item: &Item) -> Sample {
+        let mut failed = self.failed.lock().expect("no panics while locked");
+        if !failed.iter().any(|f| f.path == skip.path) {
+            eprintln!(
+                "warning: {} failed to decode after the check ({}); it is used as a grey image until replaced",
+                skip.path.display(),
+                skip.reason
+            );
+            failed.push(skip);
+        }
+        self.grey(item)
     }
 
     /// The samples at `indices`, decoded in parallel.

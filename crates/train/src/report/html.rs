@@ -1,4 +1,5 @@
-//! Offline HTML pages (no scripts, no external assets), rendered from the askama templates in
+//! Offline HTML pages (no external assets; the epoch page has one script of our own, written
+//! beside it), rendered from the askama templates in
 //! `templates/`: Rust formats the numbers, the templates hold the markup and the prose (and
 //! escape every value).
 
@@ -7,6 +8,7 @@ use burn_dataset::Dataset;
 use cam::metrics::MapStats;
 
 use super::epoch::{Reason, Shown};
+use super::generalization::Gap;
 use super::metrics::{self, ClassScores};
 use crate::audit::{ClassAttention, LAYER, MIN_IMAGES, PER_CLASS, POOL};
 use crate::data::Data;
@@ -41,6 +43,57 @@ struct EpochPage {
     /// The Grad-CAM layer of the audit.
     audit_layer: String,
     class_rows: Vec<ClassRow>,
+    /// Misclassified validation images.
+    mistakes: usize,
+    /// Class names in label order.
+    classes: Vec<String>,
+    /// The confusion matrix, a row per true class.
+    confusion: Vec<ConfusionRow>,
+    generalization: Option<GapBanner>,
+}
+
+/// One true class of the epoch page's confusion matrix.
+struct ConfusionRow {
+    truth: String,
+    cells: Vec<ConfusionCell>,
+}
+
+/// Images of one true class predicted as one class.
+struct ConfusionCell {
+    predicted: String,
+    count: usize,
+    /// Off the diagonal.
+    wrong: bool,
+}
+
+/// The generalization warning's numbers.
+struct GapBanner {
+    epoch: usize,
+    train: String,
+    val: String,
+    chance: String,
+}
+
+impl From<Gap> for GapBanner {
+    fn from(gap: Gap) -> Self {
+        Self {
+            epoch: gap.epoch,
+            train: pct(gap.train),
+            val: pct(gap.val),
+            chance: pct(gap.chance),
+        }
+    }
+}
+
+/// The warning for `record`, if what it learned does not carry over.
+fn gap_banner(record: &EpochRecord, classes: usize) -> Option<GapBanner> {
+    Gap::find(
+        record.epoch,
+        record.train_accuracy,
+        record.val_accuracy,
+        classes,
+    )
+    .map(GapBanner::from)
 }
 
 /// `reports/<run>/index.html`: the run's curves, epochs, confusion and changes since the
@@ -71,6 +124,7 @@ struct RunPage {
     /// Validation images fixed and broken by the last epoch (from the second epoch on).
     since: Option<Since>,
     skipped: Vec<SkippedRow>,
+    generalization: Option<GapBanner>,
 }
 
 /// One class of the per-class table.
@@ -146,6 +200,10 @@ struct EpochRow {
     val_loss: String,
     val_accuracy: String,
     drift: String,
+    /// Validation images wrong now and right in the epoch before (none in the first).
+    broken: Option<usize>,
+    /// Validation images right now and wrong in the epoch before.
+    fixed: Option<usize>,
     images_per_second: String,
     train_seconds: String,
     val_seconds: String,
@@ -250,6 +308,7 @@ pub fn epoch_page(
     record: &EpochRecord,
     scores: &[ClassScores],
     shown: &Shown,
+    classes: &[String],
 ) -> String {
     let samples = shown
         .samples
@@ -300,6 +359,28 @@ pub fn epoch_page(
         audit_min_images: MIN_IMAGES,
         audit_layer: LAYER.to_string(),
         class_rows: class_rows(scores),
+        mistakes: record.misclassified.len(),
+        classes: classes.to_vec(),
+        confusion: record
+            .confusion
+            .iter()
+            .zip(classes)
+            .enumerate()
+            .map(|(t, (row, truth))| ConfusionRow {
+                truth: truth.clone(),
+                cells: row
+                    .iter()
+                    .zip(classes)
+                    .enumerate()
+                    .map(|(p, (&count, predicted))| ConfusionCell {
+                        predicted: predicted.clone(),
+                        count,
+                        wrong: p != t,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        generalization: gap_banner(record, classes.len()),
     })
 }
 
@@ -314,9 +395,14 @@ pub fn run_page(run: &RunDir, history: &History, data: &Data) -> String {
     let epochs = history
         .epochs
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(n, e)| {
             let [train, val, report] = e.seconds;
+            let previous = n.checked_sub(1).map(|p| &history.epochs[p].misclassified);
+            let count = |a: &[usize], b: &[usize]| a.iter().filter(|i| !b.contains(i)).count();
             EpochRow {
+                broken: previous.map(|p| count(&e.misclassified, p)),
+                fixed: previous.map(|p| count(p, &e.misclassified)),
                 epoch: e.epoch,
                 folder: format!("epoch-{:03}", e.epoch),
                 best: e.best,
@@ -374,6 +460,7 @@ pub fn run_page(run: &RunDir, history: &History, data: &Data) -> String {
                 reason: s.reason.clone(),
             })
             .collect(),
+        generalization: gap_banner(last, data.classes.len()),
     })
 }
 

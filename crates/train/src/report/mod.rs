@@ -4,6 +4,7 @@
 mod baselines;
 mod drift;
 mod epoch;
+mod generalization;
 mod html;
 mod metrics;
 mod plots;
@@ -11,7 +12,7 @@ mod plots;
 use anyhow::Context;
 use cam::{Method, TargetLayer};
 
-pub use epoch::{EpochInputs, Observation, observe, write_epoch};
+pub use epoch::{Collector, EpochInputs, Observation, observe, probes, write_epoch};
 
 use crate::audit::AuditScope;
 use crate::data::Data;

@@ -17,8 +17,10 @@ use mobilenetv2::checkpoint;
 pub use config::{ModelConfig, OptimizationConfig, TrainConfig};
 pub use optim::{OptimizerKind, Schedule};
 
+use cam::{CamEngine, TargetLayer};
+
 use crate::evaluation::validate;
-use crate::report::{self, EpochInputs};
+use crate::report::{self, Collector, EpochInputs};
 use crate::run_dir::EpochRecord;
 use epoch::{Inputs, train_epoch};
 use feature_cache::FeatureCache;
@@ -51,6 +53,7 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
     let cache =
         (config.model.freeze_features && !config.data.augment && config.model.feature_cache)
             .then(|| FeatureCache::build(&model, &data, optimization.batch_size, &device));
+    let layers = TargetLayer::or_default_for(&config.monitor.layers, data.image_size);
     for epoch in start + 1..=epochs {
         let started = Instant::now();
         let inputs = match &cache {
@@ -80,21 +83,34 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
             );
         }
         let train_seconds = started.elapsed().as_secs_f64();
-        let val_started = Instant::now();
+        // Validation runs through the CAM engine: past the plain forward pass (what any
+        // validation costs, `val_seconds`), the maps and everything after them are the
+        // monitor's cost.
+        let monitor_started = Instant::now();
         let valid = model.valid();
-        let evaluation = validate(&valid, &data, &device);
-        let val_seconds = val_started.elapsed().as_secs_f64();
-
-        let report_started = Instant::now();
+        let engine = CamEngine::new(&valid, config.monitor.method, &layers);
+        let monitor = &config.monitor;
+        let probes = report::probes(&data, monitor.probes);
+        let mut collector = Collector::new(
+            &run,
+            epoch,
+            &history,
+            data.val.len(),
+            monitor.samples,
+            probes,
+        );
+        let (evaluation, val_seconds) =
+            validate(&engine, &data, &device, |batch| collector.add(batch))?;
         let report::Observation {
             attention,
             drift,
             shown,
-        } = report::observe(&EpochInputs {
+        } = report::observe(EpochInputs {
             model: &valid,
             data: &data,
-            evaluation: &evaluation,
-            config: &config.monitor,
+            shown: collector.finish(&data.classes)?,
+            layers: &layers,
+            config: monitor,
             run: &run,
             epoch,
             train_accuracy: train.accuracy,
@@ -112,7 +128,7 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
             seconds: [
                 train_seconds,
                 val_seconds,
-                report_started.elapsed().as_secs_f64(),
+                monitor_started.elapsed().as_secs_f64() - val_seconds,
             ],
             confusion: evaluation.confusion(data.classes.len()),
             misclassified: evaluation.misclassified(),
@@ -120,16 +136,22 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
             attention_drift: drift,
             attention,
         };
+        let writing_started = Instant::now();
         report::write_epoch(&run, &record, &shown, &data)?;
+        let best = record.best;
+        history.epochs.push(record);
+        report::run_index(&history, &data, &run, monitor.probes)?;
+        // The pages are the monitor's too: history.json and the summary line count their
+        // writing; the run page just written shows this epoch's cost without it.
+        let writing = writing_started.elapsed().as_secs_f64();
+        history.epochs.last_mut().expect("this epoch").seconds[2] += writing;
         let meta = checkpoint::Metadata {
             epoch,
             val_accuracy: Some(val_accuracy),
             ..metadata.clone()
         };
-        run.save(&model, &optimizer, &meta, record.best)?;
-        history.epochs.push(record);
+        run.save(&model, &optimizer, &meta, best)?;
         run.save_history(&history)?;
-        report::run_index(&history, &data, &run, config.monitor.probes)?;
         println!("{}", history.summary_line(epochs));
     }
     println!(

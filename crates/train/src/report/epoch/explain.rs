@@ -1,5 +1,5 @@
-//! The heatmaps of an epoch's selected images: true and predicted class, one engine pass per
-//! chunk, drawn over the pictures the dataset already holds.
+//! The heatmaps of an epoch's shown images (true and predicted class, kept from the validation
+//! pass) as grid panels and `metrics.json` rows.
 
 use std::path::PathBuf;
 
@@ -7,16 +7,11 @@ use burn::prelude::*;
 use cam::metrics::MapStats;
 use cam::render::figure::Panel;
 use cam::render::overlay::{DEFAULT_IMAGE_WEIGHT, overlay};
-use cam::{CamEngine, Targets};
-use indicatif::ProgressBar;
 use serde::Serialize;
 
+use super::collect::Kept;
 use super::select::Reason;
 use crate::data::{Batch, Data, Sample};
-use crate::evaluation::Evaluation;
-
-/// Images per CAM pass.
-const CAM_BATCH: usize = 16;
 
 /// A reported sample, as written to `metrics.json`.
 #[derive(Clone, Debug, Serialize)]
@@ -47,7 +42,7 @@ pub struct SampleReport {
     pub predicted_map_empty: bool,
 }
 
-/// What the selected images' maps give the report.
+/// What the shown images' maps give the report.
 pub struct Explained {
     /// Per image: the picture, its true-class and its predicted-class overlay.
     pub rows: Vec<Vec<Panel>>,
@@ -61,86 +56,65 @@ pub struct Explained {
     pub shown: Vec<Sample>,
 }
 
-/// Explains the true and the predicted class of every selected validation image.
-pub fn explain(
-    engine: &CamEngine,
-    data: &Data,
-    evaluation: &Evaluation,
-    selected: &[(usize, Reason)],
-    device: &Device,
-    progress: &ProgressBar,
-) -> Explained {
-    let mut explained = Explained {
-        rows: Vec::with_capacity(selected.len()),
-        samples: Vec::with_capacity(selected.len()),
-        true_maps: Vec::with_capacity(selected.len()),
-        inputs: Tensor::empty([0, 3, data.image_size, data.image_size], device),
-        shown: Vec::with_capacity(selected.len()),
-    };
-    let mut inputs = Vec::new();
+/// The grid rows, `metrics.json` rows and inputs of the shown images, from the maps the
+/// validation pass kept.
+pub fn explain(kept: Vec<Kept>, data: &Data, device: &Device) -> Explained {
     let name = |c: usize| data.classes[c].as_str();
-    for chunk in selected.chunks(CAM_BATCH) {
-        let indices: Vec<usize> = chunk.iter().map(|&(i, _)| i).collect();
-        let samples = data.val.samples(&indices);
-        let batch = Batch::new(&samples, &data.normalization, None, device);
-        let truth: Vec<usize> = samples.iter().map(|s| s.label).collect();
-        let explanation = engine.explain(
-            batch.images.clone(),
-            &[Targets::Classes(truth), Targets::Predicted],
-        );
-        inputs.push(batch.images);
-        for (j, (&(index, reason), sample)) in chunk.iter().zip(&samples).enumerate() {
-            let predicted = explanation.classes[1][j];
-            let probabilities = &evaluation.probabilities[index];
-            let loss = evaluation.losses[index];
-            let [true_map, predicted_map] = [0, 1].map(|t| explanation.map(t, j));
-            let tag = match reason {
-                Reason::Misclassified => "misclassified",
-                Reason::Probe => "probe",
-            };
-            explained.rows.push(vec![
-                Panel {
-                    title: format!("#{index} {}\n{tag}, loss {loss:.2}", sample.short_name()),
-                    image: sample.image.clone(),
-                },
-                Panel {
-                    title: format!(
-                        "true: {}\np={:.2}",
-                        name(sample.label),
-                        probabilities[sample.label]
-                    ),
-                    image: overlay(&sample.image, true_map, DEFAULT_IMAGE_WEIGHT),
-                },
-                Panel {
-                    title: format!(
-                        "pred: {}\np={:.2}",
-                        name(predicted),
-                        probabilities[predicted]
-                    ),
-                    image: overlay(&sample.image, predicted_map, DEFAULT_IMAGE_WEIGHT),
-                },
-            ]);
-            explained.samples.push(SampleReport {
-                index,
-                path: sample.path.clone(),
-                reason,
-                label: name(sample.label).to_owned(),
-                predicted: name(predicted).to_owned(),
-                p_true: probabilities[sample.label],
-                p_predicted: probabilities[predicted],
-                loss,
-                true_map: MapStats::new(true_map, sample.mask.as_ref()),
-                predicted_map: MapStats::new(predicted_map, sample.mask.as_ref()),
-                true_map_empty: explanation.is_empty(0, j),
-                predicted_map_empty: explanation.is_empty(1, j),
-            });
-            explained.true_maps.push(true_map.to_vec());
-            progress.inc(1);
-        }
-        explained.shown.extend(samples);
+    let mut explained = Explained {
+        rows: Vec::with_capacity(kept.len()),
+        samples: Vec::with_capacity(kept.len()),
+        true_maps: Vec::with_capacity(kept.len()),
+        inputs: Tensor::empty([0, 3, data.image_size, data.image_size], device),
+        shown: Vec::with_capacity(kept.len()),
+    };
+    for k in kept {
+        let (sample, index, loss, predicted) = (&k.sample, k.index, k.loss, k.predicted);
+        let probabilities = &k.probabilities;
+        let tag = match k.reason {
+            Reason::Misclassified => "misclassified",
+            Reason::Probe => "probe",
+        };
+        explained.rows.push(vec![
+            Panel {
+                title: format!("#{index} {}\n{tag}, loss {loss:.2}", sample.short_name()),
+                image: sample.image.clone(),
+            },
+            Panel {
+                title: format!(
+                    "true: {}\np={:.2}",
+                    name(sample.label),
+                    probabilities[sample.label]
+                ),
+                image: overlay(&sample.image, &k.true_map, DEFAULT_IMAGE_WEIGHT),
+            },
+            Panel {
+                title: format!(
+                    "pred: {}\np={:.2}",
+                    name(predicted),
+                    probabilities[predicted]
+                ),
+                image: overlay(&sample.image, &k.predicted_map, DEFAULT_IMAGE_WEIGHT),
+            },
+        ]);
+        explained.samples.push(SampleReport {
+            index,
+            path: sample.path.clone(),
+            reason: k.reason,
+            label: name(sample.label).to_owned(),
+            predicted: name(predicted).to_owned(),
+            p_true: probabilities[sample.label],
+            p_predicted: probabilities[predicted],
+            loss,
+            true_map: MapStats::new(&k.true_map, sample.mask.as_ref()),
+            predicted_map: MapStats::new(&k.predicted_map, sample.mask.as_ref()),
+            true_map_empty: k.true_empty,
+            predicted_map_empty: k.predicted_empty,
+        });
+        explained.true_maps.push(k.true_map);
+        explained.shown.push(k.sample);
     }
-    if !inputs.is_empty() {
-        explained.inputs = Tensor::cat(inputs, 0);
+    if !explained.shown.is_empty() {
+        explained.inputs = Batch::new(&explained.shown, &data.normalization, device).images;
     }
     explained
 }

@@ -1,18 +1,20 @@
-//! An epoch's report: which validation images it shows ([`select`]), their heatmaps
-//! ([`explain`]), the scores, drift and shortcut audit beside them ([`observe`]), and the files
-//! ([`write`]).
+//! An epoch's report: what the validation pass keeps ([`collect`]: every image for the mistakes
+//! [`browser`], the grid's images at full size), their panels and rows ([`explain`]), the
+//! scores, drift and shortcut audit beside them ([`observe`]), and the files ([`write`]).
 
+mod browser;
+mod collect;
 mod explain;
 mod select;
 mod write;
 
 use burn::prelude::*;
-use cam::CamEngine;
 use cam::TargetLayer;
 use cam::render::figure::{grid, save_png};
 use mobilenetv2::MobileNetV2;
 use serde::Serialize;
 
+pub use collect::{Collector, Kept};
 pub use explain::SampleReport;
 pub use select::{Reason, probes};
 pub use write::write_epoch;
@@ -22,8 +24,6 @@ use super::baselines::{self, MapScores};
 use super::drift;
 use crate::audit::{self, ClassAttention};
 use crate::data::Data;
-use crate::evaluation::Evaluation;
-use crate::progress::bar;
 use crate::run_dir::RunDir;
 
 /// Side of each grid panel.
@@ -35,8 +35,10 @@ pub struct EpochInputs<'a> {
     pub model: &'a MobileNetV2,
     /// The dataset.
     pub data: &'a Data,
-    /// Validation outputs.
-    pub evaluation: &'a Evaluation,
+    /// The images to show, with the maps the validation pass kept.
+    pub shown: Vec<Kept>,
+    /// The CAM target layers of the maps.
+    pub layers: &'a [TargetLayer],
     /// What the monitor shows.
     pub config: &'a MonitorConfig,
     /// The run's folders.
@@ -75,13 +77,14 @@ pub struct Shown {
     pub map_scores: Vec<MapScores>,
 }
 
-/// Explains the epoch's mistakes and probes, writes their grid (`epoch-NNN/grid.png`) and probe
+/// Draws the grid of the shown mistakes and probes (`epoch-NNN/grid.png`), saves the probe
 /// maps, scores the maps, and audits what the right answers rest on.
-pub fn observe(inputs: &EpochInputs<'_>) -> anyhow::Result<Observation> {
-    let &EpochInputs {
+pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
+    let EpochInputs {
         model,
         data,
-        evaluation,
+        shown,
+        layers,
         config,
         run,
         epoch,
@@ -89,11 +92,8 @@ pub fn observe(inputs: &EpochInputs<'_>) -> anyhow::Result<Observation> {
         device,
     } = inputs;
     let probe_indices = probes(data, config.probes);
-    let selected = select::select(evaluation, &probe_indices, config.samples);
-    let progress = bar(selected.len(), "report");
-    let layers = TargetLayer::or_default_for(&config.layers, data.image_size);
-    let engine = CamEngine::new(model, config.method, &layers);
-    let explained = explain::explain(&engine, data, evaluation, &selected, device, &progress);
+    let selected: Vec<usize> = shown.iter().map(|k| k.index).collect();
+    let explained = explain::explain(shown, data, device);
     let dir = run.epoch_reports(epoch);
     save_png(&grid(&explained.rows, CELL), &dir.join("grid.png"))?;
 
@@ -113,7 +113,7 @@ pub fn observe(inputs: &EpochInputs<'_>) -> anyhow::Result<Observation> {
     );
     let probe_maps: Vec<Vec<f32>> = probe_indices
         .iter()
-        .filter_map(|p| selected.iter().position(|(i, _)| i == p))
+        .filter_map(|p| selected.iter().position(|i| i == p))
         .map(|at| explained.true_maps[at].clone())
         .collect();
     drift::save(run, epoch, &probe_maps, [data.image_size, data.image_size])?;
@@ -123,7 +123,6 @@ pub fn observe(inputs: &EpochInputs<'_>) -> anyhow::Result<Observation> {
     } else {
         Vec::new()
     };
-    progress.finish_and_clear();
     Ok(Observation {
         attention,
         drift: drift::since_previous(run, epoch),
@@ -131,7 +130,7 @@ pub fn observe(inputs: &EpochInputs<'_>) -> anyhow::Result<Observation> {
             samples: explained.samples,
             map_scores,
             method,
-            layers: engine.layers().iter().map(ToString::to_string).collect(),
+            layers: layers.iter().map(ToString::to_string).collect(),
         },
     })
 }

@@ -37,7 +37,7 @@ pub fn write_epoch(
     };
     let json = serde_json::to_vec_pretty(&metrics).context("JSON encoding")?;
     atomic_write::write_bytes(&dir.join("metrics.json"), &json)?;
-    let page = html::epoch_page(run, record, &per_class, shown);
+    let page = html::epoch_page(run, record, &per_class, shown, &data.classes);
     atomic_write::write_bytes(&dir.join("index.html"), page.as_bytes())?;
     Ok(())
 }

@@ -1,0 +1,149 @@
+//! The mistakes browser's files: every validation image's answer and small true-class map per
+//! epoch (`epoch-NNN/data.js`), the pictures the model saw (`images/NNNNN.png`, once per run),
+//! the heatmaps of an epoch's mistakes and fixes (`epoch-NNN/maps/NNNNN.{true,pred}.png`, JET
+//! colours at `MAP_SIDE` pixels, which the page lays over the picture at half opacity, as
+//! pytorch-grad-cam blends them, and scales smoothly) and the page script (`browser.js`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use base64::Engine;
+use cam::render::figure::png_bytes;
+use cam::render::overlay::heatmap;
+use image::RgbImage;
+use image::imageops::FilterType;
+use serde::Serialize;
+
+use crate::run_dir::RunDir;
+
+/// Side of the true-class map kept per image and epoch for the history strip.
+pub const HISTORY_MAP_SIDE: u32 = 16;
+
+/// Side of the heatmap files of the listed images: finer than the maps of the usual layers
+/// (6×6 to 14×14), which the page scales up smoothly.
+const MAP_SIDE: u32 = 32;
+
+/// The page script, written beside the run's pages.
+const SCRIPT: &str = include_str!("../../../templates/browser.js");
+
+/// One validation image in one epoch, as `data.js` holds it. Short keys: a history strip
+/// loads this for every epoch.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImageRecord {
+    /// Validation index.
+    pub i: usize,
+    /// `<class folder>/<file>`.
+    pub f: String,
+    /// True class.
+    pub l: usize,
+    /// Predicted class.
+    pub p: usize,
+    /// Probability of the true class.
+    pub pt: f32,
+    /// Probability of the predicted class.
+    pub pp: f32,
+    /// Cross-entropy loss.
+    pub loss: f32,
+    /// Entropy of the true-class map (0 = focused, 1 = spread evenly); this and the mask
+    /// scores only for images the browser lists (mistakes and fixes).
+    pub e: Option<f64>,
+    /// IoU of the true-class map's top 20% with the object mask.
+    pub iou: Option<f64>,
+    /// Whether the true-class map peaks on the object.
+    pub hit: Option<bool>,
+    /// The epoch since which the image has been misclassified without a break.
+    pub since: Option<usize>,
+    /// `broken` (right in the previous epoch, wrong now) or `fixed` (the reverse).
+    pub ch: Option<&'static str>,
+    /// The true-class map, `HISTORY_MAP_SIDE²` bytes (255 = highest), base64.
+    pub m: String,
+}
+
+/// The data of one epoch page.
+#[derive(Serialize)]
+struct EpochData<'a> {
+    epoch: usize,
+    classes: &'a [String],
+    map_side: u32,
+    images: &'a [ImageRecord],
+}
+
+/// `epoch-NNN/data.js` (every image's record), and the run's `browser.js`.
+pub fn write_data(
+    run: &RunDir,
+    epoch: usize,
+    classes: &[String],
+    images: &[ImageRecord],
+) -> anyhow::Result<()> {
+    let data = EpochData {
+        epoch,
+        classes,
+        map_side: HISTORY_MAP_SIDE,
+        images,
+    };
+    let json = serde_json::to_string(&data).context("JSON encoding")?;
+    let script = format!("camwatch.epoch({json});\n");
+    atomic_write::write_bytes(&run.epoch_reports(epoch).join("data.js"), script.as_bytes())?;
+    atomic_write::write_bytes(&run.reports.join("browser.js"), SCRIPT.as_bytes())?;
+    Ok(())
+}
+
+/// The picture of validation image `index` as the model saw it.
+pub fn picture_path(run: &RunDir, index: usize) -> PathBuf {
+    run.reports.join("images").join(format!("{index:05}.png"))
+}
+
+/// A heatmap of validation image `index` in an epoch's folder; `which` is `true` or `pred`.
+pub fn heatmap_path(epoch_dir: &Path, index: usize, which: &str) -> PathBuf {
+    epoch_dir
+        .join("maps")
+        .join(format!("{index:05}.{which}.png"))
+}
+
+/// Writes `image` as a PNG, atomically but unsynced (see
+/// [`atomic_write::write_bytes_unsynced`]): hundreds are written per epoch.
+pub fn write_png(path: &Path, image: &RgbImage) -> anyhow::Result<()> {
+    atomic_write::write_bytes_unsynced(path, &png_bytes(image))?;
+    Ok(())
+}
+
+/// The JET heatmap file of a `size` map in `[0, 1]`, `MAP_SIDE` pixels square.
+pub fn write_heatmap(path: &Path, map: &[f32], size: [usize; 2]) -> anyhow::Result<()> {
+    let small = shrink(map, size, MAP_SIDE);
+    write_png(path, &heatmap(&small, MAP_SIDE, MAP_SIDE))
+}
+
+/// A `size` map in `[0, 1]` reduced to `HISTORY_MAP_SIDE²` bytes (255 = highest), base64.
+pub fn history_map(map: &[f32], size: [usize; 2]) -> String {
+    let bytes: Vec<u8> = shrink(map, size, HISTORY_MAP_SIDE)
+        .into_iter()
+        .map(|v| (255.0 * v.clamp(0.0, 1.0)).round() as u8)
+        .collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A `[height, width]` map resized to `side × side` (bilinear, antialiasing).
+fn shrink(map: &[f32], [height, width]: [usize; 2], side: u32) -> Vec<f32> {
+    let source: image::ImageBuffer<image::Luma<f32>, Vec<f32>> =
+        image::ImageBuffer::from_raw(width as u32, height as u32, map.to_vec()).expect("map size");
+    image::imageops::resize(&source, side, side, FilterType::Triangle).into_raw()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_map_keeps_where_a_map_peaks() {
+        // A 96×96 map with its mass in the top-left quarter.
+        let map: Vec<f32> = (0..96 * 96)
+            .map(|p| if p % 96 < 48 && p / 96 < 48 { 1.0 } else { 0.0 })
+            .collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(history_map(&map, [96, 96]))
+            .unwrap();
+        assert_eq!(bytes.len(), (HISTORY_MAP_SIDE * HISTORY_MAP_SIDE) as usize);
+        assert_eq!(bytes[0], 255);
+        assert_eq!(*bytes.last().unwrap(), 0);
+    }
+}

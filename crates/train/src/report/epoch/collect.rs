@@ -1,0 +1,226 @@
+//! What the monitor keeps of a validation pass, batch by batch: every image's answer and small
+//! true-class map for the mistakes browser, heatmaps of the mistakes and fixes, and the full
+//! maps of the images the grid shows (the highest-loss mistakes and the probes), so memory
+//! stays bounded however large the validation set.
+
+use anyhow::Context;
+use cam::metrics::MapStats;
+use rayon::prelude::*;
+
+use super::browser::{self, ImageRecord};
+use super::select::Reason;
+use crate::data::Sample;
+use crate::evaluation::{BatchMaps, cross_entropy};
+use crate::run_dir::{History, RunDir};
+
+/// An image the epoch page shows, with its maps at full size.
+#[derive(Clone)]
+pub struct Kept {
+    /// Validation index.
+    pub index: usize,
+    /// Why it is shown.
+    pub reason: Reason,
+    /// The decoded sample.
+    pub sample: Sample,
+    /// Probabilities of every class.
+    pub probabilities: Vec<f32>,
+    /// Cross-entropy loss.
+    pub loss: f32,
+    /// Predicted class.
+    pub predicted: usize,
+    /// True-class map, `image_size²` values in `[0, 1]`.
+    pub true_map: Vec<f32>,
+    /// Predicted-class map (the true-class map when the answer is right).
+    pub predicted_map: Vec<f32>,
+    /// The true-class map had no positive evidence.
+    pub true_empty: bool,
+    /// The predicted-class map had no positive evidence.
+    pub predicted_empty: bool,
+}
+
+/// Collects an epoch's validation batches (see the module docs).
+pub struct Collector<'a> {
+    run: &'a RunDir,
+    epoch: usize,
+    /// Most mistakes the grid shows.
+    most: usize,
+    probes: Vec<usize>,
+    /// Per image, the epoch its current run of mistakes began, as of the previous epoch
+    /// (`None` inside: right then); `None` in the first epoch.
+    before: Option<Vec<Option<usize>>>,
+    records: Vec<ImageRecord>,
+    mistakes: Vec<Kept>,
+    kept_probes: Vec<Kept>,
+}
+
+impl<'a> Collector<'a> {
+    /// A collector for `epoch`, which shows the `most` highest-loss mistakes and `probes`;
+    /// `history` holds the epochs before.
+    pub fn new(
+        run: &'a RunDir,
+        epoch: usize,
+        history: &History,
+        val_images: usize,
+        most: usize,
+        probes: Vec<usize>,
+    ) -> Self {
+        let before = (!history.epochs.is_empty()).then(|| {
+            let mut since = vec![None; val_images];
+            for record in &history.epochs {
+                let mut wrong = vec![false; val_images];
+                for &i in record.misclassified.iter().filter(|&&i| i < val_images) {
+                    wrong[i] = true;
+                }
+                for (s, w) in since.iter_mut().zip(wrong) {
+                    *s = if w { s.or(Some(record.epoch)) } else { None };
+                }
+            }
+            since
+        });
+        Self {
+            run,
+            epoch,
+            most,
+            probes,
+            before,
+            records: Vec::with_capacity(val_images),
+            mistakes: Vec::new(),
+            kept_probes: Vec::new(),
+        }
+    }
+
+    /// Takes one validation batch: records every image, writes the heatmaps of its mistakes
+    /// and fixes, and keeps what the grid may show; images in parallel.
+    pub fn add(&mut self, batch: BatchMaps) -> anyhow::Result<()> {
+        let BatchMaps {
+            start,
+            samples,
+            truth,
+            mistakes,
+            predicted,
+        } = batch;
+        let dir = self.run.epoch_reports(self.epoch);
+        let this = &*self;
+        let taken: Vec<(ImageRecord, Option<Kept>)> = samples
+            .par_iter()
+            .enumerate()
+            .map(|(j, sample)| {
+                let index = start + j;
+                let label = sample.label;
+                let class = truth.predicted(j);
+                let probabilities = &truth.probabilities[j];
+                let loss = cross_entropy(&truth.logits[j], label);
+                let true_map = truth.map(0, j);
+                let wrong_map = mistakes.iter().position(|&m| m == j).map(|at| {
+                    let maps = predicted.as_ref().expect("maps of every mistake");
+                    (maps.map(0, at), maps.is_empty(0, at))
+                });
+                let previously = this.before.as_ref().map(|b| b[index]);
+                let change = match (previously, wrong_map.is_some()) {
+                    (Some(Some(_)), false) => Some("fixed"),
+                    (Some(None), true) => Some("broken"),
+                    _ => None,
+                };
+                let listed = wrong_map.is_some() || change.is_some();
+                let stats = listed.then(|| MapStats::new(true_map, sample.mask.as_ref()));
+                if listed {
+                    let maps = (true_map, wrong_map.map(|(m, _)| m));
+                    this.draw(&dir, index, sample, maps, truth.size)?;
+                }
+                let record = ImageRecord {
+                    i: index,
+                    f: sample.short_name(),
+                    l: label,
+                    p: class,
+                    pt: probabilities[label],
+                    pp: probabilities[class],
+                    loss,
+                    e: stats.as_ref().map(|s| s.entropy),
+                    iou: stats.as_ref().and_then(|s| s.iou_top20),
+                    hit: stats.as_ref().and_then(|s| s.pointing_hit),
+                    since: wrong_map
+                        .is_some()
+                        .then(|| previously.flatten().unwrap_or(this.epoch)),
+                    ch: change,
+                    m: browser::history_map(true_map, truth.size),
+                };
+                let shown = wrong_map.is_some() || this.probes.contains(&index);
+                let kept = shown.then(|| {
+                    let (predicted_map, predicted_empty) =
+                        wrong_map.unwrap_or((true_map, truth.is_empty(0, j)));
+                    Kept {
+                        index,
+                        reason: if wrong_map.is_some() {
+                            Reason::Misclassified
+                        } else {
+                            Reason::Probe
+                        },
+                        sample: sample.clone(),
+                        probabilities: probabilities.clone(),
+                        loss,
+                        predicted: class,
+                        true_map: true_map.to_vec(),
+                        predicted_map: predicted_map.to_vec(),
+                        true_empty: truth.is_empty(0, j),
+                        predicted_empty,
+                    }
+                });
+                Ok((record, kept))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        for (record, kept) in taken {
+            self.records.push(record);
+            let Some(kept) = kept else { continue };
+            if self.probes.contains(&kept.index) {
+                self.kept_probes.push(Kept {
+                    reason: Reason::Probe,
+                    ..kept.clone()
+                });
+            }
+            if kept.reason == Reason::Misclassified {
+                self.mistakes.push(kept);
+            }
+        }
+        self.mistakes
+            .sort_by(|a, b| b.loss.total_cmp(&a.loss).then(a.index.cmp(&b.index)));
+        self.mistakes.truncate(self.most);
+        Ok(())
+    }
+
+    /// The picture of image `index` (once per run), its true-class heatmap, and its
+    /// predicted-class heatmap when it is misclassified.
+    fn draw(
+        &self,
+        dir: &std::path::Path,
+        index: usize,
+        sample: &Sample,
+        (truth, wrong): (&[f32], Option<&[f32]>),
+        size: [usize; 2],
+    ) -> anyhow::Result<()> {
+        let picture = browser::picture_path(self.run, index);
+        if !picture.exists() {
+            browser::write_png(&picture, &sample.image)?;
+        }
+        let draw = |map: &[f32], which: &str| {
+            browser::write_heatmap(&browser::heatmap_path(dir, index, which), map, size)
+        };
+        draw(truth, "true")?;
+        wrong.map_or(Ok(()), |map| draw(map, "pred"))
+    }
+
+    /// Writes `data.js` and returns the images the grid shows: the highest-loss mistakes, then
+    /// the probes not among them.
+    pub fn finish(self, classes: &[String]) -> anyhow::Result<Vec<Kept>> {
+        browser::write_data(self.run, self.epoch, classes, &self.records)
+            .context("writing the mistakes browser's data")?;
+        let mut shown = self.mistakes;
+        let mut probes = self.kept_probes;
+        probes.sort_by_key(|k| self.probes.iter().position(|&p| p == k.index));
+        for probe in probes {
+            if !shown.iter().any(|k| k.index == probe.index) {
+                shown.push(probe);
+            }
+        }
+        Ok(shown)
+    }
+}

@@ -1,0 +1,140 @@
+//! The mistakes browser of the epoch pages: every misclassified image written, filtered and
+//! sorted from the URL fragment by the page's script, and each image's history across epochs,
+//! checked in headless Chromium from `file://`.
+
+use std::path::Path;
+
+use crate::train::{args, run, tiny_dataset};
+
+/// `epoch-NNN/data.js` as JSON.
+fn epoch_data(reports: &Path, epoch: usize) -> serde_json::Value {
+    let script =
+        std::fs::read_to_string(reports.join(format!("epoch-{epoch:03}/data.js"))).unwrap();
+    let json = script
+        .trim()
+        .strip_prefix("camwatch.epoch(")
+        .and_then(|s| s.strip_suffix(");"))
+        .expect("data.js calls camwatch.epoch(...)");
+    serde_json::from_str(json).unwrap()
+}
+
+/// The `data-index` of every listed figure, in page order.
+fn listed(dom: &str) -> Vec<u64> {
+    dom.split("class=\"mistake\" data-index=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn every_mistake_is_written_and_the_page_filters_sorts_and_shows_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    // The grid shows 2 mistakes; the browser must list all of them.
+    let flags = ["--epochs", "3", "--report-samples", "2", "--lr", "0.02"];
+    run(args(dir.path(), &data, &flags)).unwrap();
+    let reports = dir.path().join("reports/tiny");
+    let data = epoch_data(&reports, 3);
+    let classes: Vec<&str> = data["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let images = data["images"].as_array().unwrap();
+    assert_eq!(images.len(), 15, "every validation image has a record");
+    let wrong: Vec<&serde_json::Value> = images.iter().filter(|im| im["p"] != im["l"]).collect();
+    assert!(
+        wrong.len() > 2,
+        "more mistakes than the grid shows: {}",
+        wrong.len()
+    );
+    let metrics = crate::train::json(&reports.join("epoch-003/metrics.json"));
+    let misclassified_in_grid = metrics["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["reason"] == "misclassified")
+        .count();
+    assert_eq!(misclassified_in_grid, 2);
+    for im in &wrong {
+        let i = im["i"].as_u64().unwrap();
+        for file in [
+            format!("images/{i:05}.png"),
+            format!("epoch-003/maps/{i:05}.true.png"),
+            format!("epoch-003/maps/{i:05}.pred.png"),
+        ] {
+            assert!(reports.join(&file).is_file(), "missing {file}");
+        }
+        assert!(im["since"].as_u64().unwrap() <= 3);
+    }
+
+    // The true→predicted pair with the most mistakes, listed by loss.
+    let pair = |im: &&serde_json::Value| (im["l"].as_u64().unwrap(), im["p"].as_u64().unwrap());
+    let (truth, predicted) = wrong
+        .iter()
+        .map(pair)
+        .max_by_key(|&p| wrong.iter().filter(|im| pair(im) == p).count())
+        .unwrap();
+    let mut expected: Vec<&&serde_json::Value> = wrong
+        .iter()
+        .filter(|im| pair(im) == (truth, predicted))
+        .collect();
+    expected.sort_by(|a, b| {
+        b["loss"]
+            .as_f64()
+            .unwrap()
+            .total_cmp(&a["loss"].as_f64().unwrap())
+    });
+    let expected: Vec<u64> = expected
+        .iter()
+        .map(|im| im["i"].as_u64().unwrap())
+        .collect();
+    let (t, p) = (classes[truth as usize], classes[predicted as usize]);
+    let opened = expected[0];
+    let page = reports.join("epoch-003/index.html");
+    let dom =
+        camwatch_tests::chromium_dom(&page, &format!("true={t}&pred={p}&sort=loss&open={opened}"));
+    assert_eq!(listed(&dom), expected, "the filtered list, by loss");
+    let count = format!("{} misclassified image", expected.len());
+    assert!(
+        dom.contains(&count) && dom.contains(&format!("of class {t} taken for {p}")),
+        "{count}"
+    );
+    // The enlarged image's history: one cell per epoch, each with its map and prediction.
+    let history = &dom[dom.find("id=\"history\"").expect("history strip")..];
+    for epoch in 1..=3 {
+        let cell = format!("data-epoch=\"{epoch}\"");
+        let at = history
+            .find(&cell)
+            .unwrap_or_else(|| panic!("no cell for epoch {epoch}"));
+        let next = history[at..]
+            .find("</div></div>")
+            .unwrap_or(history.len() - at);
+        let content = &history[at..at + next];
+        assert!(content.contains("<canvas"), "epoch {epoch}: {content}");
+        assert!(content.contains(&format!("data-epoch=\"{epoch}\"")));
+    }
+
+    // Every mistake, sorted by p(true) ascending.
+    let dom = camwatch_tests::chromium_dom(&page, "sort=p_true");
+    let mut by_p_true: Vec<(f64, u64)> = wrong
+        .iter()
+        .map(|im| (im["pt"].as_f64().unwrap(), im["i"].as_u64().unwrap()))
+        .collect();
+    by_p_true.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let shown = listed(&dom);
+    assert_eq!(shown.len(), wrong.len(), "all mistakes listed");
+    let p_true = |i: u64| by_p_true.iter().find(|(_, j)| *j == i).unwrap().0;
+    assert!(
+        shown.windows(2).all(|w| p_true(w[0]) <= p_true(w[1])),
+        "{shown:?}"
+    );
+
+    // The run page links each epoch's newly broken images.
+    let index = std::fs::read_to_string(reports.join("index.html")).unwrap();
+    assert!(
+        index.contains("epoch-002/index.html#changed=broken"),
+        "run page links"
+    );
+}
