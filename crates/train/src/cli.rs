@@ -187,14 +187,16 @@ pub struct OutputArgs {
 /// Options of the per-epoch monitor.
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
-    /// Most misclassified validation images per epoch report (highest loss first).
+    /// Misclassified validation images in each epoch's PNG grid and sample table (highest loss
+    /// first). The epoch page lists every misclassified image regardless.
     #[arg(long, default_value_t = 8)]
     pub report_samples: usize,
     /// Fixed validation images shown in every epoch's report (one per class first).
     #[arg(long, default_value_t = 5)]
     pub probes: usize,
     /// CAM method for the reports: gradcam, gradcam++, xgradcam, layercam, hirescam, eigencam,
-    /// scorecam (slow: one forward per channel).
+    /// scorecam (slow: one forward per channel). Validation computes it for every image's true
+    /// class and every mistake's predicted class, so its cost grows with the validation set.
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub cam_method: Method,
     /// CAM target layer(s), features.0 ... features.18; several are fused. Default:
