@@ -32,18 +32,32 @@ pub fn python_json<S: AsRef<OsStr>>(
     script: &str,
     args: impl IntoIterator<Item = S>,
 ) -> serde_json::Value {
-    let output = std::process::Command::new(python())
+    assert!(
+        python().exists(),
+        "run `make setup` first: .venv/bin/python is missing"
+    );
+    let mut command = std::process::Command::new(python());
+    command
         .envs(train::allocator::ENVIRONMENT)
         .arg(workspace().join("scripts").join(script))
-        .args(args)
+        .args(args);
+    json_output(&mut command, script)
+}
+
+/// Runs `command`, which must succeed, and parses the JSON on the last line it prints (the
+/// lines before may be progress); `what` names it in failures.
+pub fn json_output(command: &mut std::process::Command, what: &str) -> serde_json::Value {
+    let output = command
         .output()
-        .expect("run `make setup` first: .venv/bin/python is missing");
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
     assert!(
         output.status.success(),
-        "{script} failed: {}",
+        "{what} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).expect("JSON from the script")
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("JSON from {what}: {e}"))
 }
 
 /// Path of a generated fixture; panics with the command that makes them when absent.

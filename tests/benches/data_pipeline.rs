@@ -54,20 +54,9 @@ fn main() {
             &["off"]
         };
         for cache in caches {
-            let output = Command::new(std::env::current_exe().expect("this benchmark"))
-                .args(["--measure", root.to_str().expect("UTF-8 path"), *cache])
-                .output()
-                .expect("the measuring process");
-            assert!(
-                output.status.success(),
-                "{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            // Its output: the loader's lines, then the JSON.
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            let result: serde_json::Value =
-                serde_json::from_str(stdout.lines().last().unwrap_or(""))
-                    .expect("JSON from the measuring process");
+            let mut measure = Command::new(std::env::current_exe().expect("this benchmark"));
+            measure.args(["--measure", root.to_str().expect("UTF-8 path"), *cache]);
+            let result = camwatch_tests::json_output(&mut measure, "the measuring process");
             rows.push((format!("camwatch --cache {cache}"), count, result));
         }
         let pytorch = camwatch_tests::python_json(

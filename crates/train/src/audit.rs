@@ -196,23 +196,30 @@ fn audit_class(
         .map(|(i, _)| i)
         .take(POOL)
         .collect();
-    let candidates = data.train.samples(&indices);
-    let masked = candidates.iter().all(|s| s.mask.is_some());
     let mut attention = ClassAttention::new(class);
-    if !masked && scope != AuditScope::All {
+    let no_masks = |mut attention: ClassAttention| {
         attention.not_audited = Some(
             "no object masks (--shortcut-audit all audits without them, at a higher cost)"
                 .to_owned(),
         );
-        return (attention, None);
+        (attention, None)
+    };
+    // Whether masks exist is known from the files; whether they decode, from the images used.
+    let mask_files = indices.iter().all(|&i| data.train.item(i).mask.is_some());
+    if !mask_files && scope != AuditScope::All {
+        return no_masks(attention);
     }
-    let right = correctly_classified(engine, &candidates, label, data, device);
+    let right = correctly_classified(engine, &indices, label, data, device);
+    let masked = mask_files && right.samples.iter().all(|s| s.mask.is_some());
+    if !masked && scope != AuditScope::All {
+        return no_masks(attention);
+    }
     attention.images = right.samples.len();
     if right.samples.len() < MIN_IMAGES {
         attention.not_audited = Some(format!(
             "only {} of its first {} training images classified correctly (a verdict needs {MIN_IMAGES})",
             right.samples.len(),
-            candidates.len()
+            indices.len()
         ));
         return (attention, None);
     }
@@ -275,11 +282,12 @@ struct RightAnswers {
     size: [usize; 2],
 }
 
-/// The first [`PER_CLASS`] of `candidates` that the model classifies as `label`, explained
-/// chunk by chunk: a class the model mostly gets right costs one chunk.
+/// The first [`PER_CLASS`] of the training images at `candidates` that the model classifies as
+/// `label`, decoded and explained chunk by chunk: a class the model mostly gets right costs
+/// one chunk.
 fn correctly_classified(
     engine: &CamEngine,
-    candidates: &[Sample],
+    candidates: &[usize],
     label: usize,
     data: &Data,
     device: &Device,
@@ -293,12 +301,13 @@ fn correctly_classified(
         if right.samples.len() >= PER_CLASS {
             break;
         }
-        let images = Batch::new(chunk, &data.normalization, device).images;
+        let chunk = data.train.samples(chunk);
+        let images = Batch::new(&chunk, &data.normalization, device).images;
         let explanation = engine.explain(images, &[Targets::Predicted]);
         right.size = explanation.size;
-        for (i, sample) in chunk.iter().enumerate() {
+        for (i, sample) in chunk.into_iter().enumerate() {
             if explanation.predicted(i) == label && right.samples.len() < PER_CLASS {
-                right.samples.push(sample.clone());
+                right.samples.push(sample);
                 right.maps.push(explanation.map(0, i).to_vec());
             }
         }

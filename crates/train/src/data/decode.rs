@@ -36,36 +36,43 @@ impl Sample {
     }
 }
 
+/// Whether samples keep their decoded original: training samples (`training`) with
+/// `--resize crop`, whose crops come from it (with `squash` they come from the view).
+pub(super) fn keeps_original(transform: EvalTransform, training: bool) -> bool {
+    training && transform.resize == Resize::Crop
+}
+
+/// The decoded file of `item` (DCT-scaled for the transform), or why it cannot be used.
+fn load(item: &Item, transform: EvalTransform) -> Result<RgbImage, Skipped> {
+    cam::preprocess::load_rgb_for(&item.path, transform.base_side()).map_err(|e| Skipped {
+        path: item.path.clone(),
+        reason: e.reason(),
+    })
+}
+
 /// Decodes the image training crops of `item` come from (see [`Sample::original`]), without
 /// the evaluation view, which training with augmentation does not need.
 pub(super) fn decode_crop_source(
     item: &Item,
     transform: EvalTransform,
 ) -> Result<RgbImage, Skipped> {
-    let image =
-        cam::preprocess::load_rgb_for(&item.path, transform.base_side()).map_err(|e| Skipped {
-            path: item.path.clone(),
-            reason: e.reason(),
-        })?;
-    Ok(match transform.resize {
-        Resize::Crop => image,
-        Resize::Squash => transform.apply(&image),
+    let image = load(item, transform)?;
+    Ok(if keeps_original(transform, true) {
+        image
+    } else {
+        transform.apply(&image)
     })
 }
 
-/// Decodes one sample: its model view, its original when training crops need it, and its mask
-/// through the same geometry. A mask that fails is dropped with a warning.
+/// Decodes one sample: its model view, its original when training crops need it (see
+/// [`keeps_original`]), and its mask through the same geometry. A mask that fails is dropped
+/// with a warning.
 pub(super) fn decode(
     item: &Item,
     transform: EvalTransform,
-    keep_original: bool,
+    training: bool,
 ) -> Result<Sample, Skipped> {
-    let skip = |reason: String| Skipped {
-        path: item.path.clone(),
-        reason,
-    };
-    let image = cam::preprocess::load_rgb_for(&item.path, transform.base_side())
-        .map_err(|e| skip(e.reason()))?;
+    let image = load(item, transform)?;
     // A mask that cannot be read costs the image its mask scores, not the image.
     let mask = item.mask.as_deref().and_then(|path| {
         cam::preprocess::load_mask(path)
@@ -80,7 +87,7 @@ pub(super) fn decode(
     });
     let view = transform.apply(&image);
     Ok(Sample {
-        original: (keep_original && transform.resize == Resize::Crop).then_some(image),
+        original: keeps_original(transform, training).then_some(image),
         image: view,
         label: item.label,
         mask,

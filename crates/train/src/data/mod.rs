@@ -245,7 +245,7 @@ pub fn load(scan: Scan, transform: EvalTransform, cache: Cache) -> anyhow::Resul
 fn check(
     items: Vec<Item>,
     transform: EvalTransform,
-    keep_original: bool,
+    training: bool,
     progress: &indicatif::ProgressBar,
     left_out: &mut Vec<Skipped>,
 ) -> (Vec<Item>, u64) {
@@ -262,7 +262,7 @@ fn check(
     for (item, probe) in items.into_iter().zip(probed) {
         match probe {
             Ok((width, height)) => {
-                let original = if keep_original && transform.resize == Resize::Crop {
+                let original = if decode::keeps_original(transform, training) {
                     3 * u64::from(width) * u64::from(height)
                 } else {
                     0

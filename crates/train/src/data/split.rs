@@ -17,8 +17,8 @@ use super::{Item, Sample, Skipped};
 pub struct Split {
     items: Vec<Item>,
     transform: EvalTransform,
-    /// Whether samples keep their decoded original for training crops.
-    keep_original: bool,
+    /// Whether this is the training split, whose samples keep their crop source.
+    training: bool,
     /// Every sample decoded, with `--cache memory`.
     cache: Option<Vec<Sample>>,
     /// Files that passed the check but failed to decode later, each reported once.
@@ -27,15 +27,11 @@ pub struct Split {
 
 impl Split {
     /// Samples decoded from disk whenever they are needed.
-    pub(super) fn streamed(
-        items: Vec<Item>,
-        transform: EvalTransform,
-        keep_original: bool,
-    ) -> Self {
+    pub(super) fn streamed(items: Vec<Item>, transform: EvalTransform, training: bool) -> Self {
         Self {
             items,
             transform,
-            keep_original,
+            training,
             cache: None,
             failed: Mutex::new(Vec::new()),
         }
@@ -46,13 +42,13 @@ impl Split {
     pub(super) fn cached(
         items: Vec<Item>,
         transform: EvalTransform,
-        keep_original: bool,
+        training: bool,
         progress: &ProgressBar,
     ) -> (Self, Vec<Skipped>) {
         let results: Vec<Result<Sample, Skipped>> = items
             .par_iter()
             .map(|item| {
-                let sample = decode(item, transform, keep_original);
+                let sample = decode(item, transform, training);
                 progress.inc(1);
                 sample
             })
@@ -67,7 +63,7 @@ impl Split {
                 Err(skip) => skipped.push(skip),
             }
         }
-        let mut split = Self::streamed(kept, transform, keep_original);
+        let mut split = Self::streamed(kept, transform, training);
         split.cache = Some(samples);
         (split, skipped)
     }
@@ -100,7 +96,7 @@ impl Split {
             return cache[index].clone();
         }
         let item = &self.items[index];
-        decode(item, self.transform, self.keep_original)
+        decode(item, self.transform, self.training)
             .unwrap_or_else(|skip| self.failed_now(skip, item))
     }
 
