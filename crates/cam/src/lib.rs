@@ -3,7 +3,7 @@
 //! [`CamEngine`] runs one split forward and (for gradient methods) one backward for all
 //! images, targets and layers; each [`Method`] in [`methods`] turns a layer's activations and
 //! gradients into a map. [`guided`] adds guided backpropagation and Guided Grad-CAM;
-//! [`preprocess`] turns image files into model inputs and back; [`render`] draws and saves maps;
+//! [`preprocess`] turns image files into model inputs and back; [`render`] draws and saves maps; [`resize`] scales pictures and maps;
 //! [`metrics`] measures them.
 
 mod engine;
@@ -14,6 +14,7 @@ pub mod methods;
 pub mod metrics;
 pub mod preprocess;
 pub mod render;
+pub mod resize;
 
 pub use engine::{CamEngine, Front, Targets};
 pub use explanation::{Explanation, LayerMaps, argmax};

@@ -29,7 +29,7 @@
 //! overlays, beside the mean occlusion map where one was computed.
 
 use burn::prelude::*;
-use cam::metrics::{MapStats, object_reliance, occlusion_drops};
+use cam::metrics::{MapStats, ObjectReliance, object_reliance, occlusion_drops};
 use cam::render::figure::{Panel, grid, safe_file_name, save_png};
 use cam::render::overlay;
 use cam::{CamEngine, Method, TargetLayer, Targets};
@@ -131,11 +131,44 @@ pub fn audit(
         return Ok(Vec::new());
     }
     let engine = CamEngine::new(model, Method::GradCam, &[LAYER]);
-    let mut classes: Vec<(ClassAttention, Option<Audited>)> = data
-        .classes
+    let candidates: Vec<Vec<usize>> = (0..data.classes.len())
+        .map(|label| {
+            (data.train.labels().enumerate())
+                .filter(|&(_, l)| l == label)
+                .map(|(i, _)| i)
+                .take(POOL)
+                .collect()
+        })
+        .collect();
+    // Whether masks exist is known from the files; whether they decode, from the images used.
+    let mask_files: Vec<bool> = candidates
         .iter()
-        .enumerate()
-        .map(|(label, class)| audit_class(model, &engine, data, scope, label, class, device))
+        .map(|indices| indices.iter().all(|&i| data.train.item(i).mask.is_some()))
+        .collect();
+    let searched: Vec<&[usize]> = candidates
+        .iter()
+        .zip(&mask_files)
+        .map(|(indices, &masks)| {
+            if masks || scope == AuditScope::All {
+                indices.as_slice()
+            } else {
+                &[]
+            }
+        })
+        .collect();
+    let right = correctly_classified(&engine, &searched, data, device);
+    let reliance = reliance_of(model, &right, data, device);
+    let mut classes: Vec<(ClassAttention, Option<Audited>)> = (data.classes.iter().enumerate())
+        .zip(right.into_iter().zip(reliance))
+        .map(|((label, class), (right, reliance))| {
+            let measured = Measured {
+                searched: candidates[label].len(),
+                mask_files: mask_files[label],
+                right,
+                reliance,
+            };
+            audit_class(model, data, scope, label, class, measured, device)
+        })
         .collect();
     // What the model says of a hidden object anyway, per class: the mean probability of each
     // class on the other classes' images with their objects hidden.
@@ -181,21 +214,33 @@ struct Audited {
     hidden_object: Option<Vec<f64>>,
 }
 
-/// One class's measurements; the verdict with masks needs every class's (see [`audit`]).
+/// What the batched passes of [`audit`] measured of one class.
+struct Measured {
+    /// Training images searched for right answers.
+    searched: usize,
+    /// Every searched image has a mask file.
+    mask_files: bool,
+    right: RightAnswers,
+    /// Per right answer, the occlusion test with its mask (`None` unless every one has a mask).
+    reliance: Option<Vec<ObjectReliance>>,
+}
+
+/// One class's verdict inputs; the verdict with masks needs every class's (see [`audit`]).
 fn audit_class(
     model: &MobileNetV2,
-    engine: &CamEngine,
     data: &Data,
     scope: AuditScope,
     label: usize,
     class: &str,
+    measured: Measured,
     device: &Device,
 ) -> (ClassAttention, Option<Audited>) {
-    let indices: Vec<usize> = (data.train.labels().enumerate())
-        .filter(|&(_, l)| l == label)
-        .map(|(i, _)| i)
-        .take(POOL)
-        .collect();
+    let Measured {
+        searched,
+        mask_files,
+        right,
+        reliance,
+    } = measured;
     let mut attention = ClassAttention::new(class);
     let no_masks = |mut attention: ClassAttention| {
         attention.not_audited = Some(
@@ -204,26 +249,18 @@ fn audit_class(
         );
         (attention, None)
     };
-    // Whether masks exist is known from the files; whether they decode, from the images used.
-    let mask_files = indices.iter().all(|&i| data.train.item(i).mask.is_some());
-    if !mask_files && scope != AuditScope::All {
-        return no_masks(attention);
-    }
-    let right = correctly_classified(engine, &indices, label, data, device);
-    let masked = mask_files && right.samples.iter().all(|s| s.mask.is_some());
+    let masked = mask_files && reliance.is_some();
     if !masked && scope != AuditScope::All {
         return no_masks(attention);
     }
     attention.images = right.samples.len();
     if right.samples.len() < MIN_IMAGES {
         attention.not_audited = Some(format!(
-            "only {} of its first {} training images classified correctly (a verdict needs {MIN_IMAGES})",
+            "only {} of its first {searched} training images classified correctly (a verdict needs {MIN_IMAGES})",
             right.samples.len(),
-            indices.len()
         ));
         return (attention, None);
     }
-    let images = Batch::new(&right.samples, &data.normalization, device).images;
     let labels = vec![label; right.samples.len()];
     let n = right.samples.len() as f64;
     let mean = |values: &mut dyn Iterator<Item = f64>| values.sum::<f64>() / n;
@@ -239,7 +276,7 @@ fn audit_class(
             .iter()
             .map(|s| s.mask.as_ref().expect("masked class"))
             .collect();
-        let reliance = object_reliance(model, images, &masks, &labels);
+        let reliance = reliance.expect("masked class");
         attention.object_only = Some(mean(&mut reliance.iter().map(|r| f64::from(r.object_only))));
         attention.background_only = Some(mean(
             &mut reliance.iter().map(|r| f64::from(r.background_only)),
@@ -262,6 +299,7 @@ fn audit_class(
             })));
     } else {
         let side = data.image_size;
+        let images = Batch::new(&audited.right.samples, &data.normalization, device).images;
         let ([rows, cols], drops) = occlusion_drops(model, images, &labels, side / 4, side / 8);
         let mean_drops: Vec<f32> = (0..rows * cols)
             .map(|p| drops.iter().map(|d| d[p]).sum::<f32>() / drops.len() as f32)
@@ -282,37 +320,79 @@ struct RightAnswers {
     size: [usize; 2],
 }
 
-/// The first [`PER_CLASS`] of the training images at `candidates` that the model classifies as
-/// `label`, decoded and explained chunk by chunk: a class the model mostly gets right costs
-/// one chunk.
+/// Per class, the first [`PER_CLASS`] of its training images at `candidates[class]` that the
+/// model classifies right, with their maps. The classes are searched together, chunk by chunk
+/// (one batch for all: a class the model mostly gets right costs one chunk).
 fn correctly_classified(
     engine: &CamEngine,
-    candidates: &[usize],
-    label: usize,
+    candidates: &[&[usize]],
     data: &Data,
     device: &Device,
-) -> RightAnswers {
-    let mut right = RightAnswers {
-        samples: Vec::new(),
-        maps: Vec::new(),
-        size: [data.image_size; 2],
-    };
-    for chunk in candidates.chunks(PER_CLASS) {
-        if right.samples.len() >= PER_CLASS {
+) -> Vec<RightAnswers> {
+    let mut right: Vec<RightAnswers> = candidates
+        .iter()
+        .map(|_| RightAnswers {
+            samples: Vec::new(),
+            maps: Vec::new(),
+            size: [data.image_size; 2],
+        })
+        .collect();
+    for chunk in 0..POOL.div_ceil(PER_CLASS) {
+        let wanted: Vec<(usize, usize)> = (candidates.iter().enumerate())
+            .filter(|&(label, _)| right[label].samples.len() < PER_CLASS)
+            .flat_map(|(label, indices)| {
+                let from = (chunk * PER_CLASS).min(indices.len());
+                let to = ((chunk + 1) * PER_CLASS).min(indices.len());
+                indices[from..to].iter().map(move |&i| (label, i))
+            })
+            .collect();
+        if wanted.is_empty() {
             break;
         }
-        let chunk = data.train.samples(chunk);
-        let images = Batch::new(&chunk, &data.normalization, device).images;
+        let indices: Vec<usize> = wanted.iter().map(|&(_, i)| i).collect();
+        let samples = data.train.samples(&indices);
+        let images = Batch::new(&samples, &data.normalization, device).images;
         let explanation = engine.explain(images, &[Targets::Predicted]);
-        right.size = explanation.size;
-        for (i, sample) in chunk.into_iter().enumerate() {
-            if explanation.predicted(i) == label && right.samples.len() < PER_CLASS {
-                right.samples.push(sample);
-                right.maps.push(explanation.map(0, i).to_vec());
+        for (i, (sample, &(label, _))) in samples.into_iter().zip(&wanted).enumerate() {
+            let class = &mut right[label];
+            class.size = explanation.size;
+            if explanation.predicted(i) == label && class.samples.len() < PER_CLASS {
+                class.samples.push(sample);
+                class.maps.push(explanation.map(0, i).to_vec());
             }
         }
     }
     right
+}
+
+/// Per class, the occlusion test of its right answers with their masks, for the classes whose
+/// right answers all have one; all classes in one batched pass.
+fn reliance_of(
+    model: &MobileNetV2,
+    right: &[RightAnswers],
+    data: &Data,
+    device: &Device,
+) -> Vec<Option<Vec<ObjectReliance>>> {
+    let masked: Vec<bool> = right
+        .iter()
+        .map(|r| !r.samples.is_empty() && r.samples.iter().all(|s| s.mask.is_some()))
+        .collect();
+    let samples: Vec<Sample> = (right.iter().zip(&masked))
+        .filter(|(_, m)| **m)
+        .flat_map(|(r, _)| r.samples.iter().cloned())
+        .collect();
+    let mut measured = if samples.is_empty() {
+        Vec::new()
+    } else {
+        let images = Batch::new(&samples, &data.normalization, device).images;
+        let masks: Vec<&GrayImage> = samples.iter().filter_map(|s| s.mask.as_ref()).collect();
+        let labels: Vec<usize> = samples.iter().map(|s| s.label).collect();
+        object_reliance(model, images, &masks, &labels)
+    }
+    .into_iter();
+    (right.iter().zip(masked))
+        .map(|(r, m)| m.then(|| measured.by_ref().take(r.samples.len()).collect()))
+        .collect()
 }
 
 /// The class's mean Grad-CAM map, its mean occlusion map (if any), then example overlays.

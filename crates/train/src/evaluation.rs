@@ -52,25 +52,22 @@ impl Evaluation {
 /// Evaluation batch size (no gradients but the tail's, so larger than training's).
 const EVAL_BATCH: usize = 64;
 
-/// What one validation batch gives the monitor beside the answers: its samples and heatmaps,
-/// for the true class of every image and the predicted class of the misclassified ones.
+/// What one validation batch gives the monitor beside the answers: its samples and heatmaps.
 pub struct BatchMaps {
     /// Validation index of the batch's first image (the others follow in order).
     pub start: usize,
     /// The decoded samples.
     pub samples: Vec<Sample>,
-    /// Every image's map for its true class (one target).
-    pub truth: Explanation,
-    /// Batch positions of the misclassified images.
-    pub mistakes: Vec<usize>,
-    /// Their maps for the predicted class, in `mistakes` order; `None` when there are none.
-    pub predicted: Option<Explanation>,
+    /// Two maps per image: target 0 its true class, target 1 its predicted class (the same
+    /// map when the answer is right).
+    pub maps: Explanation,
 }
 
 /// Runs the model over the validation set through `engine`: the plain forward pass to the first
-/// target layer (what any validation costs), then from there the true-class maps of every
-/// image and the predicted-class maps of the misclassified ones, which `monitor` receives
-/// batch by batch. Returns the answers and the seconds of the plain forward part.
+/// target layer (what any validation costs), then from there the maps of every image's true and
+/// predicted class in one backward pass (one batch shape, whose kernels LibTorch keeps ready),
+/// which `monitor` receives batch by batch. Returns the answers and the seconds of the plain
+/// forward part.
 pub fn validate(
     engine: &CamEngine,
     data: &Data,
@@ -91,28 +88,19 @@ pub fn validate(
         let front = engine.front(batch.upload(device).images);
         forward_seconds += started.elapsed().as_secs_f64();
         let labels: Vec<usize> = samples.iter().map(|s| s.label).collect();
-        let truth = engine.explain_front(front.clone(), &[Targets::Classes(labels.clone())]);
-        let mut mistakes = Vec::new();
-        for (j, (logits, &label)) in truth.logits.iter().zip(&labels).enumerate() {
-            let predicted = truth.predicted(j);
-            if predicted != label {
-                mistakes.push(j);
-            }
-            evaluation.predictions.push(predicted);
-            evaluation.losses.push(cross_entropy(logits, label));
+        let maps = engine.explain_front(front, &[Targets::Classes(labels), Targets::Predicted]);
+        for (j, (logits, sample)) in maps.logits.iter().zip(&samples).enumerate() {
+            evaluation.predictions.push(maps.predicted(j));
+            evaluation.losses.push(cross_entropy(logits, sample.label));
         }
         evaluation
             .probabilities
-            .extend(truth.probabilities.iter().cloned());
-        let predicted = (!mistakes.is_empty())
-            .then(|| engine.explain_front(front.select(&mistakes), &[Targets::Predicted]));
+            .extend(maps.probabilities.iter().cloned());
         progress.inc(samples.len() as u64);
         monitor(BatchMaps {
             start,
             samples,
-            truth,
-            mistakes,
-            predicted,
+            maps,
         })?;
     }
     progress.finish_and_clear();

@@ -47,7 +47,7 @@ pub fn faithfulness(
     maps: &[Vec<f32>],
     classes: &[usize],
 ) -> Vec<Faithfulness> {
-    let model = burn::module::Module::valid(model);
+    let model = mobilenetv2::FoldedMobileNetV2::new(model);
     let [n, c, h, w] = images.dims();
     let device = images.device();
     let plane = h * w;

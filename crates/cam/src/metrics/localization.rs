@@ -81,7 +81,9 @@ impl MapStats {
 /// a map without mass.
 fn gini(map: &[f32]) -> f64 {
     let mut sorted: Vec<f32> = map.iter().map(|&v| v.max(0.0)).collect();
-    sorted.sort_unstable_by(f32::total_cmp);
+    // A radix sort: several times faster than a comparison sort on a map's ~10⁴ values, and
+    // every validation image's map is scored each epoch.
+    radsort::sort(&mut sorted);
     let total: f64 = sorted.iter().map(|&c| f64::from(c)).sum();
     if total <= 0.0 {
         return 0.0;

@@ -13,19 +13,22 @@ pub use occlusion::{ObjectReliance, object_reliance, occlusion_drops};
 
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
-use mobilenetv2::MobileNetV2;
+use mobilenetv2::FoldedMobileNetV2;
+use mobilenetv2::native::channels_last;
 
 /// Inputs per forward of the perturbation metrics.
 const BATCH: usize = 64;
 
 /// Softmax probabilities of `inputs` `[B, 3, H, W]`, one row of every class's per input, in
-/// batches.
-fn class_probabilities(model: &MobileNetV2, inputs: Tensor<4>) -> Vec<Vec<f32>> {
+/// batches, through the model's inference copy ([`FoldedMobileNetV2`], channels-last: these
+/// metrics run many forwards).
+fn class_probabilities(model: &FoldedMobileNetV2, inputs: Tensor<4>) -> Vec<Vec<f32>> {
     let n = inputs.dims()[0];
     let mut out = Vec::with_capacity(n);
     for start in (0..n).step_by(BATCH) {
         let len = BATCH.min(n - start);
-        let probs = softmax(model.forward(inputs.clone().narrow(0, start, len)), 1);
+        let batch = channels_last(inputs.clone().narrow(0, start, len));
+        let probs = softmax(model.forward(batch), 1);
         let classes = probs.dims()[1];
         let values: Vec<f32> = probs.into_data().iter::<f32>().collect();
         out.extend(values.chunks_exact(classes).map(<[f32]>::to_vec));
@@ -34,7 +37,7 @@ fn class_probabilities(model: &MobileNetV2, inputs: Tensor<4>) -> Vec<Vec<f32>> 
 }
 
 /// Class probabilities of `inputs` `[B, 3, H, W]` for one class each, in batches.
-fn probabilities(model: &MobileNetV2, inputs: Tensor<4>, classes: &[usize]) -> Vec<f32> {
+fn probabilities(model: &FoldedMobileNetV2, inputs: Tensor<4>, classes: &[usize]) -> Vec<f32> {
     class_probabilities(model, inputs)
         .iter()
         .zip(classes)

@@ -35,7 +35,7 @@ pub fn object_reliance(
     masks: &[&GrayImage],
     classes: &[usize],
 ) -> Vec<ObjectReliance> {
-    let model = burn::module::Module::valid(model);
+    let model = mobilenetv2::FoldedMobileNetV2::new(model);
     let [n, _, h, w] = images.dims();
     let inside: Vec<f32> = masks
         .iter()
@@ -69,7 +69,7 @@ pub fn occlusion_drops(
     patch: usize,
     stride: usize,
 ) -> ([usize; 2], Vec<Vec<f32>>) {
-    let model = burn::module::Module::valid(model);
+    let model = mobilenetv2::FoldedMobileNetV2::new(model);
     let [n, _, h, w] = images.dims();
     let positions = |side: usize| (side.saturating_sub(patch)) / stride + 1;
     let (rows, cols) = (positions(h), positions(w));

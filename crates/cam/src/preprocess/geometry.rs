@@ -8,7 +8,6 @@
 //! torchvision takes it of the original. Images are resized with Pillow's bilinear filter
 //! (antialiasing when shrinking), which torchvision's transforms use on PIL images.
 
-use fast_image_resize::{ResizeAlg, ResizeOptions, Resizer};
 use image::imageops::{FilterType, crop_imm, flip_horizontal, resize};
 use image::{GrayImage, ImageBuffer, Pixel, RgbImage};
 use mobilenetv2::Resize;
@@ -54,7 +53,7 @@ impl EvalTransform {
 
     /// The base of `image`: resized with a bilinear (antialiasing) filter.
     pub fn base(&self, image: &RgbImage) -> RgbImage {
-        bilinear(image, self.base_size(image.dimensions()))
+        crate::resize::rgb(image, self.base_size(image.dimensions()))
     }
 
     /// The model's view of the mask of an image of `image_size`: the mask first takes the image's
@@ -126,7 +125,7 @@ impl RandomResizedCrop {
         let (left, top, width, height) = self.region(image.dimensions(), &mut rng);
         let crop = crop_imm(image, left, top, width, height).to_image();
         let side = self.size as u32;
-        let out = bilinear(&crop, (side, side));
+        let out = crate::resize::rgb(&crop, (side, side));
         if rng.random_bool(0.5) {
             flip_horizontal(&out)
         } else {
@@ -160,20 +159,6 @@ impl RandomResizedCrop {
         };
         ((width - w) / 2, (height - h) / 2, w, h)
     }
-}
-
-/// `image` resized to `width × height` with Pillow's bilinear filter, SIMD-accelerated.
-fn bilinear(image: &RgbImage, (width, height): (u32, u32)) -> RgbImage {
-    if image.dimensions() == (width, height) {
-        return image.clone();
-    }
-    let mut out = RgbImage::new(width, height);
-    let filter = fast_image_resize::FilterType::Bilinear;
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
-    Resizer::new()
-        .resize(image, &mut out, &options)
-        .expect("RGB to RGB, both at least one pixel");
-    out
 }
 
 /// A mask resized to `width × height`, nearest neighbour so that it stays binary.

@@ -1,6 +1,6 @@
 //! Heatmaps and overlays, exactly as pytorch-grad-cam's `show_cam_on_image(use_rgb=True)`.
 
-use image::{ImageBuffer, Luma, Rgb, RgbImage};
+use image::{Rgb, RgbImage};
 
 use super::jet_table::JET;
 
@@ -44,19 +44,6 @@ pub fn overlay(image: &RgbImage, map: &[f32], image_weight: f32) -> RgbImage {
     RgbImage::from_raw(width, height, bytes).expect("buffer matches dimensions")
 }
 
-/// Bilinearly resizes a row-major map to `width × height` (to overlay on an original photo).
-pub fn resize_map(map: &[f32], size: [usize; 2], width: u32, height: u32) -> Vec<f32> {
-    let source: ImageBuffer<Luma<f32>, Vec<f32>> =
-        ImageBuffer::from_raw(size[1] as u32, size[0] as u32, map.to_vec()).expect("map size");
-    image::imageops::resize(
-        &source,
-        width,
-        height,
-        image::imageops::FilterType::Triangle,
-    )
-    .into_raw()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,12 +65,5 @@ mod tests {
         let heat = overlay(&image, &[0.0, 1.0], 0.0);
         assert_eq!(heat.get_pixel(0, 0).0, [0, 0, 255]);
         assert_eq!(heat.get_pixel(1, 0).0, [255, 0, 0]);
-    }
-
-    #[test]
-    fn resize_map_keeps_a_constant_map_constant() {
-        let map = resize_map(&[0.25; 4], [2, 2], 5, 3);
-        assert_eq!(map.len(), 15);
-        assert!(map.iter().all(|&v| (v - 0.25).abs() < 1e-6));
     }
 }

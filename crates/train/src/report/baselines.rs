@@ -1,18 +1,26 @@
 //! The epoch's heatmaps scored beside trivial maps (random, centred Gaussian, Sobel edges) on
-//! the same images, so that a reader sees whether the CAM beats maps that know nothing of the
-//! model.
+//! every validation image, so that a reader sees whether the CAM beats maps that know nothing
+//! of the model. The trivial maps depend on the images alone: they are scored once per run.
 
 use burn::prelude::*;
 use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
-use image::{GrayImage, RgbImage};
+use image::RgbImage;
 use mobilenetv2::MobileNetV2;
+use rayon::prelude::*;
 use serde::Serialize;
 
-/// Mean scores of one kind of map over the reported images (true-class maps).
+use crate::data::Data;
+use crate::progress::bar;
+
+/// Mean scores of one kind of map over the validation images (true-class maps).
 #[derive(Clone, Debug, Serialize)]
 pub struct MapScores {
     /// The CAM method, or the baseline's name.
     pub name: String,
+    /// Maps scored (every validation image).
+    pub images: usize,
+    /// Of them, maps scored against an object mask.
+    pub masked: usize,
     /// Mean normalized entropy (lower = more concentrated).
     pub entropy: f64,
     /// Mean Gini sparseness (higher = more concentrated).
@@ -23,15 +31,95 @@ pub struct MapScores {
     pub pointing_game: Option<f64>,
     /// Mean share of map mass on the object (images with masks).
     pub energy_in_mask: Option<f64>,
-    /// Mean deletion AUC (lower is better; with `--faithfulness`).
+    /// Mean deletion AUC over the shown images (lower is better; with `--faithfulness`).
     pub deletion_auc: Option<f64>,
-    /// Mean insertion AUC (higher is better; with `--faithfulness`).
+    /// Mean insertion AUC over the shown images (higher is better; with `--faithfulness`).
     pub insertion_auc: Option<f64>,
 }
 
-/// What is scored: the normalized images `[N, 3, H, W]`, their pictures, true classes, masks and
-/// the CAM's true-class maps.
-pub struct Scored<'a> {
+/// Running sums of [`MapStats`], for means over a validation pass.
+#[derive(Clone, Debug, Default)]
+pub struct ScoreSums {
+    images: usize,
+    masked: usize,
+    entropy: f64,
+    gini: f64,
+    iou: f64,
+    hits: usize,
+    on_object: f64,
+}
+
+impl ScoreSums {
+    /// Adds one map's statistics.
+    pub fn add(&mut self, stats: &MapStats) {
+        self.images += 1;
+        self.entropy += stats.entropy;
+        self.gini += stats.gini;
+        if let (Some(iou), Some(hit), Some(energy)) =
+            (stats.iou_top20, stats.pointing_hit, stats.energy_in_mask)
+        {
+            self.masked += 1;
+            self.iou += iou;
+            self.hits += usize::from(hit);
+            self.on_object += energy;
+        }
+    }
+
+    /// The means, under `name`.
+    pub fn finish(&self, name: &str) -> MapScores {
+        let all = self.images.max(1) as f64;
+        let masked = |sum: f64| (self.masked > 0).then(|| sum / self.masked as f64);
+        MapScores {
+            name: name.to_owned(),
+            images: self.images,
+            masked: self.masked,
+            entropy: self.entropy / all,
+            gini: self.gini / all,
+            iou_top20: masked(self.iou),
+            pointing_game: masked(self.hits as f64),
+            energy_in_mask: masked(self.on_object),
+            deletion_auc: None,
+            insertion_auc: None,
+        }
+    }
+}
+
+/// Images decoded per step of [`baseline_scores`].
+const CHUNK: usize = 64;
+
+/// Every baseline's scores on every validation image (with a progress bar).
+pub fn baseline_scores(data: &Data) -> Vec<MapScores> {
+    let progress = bar(data.val.len(), "baselines");
+    let mut sums = vec![ScoreSums::default(); Baseline::ALL.len()];
+    let indices: Vec<usize> = (0..data.val.len()).collect();
+    for chunk in indices.chunks(CHUNK) {
+        let samples = data.val.samples(chunk);
+        let stats: Vec<Vec<MapStats>> = (samples.par_iter().zip(chunk))
+            .map(|(sample, &index)| {
+                (Baseline::ALL.iter())
+                    .map(|&b| {
+                        let map = baseline_map(b, &sample.image, index as u64);
+                        MapStats::new(&map, sample.mask.as_ref())
+                    })
+                    .collect()
+            })
+            .collect();
+        for per_image in &stats {
+            for (sum, s) in sums.iter_mut().zip(per_image) {
+                sum.add(s);
+            }
+        }
+        progress.inc(chunk.len() as u64);
+    }
+    progress.finish_and_clear();
+    (sums.iter().zip(Baseline::ALL))
+        .map(|(sum, b)| sum.finish(b.name()))
+        .collect()
+}
+
+/// The shown images, for faithfulness: the model, its normalized inputs `[N, 3, H, W]`, their
+/// pictures, true classes and the CAM's true-class maps.
+pub struct Shown<'a> {
     /// The model the maps explain.
     pub model: &'a MobileNetV2,
     /// Normalized model inputs.
@@ -40,52 +128,26 @@ pub struct Scored<'a> {
     pub pictures: &'a [RgbImage],
     /// One class per image.
     pub classes: &'a [usize],
-    /// Object masks, where the dataset has them.
-    pub masks: &'a [Option<GrayImage>],
     /// The CAM's map of each image for its class.
     pub maps: &'a [Vec<f32>],
 }
 
-/// Scores of the CAM (named `method`) and of every baseline; faithfulness only when asked.
-pub fn compare(scored: &Scored<'_>, method: &str, with_faithfulness: bool) -> Vec<MapScores> {
-    let mut rows = vec![score(scored, method, scored.maps, with_faithfulness)];
-    for baseline in Baseline::ALL {
-        let maps: Vec<Vec<f32>> = scored
-            .pictures
-            .iter()
-            .enumerate()
-            .map(|(i, picture)| baseline_map(baseline, picture, i as u64))
-            .collect();
-        rows.push(score(scored, baseline.name(), &maps, with_faithfulness));
-    }
-    rows
-}
-
-fn score(scored: &Scored<'_>, name: &str, maps: &[Vec<f32>], with_faithfulness: bool) -> MapScores {
-    let stats: Vec<MapStats> = maps
-        .iter()
-        .zip(scored.masks)
-        .map(|(map, mask)| MapStats::new(map, mask.as_ref()))
-        .collect();
-    let mean = |values: Vec<f64>| {
-        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-    };
-    let masked = |f: fn(&MapStats) -> Option<f64>| mean(stats.iter().filter_map(f).collect());
-    let faithful = with_faithfulness
-        .then(|| faithfulness(scored.model, scored.images.clone(), maps, scored.classes));
-    let auc = |f: fn(&cam::metrics::Faithfulness) -> f32| {
-        faithful
-            .as_ref()
-            .and_then(|s| mean(s.iter().map(|x| f64::from(f(x))).collect()))
-    };
-    MapScores {
-        name: name.to_owned(),
-        entropy: mean(stats.iter().map(|s| s.entropy).collect()).unwrap_or_default(),
-        gini: mean(stats.iter().map(|s| s.gini).collect()).unwrap_or_default(),
-        iou_top20: masked(|s| s.iou_top20),
-        pointing_game: masked(|s| s.pointing_hit.map(|h| f64::from(u8::from(h)))),
-        energy_in_mask: masked(|s| s.energy_in_mask),
-        deletion_auc: auc(|f| f.deletion_auc),
-        insertion_auc: auc(|f| f.insertion_auc),
+/// Adds deletion and insertion AUC over the shown images to `rows` (the CAM's, then the
+/// baselines' in [`Baseline::ALL`] order).
+pub fn add_faithfulness(rows: &mut [MapScores], shown: &Shown<'_>) {
+    let baselines = Baseline::ALL.iter().map(|&b| {
+        (shown.pictures.iter().enumerate())
+            .map(|(i, picture)| baseline_map(b, picture, i as u64))
+            .collect::<Vec<_>>()
+    });
+    let maps = std::iter::once(shown.maps.to_vec()).chain(baselines);
+    for (row, maps) in rows.iter_mut().zip(maps) {
+        let scores = faithfulness(shown.model, shown.images.clone(), &maps, shown.classes);
+        let mean = |f: fn(&cam::metrics::Faithfulness) -> f32| {
+            (!scores.is_empty())
+                .then(|| scores.iter().map(|s| f64::from(f(s))).sum::<f64>() / scores.len() as f64)
+        };
+        row.deletion_auc = mean(|f| f.deletion_auc);
+        row.insertion_auc = mean(|f| f.insertion_auc);
     }
 }

@@ -32,6 +32,9 @@ struct EpochPage {
     layers: String,
     samples: Vec<SampleRow>,
     baselines: Vec<BaselineRow>,
+    /// Maps the baseline table scores, and of them those with an object mask.
+    scored_images: usize,
+    masked_images: usize,
     /// The shortcut audit, one row per class; empty when the epoch was not audited.
     attention: Vec<AuditRow>,
     /// Most right answers audited per class.
@@ -353,6 +356,8 @@ pub fn epoch_page(
         layers: shown.layers.join(" + "),
         samples,
         baselines,
+        scored_images: shown.map_scores.first().map_or(0, |r| r.images),
+        masked_images: shown.map_scores.first().map_or(0, |r| r.masked),
         attention: audit_rows(&record.attention, ""),
         audit_images: PER_CLASS,
         audit_pool: POOL,

@@ -12,6 +12,7 @@ mod plots;
 use anyhow::Context;
 use cam::{Method, TargetLayer};
 
+pub use baselines::baseline_scores;
 pub use epoch::{Collector, EpochInputs, Observation, observe, probes, write_epoch};
 
 use crate::audit::AuditScope;

@@ -54,6 +54,8 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
         (config.model.freeze_features && !config.data.augment && config.model.feature_cache)
             .then(|| FeatureCache::build(&model, &data, optimization.batch_size, &device));
     let layers = TargetLayer::or_default_for(&config.monitor.layers, data.image_size);
+    // The baselines know nothing of the model: their scores hold for every epoch.
+    let baselines = report::baseline_scores(&data);
     for epoch in start + 1..=epochs {
         let started = Instant::now();
         let inputs = match &cache {
@@ -101,6 +103,7 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
         );
         let (evaluation, val_seconds) =
             validate(&engine, &data, &device, |batch| collector.add(batch))?;
+        let (shown, cam_scores) = collector.finish(&data.classes)?;
         let report::Observation {
             attention,
             drift,
@@ -108,7 +111,9 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
         } = report::observe(EpochInputs {
             model: &valid,
             data: &data,
-            shown: collector.finish(&data.classes)?,
+            shown,
+            cam_scores,
+            baselines: &baselines,
             layers: &layers,
             config: monitor,
             run: &run,

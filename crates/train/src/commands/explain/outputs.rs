@@ -108,7 +108,7 @@ impl Pass<'_> {
                 ),
                 image: overlay::overlay(input, map, args.image_weight),
             });
-            let full = overlay::resize_map(map, explanation.size, ow, oh);
+            let full = cam::resize::map(map, explanation.size, (ow, oh));
             let path = suffixed(
                 &base,
                 &format!(".{}.overlay.png", safe_file_name(&names[class])),

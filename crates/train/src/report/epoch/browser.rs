@@ -11,7 +11,6 @@ use base64::Engine;
 use cam::render::figure::png_bytes;
 use cam::render::overlay::heatmap;
 use image::RgbImage;
-use image::imageops::FilterType;
 use serde::Serialize;
 
 use crate::run_dir::RunDir;
@@ -44,10 +43,9 @@ pub struct ImageRecord {
     pub pp: f32,
     /// Cross-entropy loss.
     pub loss: f32,
-    /// Entropy of the true-class map (0 = focused, 1 = spread evenly); this and the mask
-    /// scores only for images the browser lists (mistakes and fixes).
-    pub e: Option<f64>,
-    /// IoU of the true-class map's top 20% with the object mask.
+    /// Entropy of the true-class map (0 = focused, 1 = spread evenly).
+    pub e: f64,
+    /// IoU of the true-class map's top 20% with the object mask (images with masks).
     pub iou: Option<f64>,
     /// Whether the true-class map peaks on the object.
     pub hit: Option<bool>,
@@ -123,10 +121,8 @@ pub fn history_map(map: &[f32], size: [usize; 2]) -> String {
 }
 
 /// A `[height, width]` map resized to `side × side` (bilinear, antialiasing).
-fn shrink(map: &[f32], [height, width]: [usize; 2], side: u32) -> Vec<f32> {
-    let source: image::ImageBuffer<image::Luma<f32>, Vec<f32>> =
-        image::ImageBuffer::from_raw(width as u32, height as u32, map.to_vec()).expect("map size");
-    image::imageops::resize(&source, side, side, FilterType::Triangle).into_raw()
+fn shrink(map: &[f32], size: [usize; 2], side: u32) -> Vec<f32> {
+    cam::resize::map(map, size, (side, side))
 }
 
 #[cfg(test)]

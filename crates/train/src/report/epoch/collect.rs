@@ -11,6 +11,7 @@ use super::browser::{self, ImageRecord};
 use super::select::Reason;
 use crate::data::Sample;
 use crate::evaluation::{BatchMaps, cross_entropy};
+use crate::report::baselines::ScoreSums;
 use crate::run_dir::{History, RunDir};
 
 /// An image the epoch page shows, with its maps at full size.
@@ -49,6 +50,8 @@ pub struct Collector<'a> {
     /// (`None` inside: right then); `None` in the first epoch.
     before: Option<Vec<Option<usize>>>,
     records: Vec<ImageRecord>,
+    /// The true-class maps' statistics, summed over every image.
+    scores: ScoreSums,
     mistakes: Vec<Kept>,
     kept_probes: Vec<Kept>,
 }
@@ -84,6 +87,7 @@ impl<'a> Collector<'a> {
             probes,
             before,
             records: Vec::with_capacity(val_images),
+            scores: ScoreSums::default(),
             mistakes: Vec::new(),
             kept_probes: Vec::new(),
         }
@@ -95,26 +99,21 @@ impl<'a> Collector<'a> {
         let BatchMaps {
             start,
             samples,
-            truth,
-            mistakes,
-            predicted,
+            maps,
         } = batch;
         let dir = self.run.epoch_reports(self.epoch);
         let this = &*self;
-        let taken: Vec<(ImageRecord, Option<Kept>)> = samples
+        let taken: Vec<(ImageRecord, MapStats, Option<Kept>)> = samples
             .par_iter()
             .enumerate()
             .map(|(j, sample)| {
                 let index = start + j;
                 let label = sample.label;
-                let class = truth.predicted(j);
-                let probabilities = &truth.probabilities[j];
-                let loss = cross_entropy(&truth.logits[j], label);
-                let true_map = truth.map(0, j);
-                let wrong_map = mistakes.iter().position(|&m| m == j).map(|at| {
-                    let maps = predicted.as_ref().expect("maps of every mistake");
-                    (maps.map(0, at), maps.is_empty(0, at))
-                });
+                let class = maps.predicted(j);
+                let probabilities = &maps.probabilities[j];
+                let loss = cross_entropy(&maps.logits[j], label);
+                let true_map = maps.map(0, j);
+                let wrong_map = (class != label).then(|| (maps.map(1, j), maps.is_empty(1, j)));
                 let previously = this.before.as_ref().map(|b| b[index]);
                 let change = match (previously, wrong_map.is_some()) {
                     (Some(Some(_)), false) => Some("fixed"),
@@ -122,10 +121,10 @@ impl<'a> Collector<'a> {
                     _ => None,
                 };
                 let listed = wrong_map.is_some() || change.is_some();
-                let stats = listed.then(|| MapStats::new(true_map, sample.mask.as_ref()));
+                let stats = MapStats::new(true_map, sample.mask.as_ref());
                 if listed {
-                    let maps = (true_map, wrong_map.map(|(m, _)| m));
-                    this.draw(&dir, index, sample, maps, truth.size)?;
+                    let drawn = (true_map, wrong_map.map(|(m, _)| m));
+                    this.draw(&dir, index, sample, drawn, maps.size)?;
                 }
                 let record = ImageRecord {
                     i: index,
@@ -135,19 +134,19 @@ impl<'a> Collector<'a> {
                     pt: probabilities[label],
                     pp: probabilities[class],
                     loss,
-                    e: stats.as_ref().map(|s| s.entropy),
-                    iou: stats.as_ref().and_then(|s| s.iou_top20),
-                    hit: stats.as_ref().and_then(|s| s.pointing_hit),
+                    e: stats.entropy,
+                    iou: stats.iou_top20,
+                    hit: stats.pointing_hit,
                     since: wrong_map
                         .is_some()
                         .then(|| previously.flatten().unwrap_or(this.epoch)),
                     ch: change,
-                    m: browser::history_map(true_map, truth.size),
+                    m: browser::history_map(true_map, maps.size),
                 };
                 let shown = wrong_map.is_some() || this.probes.contains(&index);
                 let kept = shown.then(|| {
                     let (predicted_map, predicted_empty) =
-                        wrong_map.unwrap_or((true_map, truth.is_empty(0, j)));
+                        wrong_map.unwrap_or((true_map, maps.is_empty(0, j)));
                     Kept {
                         index,
                         reason: if wrong_map.is_some() {
@@ -161,15 +160,16 @@ impl<'a> Collector<'a> {
                         predicted: class,
                         true_map: true_map.to_vec(),
                         predicted_map: predicted_map.to_vec(),
-                        true_empty: truth.is_empty(0, j),
+                        true_empty: maps.is_empty(0, j),
                         predicted_empty,
                     }
                 });
-                Ok((record, kept))
+                Ok((record, stats, kept))
             })
             .collect::<anyhow::Result<_>>()?;
-        for (record, kept) in taken {
+        for (record, stats, kept) in taken {
             self.records.push(record);
+            self.scores.add(&stats);
             let Some(kept) = kept else { continue };
             if self.probes.contains(&kept.index) {
                 self.kept_probes.push(Kept {
@@ -208,9 +208,9 @@ impl<'a> Collector<'a> {
         wrong.map_or(Ok(()), |map| draw(map, "pred"))
     }
 
-    /// Writes `data.js` and returns the images the grid shows: the highest-loss mistakes, then
-    /// the probes not among them.
-    pub fn finish(self, classes: &[String]) -> anyhow::Result<Vec<Kept>> {
+    /// Writes `data.js` and returns the images the grid shows (the highest-loss mistakes, then
+    /// the probes not among them) and the sums of every true-class map's statistics.
+    pub fn finish(self, classes: &[String]) -> anyhow::Result<(Vec<Kept>, ScoreSums)> {
         browser::write_data(self.run, self.epoch, classes, &self.records)
             .context("writing the mistakes browser's data")?;
         let mut shown = self.mistakes;
@@ -221,6 +221,6 @@ impl<'a> Collector<'a> {
                 shown.push(probe);
             }
         }
-        Ok(shown)
+        Ok((shown, self.scores))
     }
 }

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use burn::prelude::*;
 use cam::metrics::MapStats;
 use cam::render::figure::Panel;
 use cam::render::overlay::{DEFAULT_IMAGE_WEIGHT, overlay};
@@ -11,7 +10,7 @@ use serde::Serialize;
 
 use super::collect::Kept;
 use super::select::Reason;
-use crate::data::{Batch, Data, Sample};
+use crate::data::{Data, Sample};
 
 /// A reported sample, as written to `metrics.json`.
 #[derive(Clone, Debug, Serialize)]
@@ -50,21 +49,18 @@ pub struct Explained {
     pub samples: Vec<SampleReport>,
     /// Per image: its true-class map, `image_size²` values.
     pub true_maps: Vec<Vec<f32>>,
-    /// The normalized images `[N, 3, H, W]`, in selection order.
-    pub inputs: Tensor<4>,
     /// The decoded images, in selection order.
     pub shown: Vec<Sample>,
 }
 
-/// The grid rows, `metrics.json` rows and inputs of the shown images, from the maps the
+/// The grid rows and `metrics.json` rows of the shown images, from the maps the
 /// validation pass kept.
-pub fn explain(kept: Vec<Kept>, data: &Data, device: &Device) -> Explained {
+pub fn explain(kept: Vec<Kept>, data: &Data) -> Explained {
     let name = |c: usize| data.classes[c].as_str();
     let mut explained = Explained {
         rows: Vec::with_capacity(kept.len()),
         samples: Vec::with_capacity(kept.len()),
         true_maps: Vec::with_capacity(kept.len()),
-        inputs: Tensor::empty([0, 3, data.image_size, data.image_size], device),
         shown: Vec::with_capacity(kept.len()),
     };
     for k in kept {
@@ -112,9 +108,6 @@ pub fn explain(kept: Vec<Kept>, data: &Data, device: &Device) -> Explained {
         });
         explained.true_maps.push(k.true_map);
         explained.shown.push(k.sample);
-    }
-    if !explained.shown.is_empty() {
-        explained.inputs = Batch::new(&explained.shown, &data.normalization, device).images;
     }
     explained
 }

@@ -20,10 +20,10 @@ pub use select::{Reason, probes};
 pub use write::write_epoch;
 
 use super::MonitorConfig;
-use super::baselines::{self, MapScores};
+use super::baselines::{self, MapScores, ScoreSums};
 use super::drift;
 use crate::audit::{self, ClassAttention};
-use crate::data::Data;
+use crate::data::{Batch, Data};
 use crate::run_dir::RunDir;
 
 /// Side of each grid panel.
@@ -37,6 +37,10 @@ pub struct EpochInputs<'a> {
     pub data: &'a Data,
     /// The images to show, with the maps the validation pass kept.
     pub shown: Vec<Kept>,
+    /// Every validation image's true-class map statistics, summed.
+    pub cam_scores: ScoreSums,
+    /// The baseline maps' scores on the validation images (see [`baselines::baseline_scores`]).
+    pub baselines: &'a [MapScores],
     /// The CAM target layers of the maps.
     pub layers: &'a [TargetLayer],
     /// What the monitor shows.
@@ -84,6 +88,8 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
         model,
         data,
         shown,
+        cam_scores,
+        baselines,
         layers,
         config,
         run,
@@ -93,24 +99,27 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
     } = inputs;
     let probe_indices = probes(data, config.probes);
     let selected: Vec<usize> = shown.iter().map(|k| k.index).collect();
-    let explained = explain::explain(shown, data, device);
+    let explained = explain::explain(shown, data);
     let dir = run.epoch_reports(epoch);
     save_png(&grid(&explained.rows, CELL), &dir.join("grid.png"))?;
 
     let shown = &explained.shown;
     let method = config.method.to_string();
-    let map_scores = baselines::compare(
-        &baselines::Scored {
+    let mut map_scores = vec![cam_scores.finish(&method)];
+    map_scores.extend(baselines.iter().cloned());
+    if config.faithfulness && !shown.is_empty() {
+        let pictures: Vec<_> = shown.iter().map(|s| s.image.clone()).collect();
+        let classes: Vec<usize> = shown.iter().map(|s| s.label).collect();
+        let images = Batch::new(shown, &data.normalization, device).images;
+        let shown = baselines::Shown {
             model,
-            images: explained.inputs,
-            pictures: &shown.iter().map(|s| s.image.clone()).collect::<Vec<_>>(),
-            classes: &shown.iter().map(|s| s.label).collect::<Vec<_>>(),
-            masks: &shown.iter().map(|s| s.mask.clone()).collect::<Vec<_>>(),
+            images,
+            pictures: &pictures,
+            classes: &classes,
             maps: &explained.true_maps,
-        },
-        &method,
-        config.faithfulness,
-    );
+        };
+        baselines::add_faithfulness(&mut map_scores, &shown);
+    }
     let probe_maps: Vec<Vec<f32>> = probe_indices
         .iter()
         .filter_map(|p| selected.iter().position(|i| i == p))
