@@ -212,7 +212,8 @@ pub struct MonitorArgs {
     pub faithfulness: bool,
     /// Shortcut audit, every epoch once training accuracy reaches 50%: per class, does the
     /// model still answer right when only the object is left, or when it is hidden? `masks`
-    /// audits classes with object masks (two occlusion forwards per image, about 4% of an epoch);
+    /// audits classes with object masks (a search for right answers and two occlusion forwards
+    /// per image, 7-10% of an epoch of the default dataset, whose training set is small);
     /// `all` also audits classes without masks by searching each image for one fixed decisive
     /// spot (about 50 forwards per image, 60-70% of an epoch: opt-in); `off` skips it.
     #[arg(long, value_enum, default_value = "masks")]
