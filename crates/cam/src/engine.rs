@@ -84,6 +84,15 @@ impl CamEngine {
         }
     }
 
+    /// The logits of a [`front`](Self::front)'s images: the rest of the plain forward pass,
+    /// without autodiff (the answers alone, e.g. to choose which images to explain).
+    pub fn logits(&self, front: &Front) -> Tensor<2> {
+        let start = self.layers[0].index() + 1;
+        let features =
+            (self.plain).forward_features(front.activations.clone(), start..FEATURE_LAYERS);
+        self.plain.head(features)
+    }
+
     /// [`explain`](Self::explain) continued from [`front`](Self::front).
     pub fn explain_front(&self, front: Front, targets: &[Targets]) -> Explanation {
         assert!(!targets.is_empty(), "at least one target per image");
@@ -207,9 +216,10 @@ impl Front {
     pub fn select(&self, indices: &[usize]) -> Self {
         let rows: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
         let rows = Tensor::<1, Int>::from_ints(rows.as_slice(), &self.images.device());
+        // Selected rows come back contiguous; the tail runs much faster channels-last.
         Self {
-            images: self.images.clone().select(0, rows.clone()),
-            activations: self.activations.clone().select(0, rows),
+            images: channels_last(self.images.clone().select(0, rows.clone())),
+            activations: channels_last(self.activations.clone().select(0, rows)),
         }
     }
 }

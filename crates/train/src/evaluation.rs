@@ -3,7 +3,8 @@
 use std::time::Instant;
 
 use burn::prelude::*;
-use cam::{CamEngine, Explanation, Targets};
+use burn::tensor::activation::softmax;
+use cam::{CamEngine, Explanation, Targets, argmax};
 
 use crate::data::{Data, Sample};
 use crate::progress::bar;
@@ -49,25 +50,48 @@ impl Evaluation {
     }
 }
 
-/// Evaluation batch size (no gradients but the tail's, so larger than training's).
-const EVAL_BATCH: usize = 64;
-
 /// What one validation batch gives the monitor beside the answers: its samples and heatmaps.
 pub struct BatchMaps {
     /// Validation index of the batch's first image (the others follow in order).
     pub start: usize,
     /// The decoded samples.
     pub samples: Vec<Sample>,
-    /// Two maps per image: target 0 its true class, target 1 its predicted class (the same
-    /// map when the answer is right).
+    /// The predicted class of each image.
+    pub predictions: Vec<usize>,
+    /// Softmax probabilities of each image.
+    pub probabilities: Vec<Vec<f32>>,
+    /// Cross-entropy loss of each image.
+    pub losses: Vec<f32>,
+    /// Batch positions of the misclassified images.
+    pub mistakes: Vec<usize>,
+    /// One map per row: first every image's for its true class, then each mistake's for its
+    /// predicted class (in `mistakes` order), then padding.
     pub maps: Explanation,
 }
 
-/// Runs the model over the validation set through `engine`: the plain forward pass to the first
-/// target layer (what any validation costs), then from there the maps of every image's true and
-/// predicted class in one backward pass (one batch shape, whose kernels LibTorch keeps ready),
-/// which `monitor` receives batch by batch. Returns the answers and the seconds of the plain
-/// forward part.
+impl BatchMaps {
+    /// The true-class map of image `j`, and whether it was empty.
+    pub fn true_map(&self, j: usize) -> (&[f32], bool) {
+        (self.maps.map(0, j), self.maps.is_empty(0, j))
+    }
+
+    /// The predicted-class map of image `j` if it is misclassified, and whether it was empty.
+    pub fn predicted_map(&self, j: usize) -> Option<(&[f32], bool)> {
+        let at = self.samples.len() + self.mistakes.iter().position(|&m| m == j)?;
+        Some((self.maps.map(0, at), self.maps.is_empty(0, at)))
+    }
+}
+
+/// Evaluation batch size (no gradients but the tail's, so larger than training's).
+const EVAL_BATCH: usize = 64;
+/// The mistakes' rows are padded to a multiple of this, so that the maps' pass takes few batch
+/// shapes, whose kernels LibTorch prepares once.
+const MISTAKE_ROWS: usize = 16;
+
+/// Runs the model over the validation set through `engine`: the plain forward pass (what any
+/// validation costs), then from the first target layer on the maps of every image's true class
+/// and of every mistake's predicted class in one backward pass, which `monitor` receives batch
+/// by batch. Returns the answers and the seconds of the plain forward pass.
 pub fn validate(
     engine: &CamEngine,
     data: &Data,
@@ -86,25 +110,66 @@ pub fn validate(
         let start = evaluation.predictions.len();
         let started = Instant::now();
         let front = engine.front(batch.upload(device).images);
+        let logits = engine.logits(&front);
+        let probabilities = rows(softmax(logits.clone(), 1));
+        let logits = rows(logits);
         forward_seconds += started.elapsed().as_secs_f64();
         let labels: Vec<usize> = samples.iter().map(|s| s.label).collect();
-        let maps = engine.explain_front(front, &[Targets::Classes(labels), Targets::Predicted]);
-        for (j, (logits, sample)) in maps.logits.iter().zip(&samples).enumerate() {
-            evaluation.predictions.push(maps.predicted(j));
-            evaluation.losses.push(cross_entropy(logits, sample.label));
-        }
+        let predictions: Vec<usize> = logits.iter().map(|l| argmax(l)).collect();
+        let losses: Vec<f32> = (logits.iter().zip(&labels))
+            .map(|(l, &label)| cross_entropy(l, label))
+            .collect();
+        let mistakes: Vec<usize> = (0..samples.len())
+            .filter(|&j| predictions[j] != labels[j])
+            .collect();
+        let (rows, classes) = rows_to_explain(labels, &mistakes, &predictions);
+        let front = if rows.len() == samples.len() {
+            front
+        } else {
+            front.select(&rows)
+        };
+        let maps = engine.explain_front(front, &[Targets::Classes(classes)]);
+        evaluation.predictions.extend(&predictions);
+        evaluation.losses.extend(&losses);
         evaluation
             .probabilities
-            .extend(maps.probabilities.iter().cloned());
+            .extend(probabilities.iter().cloned());
         progress.inc(samples.len() as u64);
         monitor(BatchMaps {
             start,
             samples,
+            predictions,
+            probabilities,
+            losses,
+            mistakes,
             maps,
         })?;
     }
     progress.finish_and_clear();
     Ok((evaluation, forward_seconds))
+}
+
+/// The batch rows to explain and their classes: every image for its true class, then each
+/// mistake for its predicted class, padded to a multiple of [`MISTAKE_ROWS`] (with image 0).
+fn rows_to_explain(
+    labels: Vec<usize>,
+    mistakes: &[usize],
+    predictions: &[usize],
+) -> (Vec<usize>, Vec<usize>) {
+    let padded = mistakes.len().next_multiple_of(MISTAKE_ROWS);
+    let padding = std::iter::repeat_n(0, padded - mistakes.len());
+    let mut rows: Vec<usize> = (0..labels.len()).collect();
+    rows.extend(mistakes.iter().copied().chain(padding.clone()));
+    let mut classes = labels;
+    classes.extend(mistakes.iter().map(|&j| predictions[j]).chain(padding));
+    (rows, classes)
+}
+
+/// The rows of a `[N, C]` tensor.
+fn rows(t: Tensor<2>) -> Vec<Vec<f32>> {
+    let [_, c] = t.dims();
+    let flat: Vec<f32> = t.into_data().try_to_vec::<f32>().expect("f32 data");
+    flat.chunks(c).map(<[f32]>::to_vec).collect()
 }
 
 /// `-log softmax(logits)[label]`, computed stably in double precision.
@@ -130,6 +195,16 @@ mod tests {
         assert_eq!(evaluation.misclassified(), [1, 3]);
         assert_eq!(evaluation.accuracy(), 0.5);
         assert_eq!(evaluation.loss(), 1.0);
+    }
+
+    #[test]
+    fn each_mistake_is_explained_again_for_its_prediction_in_padded_rows() {
+        let (rows, classes) = rows_to_explain(vec![0, 1, 2], &[1], &[0, 2, 2]);
+        assert_eq!(rows.len(), 3 + MISTAKE_ROWS);
+        assert_eq!(&rows[..4], [0, 1, 2, 1]);
+        assert_eq!(&classes[..4], [0, 1, 2, 2]);
+        let (rows, classes) = rows_to_explain(vec![0, 1], &[], &[0, 1]);
+        assert_eq!((rows, classes), (vec![0, 1], vec![0, 1]));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use cam::metrics::MapStats;
 use super::epoch::{Reason, Shown};
 use super::generalization::Gap;
 use super::metrics::{self, ClassScores};
-use crate::audit::{ClassAttention, LAYER, MIN_IMAGES, PER_CLASS, POOL};
+use crate::audit::{ClassAttention, EPOCH_STEP, LAYER, MIN_IMAGES, PER_CLASS, POOL};
 use crate::data::Data;
 use crate::run_dir::{EpochRecord, History, RunDir};
 
@@ -41,6 +41,9 @@ struct EpochPage {
     audit_images: usize,
     /// Training images per class searched for them.
     audit_pool: usize,
+    /// Right answers added per class and epoch, and candidates searched for them.
+    audit_step: usize,
+    audit_step_search: usize,
     /// Fewest right answers for a verdict.
     audit_min_images: usize,
     /// The Grad-CAM layer of the audit.
@@ -156,6 +159,8 @@ struct AuditRow {
     evidence: Option<String>,
     /// Why the class got no verdict.
     not_audited: Option<String>,
+    /// The epochs of the right answers judged (empty outside training).
+    epochs: String,
 }
 
 /// One reported sample of the epoch page.
@@ -292,6 +297,13 @@ fn audit_rows(attention: &[ClassAttention], prefix: &str) -> Vec<AuditRow> {
             flagged: a.flagged,
             evidence: a.evidence.as_ref().map(|e| format!("{prefix}{e}")),
             not_audited: a.not_audited.clone(),
+            epochs: a.epochs.map_or_else(String::new, |[first, last]| {
+                if first == last {
+                    first.to_string()
+                } else {
+                    format!("{first}–{last}")
+                }
+            }),
         })
         .collect()
 }
@@ -361,6 +373,8 @@ pub fn epoch_page(
         attention: audit_rows(&record.attention, ""),
         audit_images: PER_CLASS,
         audit_pool: POOL,
+        audit_step: EPOCH_STEP.right,
+        audit_step_search: EPOCH_STEP.search,
         audit_min_images: MIN_IMAGES,
         audit_layer: LAYER.to_string(),
         class_rows: class_rows(scores),

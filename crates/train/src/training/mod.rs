@@ -19,6 +19,7 @@ pub use optim::{OptimizerKind, Schedule};
 
 use cam::{CamEngine, TargetLayer};
 
+use crate::audit::Audit;
 use crate::evaluation::validate;
 use crate::report::{self, Collector, EpochInputs};
 use crate::run_dir::EpochRecord;
@@ -56,6 +57,7 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
     let layers = TargetLayer::or_default_for(&config.monitor.layers, data.image_size);
     // The baselines know nothing of the model: their scores hold for every epoch.
     let baselines = report::baseline_scores(&data);
+    let mut audit = Audit::new(data.classes.len());
     for epoch in start + 1..=epochs {
         let started = Instant::now();
         let inputs = match &cache {
@@ -120,6 +122,7 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
             epoch,
             train_accuracy: train.accuracy,
             device: &device,
+            audit: &mut audit,
         })?;
         let val_accuracy = evaluation.accuracy();
         let record = EpochRecord {

@@ -10,7 +10,6 @@ use anyhow::Context;
 use base64::Engine;
 use cam::render::figure::png_bytes;
 use cam::render::overlay::heatmap;
-use image::RgbImage;
 use serde::Serialize;
 
 use crate::run_dir::RunDir;
@@ -98,17 +97,10 @@ pub fn heatmap_path(epoch_dir: &Path, index: usize, which: &str) -> PathBuf {
         .join(format!("{index:05}.{which}.png"))
 }
 
-/// Writes `image` as a PNG, atomically but unsynced (see
-/// [`atomic_write::write_bytes_unsynced`]): hundreds are written per epoch.
-pub fn write_png(path: &Path, image: &RgbImage) -> anyhow::Result<()> {
-    atomic_write::write_bytes_unsynced(path, &png_bytes(image))?;
-    Ok(())
-}
-
-/// The JET heatmap file of a `size` map in `[0, 1]`, `MAP_SIDE` pixels square.
-pub fn write_heatmap(path: &Path, map: &[f32], size: [usize; 2]) -> anyhow::Result<()> {
+/// The JET heatmap PNG of a `size` map in `[0, 1]`, `MAP_SIDE` pixels square.
+pub fn heatmap_png(map: &[f32], size: [usize; 2]) -> Vec<u8> {
     let small = shrink(map, size, MAP_SIDE);
-    write_png(path, &heatmap(&small, MAP_SIDE, MAP_SIDE))
+    png_bytes(&heatmap(&small, MAP_SIDE, MAP_SIDE))
 }
 
 /// A `size` map in `[0, 1]` reduced to `HISTORY_MAP_SIDE²` bytes (255 = highest), base64.

@@ -9,10 +9,12 @@ use rayon::prelude::*;
 
 use super::browser::{self, ImageRecord};
 use super::select::Reason;
+use super::writer::Writer;
 use crate::data::Sample;
-use crate::evaluation::{BatchMaps, cross_entropy};
+use crate::evaluation::BatchMaps;
 use crate::report::baselines::ScoreSums;
 use crate::run_dir::{History, RunDir};
+use cam::render::figure::png_bytes;
 
 /// An image the epoch page shows, with its maps at full size.
 #[derive(Clone)]
@@ -54,6 +56,8 @@ pub struct Collector<'a> {
     scores: ScoreSums,
     mistakes: Vec<Kept>,
     kept_probes: Vec<Kept>,
+    /// Writes the pictures and heatmaps.
+    writer: Writer,
 }
 
 impl<'a> Collector<'a> {
@@ -90,30 +94,27 @@ impl<'a> Collector<'a> {
             scores: ScoreSums::default(),
             mistakes: Vec::new(),
             kept_probes: Vec::new(),
+            writer: Writer::new(),
         }
     }
 
     /// Takes one validation batch: records every image, writes the heatmaps of its mistakes
     /// and fixes, and keeps what the grid may show; images in parallel.
     pub fn add(&mut self, batch: BatchMaps) -> anyhow::Result<()> {
-        let BatchMaps {
-            start,
-            samples,
-            maps,
-        } = batch;
+        let (start, size) = (batch.start, batch.maps.size);
         let dir = self.run.epoch_reports(self.epoch);
         let this = &*self;
-        let taken: Vec<(ImageRecord, MapStats, Option<Kept>)> = samples
+        let taken: Vec<(ImageRecord, MapStats, Option<Kept>)> = (batch.samples)
             .par_iter()
             .enumerate()
             .map(|(j, sample)| {
                 let index = start + j;
                 let label = sample.label;
-                let class = maps.predicted(j);
-                let probabilities = &maps.probabilities[j];
-                let loss = cross_entropy(&maps.logits[j], label);
-                let true_map = maps.map(0, j);
-                let wrong_map = (class != label).then(|| (maps.map(1, j), maps.is_empty(1, j)));
+                let class = batch.predictions[j];
+                let probabilities = &batch.probabilities[j];
+                let loss = batch.losses[j];
+                let (true_map, true_empty) = batch.true_map(j);
+                let wrong_map = batch.predicted_map(j);
                 let previously = this.before.as_ref().map(|b| b[index]);
                 let change = match (previously, wrong_map.is_some()) {
                     (Some(Some(_)), false) => Some("fixed"),
@@ -124,7 +125,7 @@ impl<'a> Collector<'a> {
                 let stats = MapStats::new(true_map, sample.mask.as_ref());
                 if listed {
                     let drawn = (true_map, wrong_map.map(|(m, _)| m));
-                    this.draw(&dir, index, sample, drawn, maps.size)?;
+                    this.draw(&dir, index, sample, drawn, size);
                 }
                 let record = ImageRecord {
                     i: index,
@@ -141,12 +142,12 @@ impl<'a> Collector<'a> {
                         .is_some()
                         .then(|| previously.flatten().unwrap_or(this.epoch)),
                     ch: change,
-                    m: browser::history_map(true_map, maps.size),
+                    m: browser::history_map(true_map, size),
                 };
                 let shown = wrong_map.is_some() || this.probes.contains(&index);
                 let kept = shown.then(|| {
                     let (predicted_map, predicted_empty) =
-                        wrong_map.unwrap_or((true_map, maps.is_empty(0, j)));
+                        wrong_map.unwrap_or((true_map, true_empty));
                     Kept {
                         index,
                         reason: if wrong_map.is_some() {
@@ -160,7 +161,7 @@ impl<'a> Collector<'a> {
                         predicted: class,
                         true_map: true_map.to_vec(),
                         predicted_map: predicted_map.to_vec(),
-                        true_empty: maps.is_empty(0, j),
+                        true_empty,
                         predicted_empty,
                     }
                 });
@@ -196,21 +197,27 @@ impl<'a> Collector<'a> {
         sample: &Sample,
         (truth, wrong): (&[f32], Option<&[f32]>),
         size: [usize; 2],
-    ) -> anyhow::Result<()> {
+    ) {
         let picture = browser::picture_path(self.run, index);
         if !picture.exists() {
-            browser::write_png(&picture, &sample.image)?;
+            self.writer.write(picture, png_bytes(&sample.image));
         }
         let draw = |map: &[f32], which: &str| {
-            browser::write_heatmap(&browser::heatmap_path(dir, index, which), map, size)
+            let path = browser::heatmap_path(dir, index, which);
+            self.writer.write(path, browser::heatmap_png(map, size));
         };
-        draw(truth, "true")?;
-        wrong.map_or(Ok(()), |map| draw(map, "pred"))
+        draw(truth, "true");
+        if let Some(map) = wrong {
+            draw(map, "pred");
+        }
     }
 
     /// Writes `data.js` and returns the images the grid shows (the highest-loss mistakes, then
     /// the probes not among them) and the sums of every true-class map's statistics.
     pub fn finish(self, classes: &[String]) -> anyhow::Result<(Vec<Kept>, ScoreSums)> {
+        self.writer
+            .finish()
+            .context("writing the mistakes browser's pictures")?;
         browser::write_data(self.run, self.epoch, classes, &self.records)
             .context("writing the mistakes browser's data")?;
         let mut shown = self.mistakes;

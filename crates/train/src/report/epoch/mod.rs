@@ -7,6 +7,7 @@ mod collect;
 mod explain;
 mod select;
 mod write;
+mod writer;
 
 use burn::prelude::*;
 use cam::TargetLayer;
@@ -22,7 +23,7 @@ pub use write::write_epoch;
 use super::MonitorConfig;
 use super::baselines::{self, MapScores, ScoreSums};
 use super::drift;
-use crate::audit::{self, ClassAttention};
+use crate::audit::{self, Audit, ClassAttention};
 use crate::data::{Batch, Data};
 use crate::run_dir::RunDir;
 
@@ -53,6 +54,8 @@ pub struct EpochInputs<'a> {
     pub train_accuracy: f64,
     /// The plain device.
     pub device: &'a Device,
+    /// The run's shortcut audit.
+    pub audit: &'a mut Audit,
 }
 
 /// What the monitor saw in an epoch: what goes into the epoch's record, and what its page shows
@@ -96,6 +99,7 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
         epoch,
         train_accuracy,
         device,
+        audit,
     } = inputs;
     let probe_indices = probes(data, config.probes);
     let selected: Vec<usize> = shown.iter().map(|k| k.index).collect();
@@ -128,7 +132,7 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
     drift::save(run, epoch, &probe_maps, [data.image_size, data.image_size])?;
     // An untrained model's answers rest on nothing yet: audit once it has learned something.
     let attention = if train_accuracy >= audit::MIN_TRAIN_ACCURACY {
-        audit::audit(model, data, config.audit, device, &dir)?
+        audit.run(model, data, config.audit, device, &dir, epoch)?
     } else {
         Vec::new()
     };
