@@ -15,7 +15,7 @@ use crate::data::{Batch, Data};
 pub struct Step {
     /// Most right answers kept.
     pub right: usize,
-    /// Most candidates searched.
+    /// Candidates searched (twice as many for a class without a verdict yet).
     pub search: usize,
 }
 
@@ -41,7 +41,8 @@ pub fn measure(
 ) -> Vec<(Vec<Measurement>, usize)> {
     let mut found: Vec<(Vec<Measurement>, usize)> =
         searches.iter().map(|_| (Vec::new(), 0)).collect();
-    for chunk in 0..step.search.div_ceil(step.right) {
+    let longest = searches.iter().map(|s| s.candidates.len()).max().unwrap_or(0);
+    for chunk in 0..longest.div_ceil(step.right) {
         let wanted: Vec<(usize, usize)> = (searches.iter().enumerate())
             .filter(|&(label, _)| found[label].0.len() < step.right)
             .flat_map(|(label, search)| {

@@ -188,8 +188,10 @@ impl Audit {
         let searches: Vec<Search> = (pools.iter().zip(&mask_files).zip(&self.windows))
             .map(|((pool, &masks), window)| {
                 let audited = masks || scope == AuditScope::All;
+                // A class without a verdict yet (a hard one) searches twice as far.
+                let reach = if window.held().len() < MIN_IMAGES { 2 } else { 1 };
                 let tried = if audited {
-                    self.step.search.min(pool.len())
+                    (reach * self.step.search).min(pool.len())
                 } else {
                     0
                 };
