@@ -1,6 +1,7 @@
-//! What each heatmap metric of the per-epoch report costs, as a share of a training epoch at
-//! the default settings (96 px, width 0.5, batch 32, the default dataset's 1000 training
-//! images, 8 + 5 report images). Anything over 5% is opt-in in the `train` command.
+//! What each part of the per-epoch monitor costs, as a share of a training epoch at the default
+//! settings (96 px, width 0.5, batch 32, the default dataset's 1000 training and 200 validation
+//! images, 8 + 5 images shown). Anything over 5% is opt-in in the `train` command. The model is
+//! untrained (most answers wrong), so the rows that grow with the mistakes are upper bounds.
 //!
 //! Run: `cargo bench -p camwatch-tests --bench metrics_cost` (the default dataset is generated when
 //! absent).
@@ -14,6 +15,13 @@ use cam::metrics::{
 };
 use cam::{CamEngine, Method, TargetLayer, Targets, preprocess};
 use common::median_seconds;
+
+/// The median of `values`.
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
 use mobilenetv2::MobileNetV2Config;
 use train::data::{Batch, Sample};
 
@@ -48,8 +56,7 @@ fn main() {
     let labels: Vec<usize> = report.iter().map(|s| s.label).collect();
     let layer = TargetLayer::default_for(data.image_size);
     let engine = CamEngine::new(&model, Method::GradCam, &[layer]);
-    let targets = [Targets::Classes(labels.clone()), Targets::Predicted];
-    let explanation = engine.explain(images.clone(), &targets);
+    let explanation = engine.explain(images.clone(), &[Targets::Classes(labels.clone())]);
     let maps: Vec<Vec<f32>> = (0..REPORT_IMAGES)
         .map(|i| explanation.map(0, i).to_vec())
         .collect();
@@ -81,35 +88,61 @@ fn main() {
     let audit_engine = CamEngine::new(&model, Method::GradCam, &[TargetLayer::LAST_STRIDE_16]);
 
     let scratch = tempfile::tempdir().expect("a temporary folder");
+    let val_engine = CamEngine::new(&model, Method::GradCam, &[layer]);
+    let mut val_maps: Vec<(Vec<f32>, Option<image::GrayImage>)> = Vec::new();
+    train::validate(&val_engine, &data, &device, |batch| {
+        for (j, sample) in batch.samples.iter().enumerate() {
+            val_maps.push((batch.true_map(j).0.to_vec(), sample.mask.clone()));
+        }
+        Ok(())
+    })
+    .expect("a validation pass");
+    let mut forward = Vec::new();
+    let mut audit = train::Audit::new(data.classes.len());
+    let audit_step = |audit: &mut train::Audit| {
+        let dir = scratch.path();
+        audit
+            .run(&model, &data, train::AuditScope::Masks, &device, dir, 1)
+            .expect("an audit step");
+    };
+    for _ in 0..4 {
+        audit_step(&mut audit); // fill the window, as after four audited epochs
+    }
     let rows: Vec<(&str, &str, f64)> = vec![
         (
-            "Grad-CAM true + predicted maps, 13 images",
+            "maps of every validation image (200 + mistakes)",
             "always",
             median_seconds(|| {
-                engine.explain(images.clone(), &targets);
-            }),
+                let (_, seconds) = train::validate(&val_engine, &data, &device, |_| Ok(()))
+                    .expect("a validation pass");
+                forward.push(seconds);
+            }) - median(&forward),
         ),
         (
-            "entropy, Gini, IoU, pointing, mass (26 maps)",
+            "statistics of every validation map (200)",
             "always",
             median_seconds(|| {
-                for (i, s) in report.iter().enumerate() {
-                    for t in 0..2 {
-                        MapStats::new(explanation.map(t, i), s.mask.as_ref());
-                    }
+                for (map, mask) in &val_maps {
+                    MapStats::new(map, mask.as_ref());
                 }
             }),
         ),
         (
-            "baseline maps + statistics (3 x 13)",
-            "always",
+            "baseline maps + statistics (3 x 200)",
+            "once a run",
             median_seconds(|| {
                 for b in Baseline::ALL {
-                    for (i, p) in pictures.iter().enumerate() {
-                        MapStats::new(&baseline_map(b, p, i as u64), report[i].mask.as_ref());
+                    for (i, (_, mask)) in val_maps.iter().enumerate() {
+                        let picture = &pictures[i % REPORT_IMAGES];
+                        MapStats::new(&baseline_map(b, picture, i as u64), mask.as_ref());
                     }
                 }
             }),
+        ),
+        (
+            "rolling shortcut audit, one epoch (4 per class)",
+            "always",
+            median_seconds(|| audit_step(&mut audit)),
         ),
         (
             "deletion/insertion AUC, confidence (52 maps)",
@@ -121,15 +154,15 @@ fn main() {
             }),
         ),
         (
-            "shortcut audit with masks (80 images)",
-            "always",
+            "audit of a checkpoint with masks (80 images)",
+            "train::audit_attention",
             median_seconds(|| {
                 audit_engine.explain(audit_images.clone(), &[Targets::Predicted]);
                 object_reliance(&model, audit_images.clone(), &audit_masks, &audit_labels);
             }),
         ),
         (
-            "shortcut audit without masks (80 images)",
+            "audit of a checkpoint without masks (80 images)",
             "--shortcut-audit all",
             median_seconds(|| {
                 audit_engine.explain(audit_images.clone(), &[Targets::Predicted]);

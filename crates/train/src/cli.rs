@@ -206,7 +206,7 @@ pub struct MonitorArgs {
     #[arg(long = "cam-layer", value_parser = parse_layer)]
     pub cam_layers: Vec<TargetLayer>,
     /// Also score each epoch's true-class maps, and the random, Gaussian and Sobel baseline maps
-    /// beside them, by deletion and insertion AUC (36 forwards per map: about 30% of an
+    /// beside them, by deletion and insertion AUC (36 forwards per map: about 20% of an
     /// epoch at the defaults, so opt-in; entropy, Gini and the mask scores are always computed).
     #[arg(long)]
     pub faithfulness: bool,

@@ -21,8 +21,9 @@ mod training;
 
 use cli::{Cli, Command};
 
-pub use audit::{AuditScope, ClassAttention, audit as audit_attention};
+pub use audit::{Audit, AuditScope, ClassAttention, audit as audit_attention};
 pub use commands::explain::report as explain_report;
+pub use evaluation::validate;
 
 /// Runs the command line; errors are one line each, ready to print.
 pub fn execute(cli: Cli) -> anyhow::Result<()> {

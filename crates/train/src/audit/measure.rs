@@ -41,7 +41,11 @@ pub fn measure(
 ) -> Vec<(Vec<Measurement>, usize)> {
     let mut found: Vec<(Vec<Measurement>, usize)> =
         searches.iter().map(|_| (Vec::new(), 0)).collect();
-    let longest = searches.iter().map(|s| s.candidates.len()).max().unwrap_or(0);
+    let longest = searches
+        .iter()
+        .map(|s| s.candidates.len())
+        .max()
+        .unwrap_or(0);
     for chunk in 0..longest.div_ceil(step.right) {
         let wanted: Vec<(usize, usize)> = (searches.iter().enumerate())
             .filter(|&(label, _)| found[label].0.len() < step.right)

@@ -189,7 +189,11 @@ impl Audit {
             .map(|((pool, &masks), window)| {
                 let audited = masks || scope == AuditScope::All;
                 // A class without a verdict yet (a hard one) searches twice as far.
-                let reach = if window.held().len() < MIN_IMAGES { 2 } else { 1 };
+                let reach = if window.held().len() < MIN_IMAGES {
+                    2
+                } else {
+                    1
+                };
                 let tried = if audited {
                     (reach * self.step.search).min(pool.len())
                 } else {
