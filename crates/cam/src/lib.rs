@@ -3,8 +3,8 @@
 //! [`CamEngine`] runs one split forward and (for gradient methods) one backward for all
 //! images, targets and layers; each [`Method`] in [`methods`] turns a layer's activations and
 //! gradients into a map. [`guided`] adds guided backpropagation and Guided Grad-CAM;
-//! [`preprocess`] turns image files into model inputs and back; [`render`] draws and saves maps; [`resize`] scales pictures and maps;
-//! [`metrics`] measures them.
+//! [`preprocess`] turns image files into model inputs and back; [`render`] draws and saves maps;
+//! [`resize`] scales pictures and maps; [`metrics`] measures them.
 
 mod engine;
 mod explanation;

@@ -45,7 +45,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_constant_map_stays_constant_and_a_ramp_keeps_its_ends() {
+    fn a_constant_map_stays_constant_and_a_ramp_keeps_rising() {
         let constant = map(&[0.25; 4], [2, 2], (5, 3));
         assert_eq!(constant.len(), 15);
         assert!(constant.iter().all(|v| (v - 0.25).abs() < 1e-6));

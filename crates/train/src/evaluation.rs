@@ -96,8 +96,8 @@ pub fn validate(
     engine: &CamEngine,
     data: &Data,
     device: &Device,
-    mut monitor: impl FnMut(BatchMaps) -> anyhow::Result<()>,
-) -> anyhow::Result<(Evaluation, f64)> {
+    mut monitor: impl FnMut(BatchMaps),
+) -> (Evaluation, f64) {
     let progress = bar(data.val.len(), "validate");
     let mut evaluation = Evaluation {
         labels: data.val.labels().collect(),
@@ -143,10 +143,10 @@ pub fn validate(
             losses,
             mistakes,
             maps,
-        })?;
+        });
     }
     progress.finish_and_clear();
-    Ok((evaluation, forward_seconds))
+    (evaluation, forward_seconds)
 }
 
 /// The batch rows to explain and their classes: every image for its true class, then each
@@ -173,7 +173,7 @@ fn rows(t: Tensor<2>) -> Vec<Vec<f32>> {
 }
 
 /// `-log softmax(logits)[label]`, computed stably in double precision.
-pub fn cross_entropy(logits: &[f32], label: usize) -> f32 {
+fn cross_entropy(logits: &[f32], label: usize) -> f32 {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
     (sum.ln() - f64::from(logits[label] - max)) as f32

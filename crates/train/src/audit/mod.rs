@@ -35,9 +35,10 @@ mod measure;
 mod window;
 
 use burn::prelude::*;
-use cam::metrics::MapStats;
+use cam::metrics::{MapStats, ObjectReliance};
 use cam::render::figure::{safe_file_name, save_png};
 use cam::{CamEngine, Method, TargetLayer};
+use image::GrayImage;
 use mobilenetv2::MobileNetV2;
 use serde::{Deserialize, Serialize};
 
@@ -62,8 +63,8 @@ pub(crate) const PER_CLASS: usize = 16;
 /// Training images per class searched for them: a class the model gets right only a quarter
 /// of the time still gets a verdict.
 pub(crate) const POOL: usize = 4 * PER_CLASS;
-/// What each training epoch adds per class: a quarter of the right answers held, from twice
-/// as many candidates (the next ones in turn).
+/// What each training epoch adds per class: the right answers among the next quarter of the
+/// held number of candidates, in turn (one batch of a fixed shape for all classes).
 pub(crate) const EPOCH_STEP: Step = Step {
     right: PER_CLASS / 4,
     search: PER_CLASS / 4,
@@ -189,11 +190,7 @@ impl Audit {
             .map(|((pool, &masks), window)| {
                 let audited = masks || scope == AuditScope::All;
                 // A class without a verdict yet (a hard one) searches twice as far.
-                let reach = if window.held().len() < MIN_IMAGES {
-                    2
-                } else {
-                    1
-                };
+                let reach = if window.len() < MIN_IMAGES { 2 } else { 1 };
                 let tried = if audited {
                     (reach * self.step.search).min(pool.len())
                 } else {
@@ -300,8 +297,12 @@ fn judge(
         hidden_object: None,
     };
     if masked {
-        let reliance = |m: &Measurement| m.reliance.clone().expect("masked class");
-        let mask = |m: &Measurement| m.sample.mask.clone().expect("masked class");
+        fn reliance(m: &Measurement) -> &ObjectReliance {
+            m.reliance.as_ref().expect("masked class")
+        }
+        fn mask(m: &Measurement) -> &GrayImage {
+            m.sample.mask.as_ref().expect("masked class")
+        }
         attention.object_only = Some(mean(&|m| f64::from(reliance(m).object_only)));
         attention.background_only = Some(mean(&|m| f64::from(reliance(m).background_only)));
         judged.hidden_object = Some(
@@ -310,7 +311,7 @@ fn judge(
                 .collect(),
         );
         attention.on_object = Some(mean(&|m| {
-            MapStats::new(&m.map, Some(&mask(m)))
+            MapStats::new(&m.map, Some(mask(m)))
                 .energy_in_mask
                 .unwrap_or_default()
         }));

@@ -54,6 +54,11 @@ impl ClassWindow {
         }
     }
 
+    /// How many right answers are held.
+    pub fn len(&self) -> usize {
+        self.measurements.len()
+    }
+
     /// The measurements held, oldest first.
     pub fn held(&self) -> Vec<&Measurement> {
         self.measurements.iter().collect()

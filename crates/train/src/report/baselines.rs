@@ -119,7 +119,7 @@ pub fn baseline_scores(data: &Data) -> Vec<MapScores> {
 
 /// The shown images, for faithfulness: the model, its normalized inputs `[N, 3, H, W]`, their
 /// pictures, true classes and the CAM's true-class maps.
-pub struct Shown<'a> {
+pub struct FaithfulnessInputs<'a> {
     /// The model the maps explain.
     pub model: &'a MobileNetV2,
     /// Normalized model inputs.
@@ -134,7 +134,7 @@ pub struct Shown<'a> {
 
 /// Adds deletion and insertion AUC over the shown images to `rows` (the CAM's, then the
 /// baselines' in [`Baseline::ALL`] order).
-pub fn add_faithfulness(rows: &mut [MapScores], shown: &Shown<'_>) {
+pub fn add_faithfulness(rows: &mut [MapScores], shown: &FaithfulnessInputs<'_>) {
     let baselines = Baseline::ALL.iter().map(|&b| {
         (shown.pictures.iter().enumerate())
             .map(|(i, picture)| baseline_map(b, picture, i as u64))

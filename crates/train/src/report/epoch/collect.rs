@@ -100,7 +100,7 @@ impl<'a> Collector<'a> {
 
     /// Takes one validation batch: records every image, writes the heatmaps of its mistakes
     /// and fixes, and keeps what the grid may show; images in parallel.
-    pub fn add(&mut self, batch: BatchMaps) -> anyhow::Result<()> {
+    pub fn add(&mut self, batch: BatchMaps) {
         let (start, size) = (batch.start, batch.maps.size);
         let dir = self.run.epoch_reports(self.epoch);
         let this = &*self;
@@ -165,9 +165,9 @@ impl<'a> Collector<'a> {
                         predicted_empty,
                     }
                 });
-                Ok((record, stats, kept))
+                (record, stats, kept)
             })
-            .collect::<anyhow::Result<_>>()?;
+            .collect();
         for (record, stats, kept) in taken {
             self.records.push(record);
             self.scores.add(&stats);
@@ -185,7 +185,6 @@ impl<'a> Collector<'a> {
         self.mistakes
             .sort_by(|a, b| b.loss.total_cmp(&a.loss).then(a.index.cmp(&b.index)));
         self.mistakes.truncate(self.most);
-        Ok(())
     }
 
     /// The picture of image `index` (once per run), its true-class heatmap, and its

@@ -115,7 +115,7 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
         let pictures: Vec<_> = shown.iter().map(|s| s.image.clone()).collect();
         let classes: Vec<usize> = shown.iter().map(|s| s.label).collect();
         let images = Batch::new(shown, &data.normalization, device).images;
-        let shown = baselines::Shown {
+        let shown = baselines::FaithfulnessInputs {
             model,
             images,
             pictures: &pictures,
