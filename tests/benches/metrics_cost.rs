@@ -147,7 +147,12 @@ fn main() {
             median_seconds(|| {
                 let all = Tensor::cat(vec![images.clone(); 1 + Baseline::ALL.len()], 0);
                 let every: Vec<Vec<f32>> = maps.iter().chain(&baselines).cloned().collect();
-                faithfulness(&model, all, &every, &labels.repeat(1 + Baseline::ALL.len()));
+                faithfulness(
+                    audit_engine.model(),
+                    all,
+                    &every,
+                    &labels.repeat(1 + Baseline::ALL.len()),
+                );
             }),
         ),
         (
@@ -155,7 +160,12 @@ fn main() {
             "train::audit_attention",
             median_seconds(|| {
                 audit_engine.explain(audit_images.clone(), &[Targets::Predicted]);
-                object_reliance(&model, audit_images.clone(), &audit_masks, &audit_labels);
+                object_reliance(
+                    audit_engine.model(),
+                    audit_images.clone(),
+                    &audit_masks,
+                    &audit_labels,
+                );
             }),
         ),
         (
@@ -164,7 +174,7 @@ fn main() {
             median_seconds(|| {
                 audit_engine.explain(audit_images.clone(), &[Targets::Predicted]);
                 occlusion_drops(
-                    &model,
+                    audit_engine.model(),
                     audit_images.clone(),
                     &audit_labels,
                     SIZE / 4,

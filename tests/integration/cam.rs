@@ -205,7 +205,7 @@ fn confidence_metrics_match_pytorch_grad_cam_and_curves_have_the_right_ends() {
     let engine = CamEngine::new(&model, Method::GradCam, &[TargetLayer::LAST]);
     let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
     let maps: Vec<Vec<f32>> = (0..2).map(|i| explanation.map(0, i).to_vec()).collect();
-    let scores = cam::metrics::faithfulness(&model, inputs.clone(), &maps, &CLASSES);
+    let scores = cam::metrics::faithfulness(engine.model(), inputs.clone(), &maps, &CLASSES);
 
     let theirs = |name: &str| -> Vec<f32> {
         tensor_from::<1>(REFERENCE, &format!("metrics/{name}"), &device)

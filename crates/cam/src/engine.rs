@@ -52,6 +52,11 @@ impl CamEngine {
         }
     }
 
+    /// The inference copy of the model (batch norm folded), for further forwards on it.
+    pub fn model(&self) -> &FoldedMobileNetV2 {
+        &self.plain
+    }
+
     /// The method this engine computes.
     pub fn method(&self) -> Method {
         self.method
@@ -73,7 +78,8 @@ impl CamEngine {
     /// The part of [`explain`](Self::explain) every forward pass needs: the network without
     /// autodiff up to the first target layer, the costly part at high resolution. A caller
     /// that wants the model's answers for every image and maps for some continues from it with
-    /// [`explain_front`](Self::explain_front) (subsets: [`Front::select`]).
+    /// [`forward`](Self::forward) and [`explain_front`](Self::explain_front) (subsets:
+    /// [`Front::select`]).
     pub fn front(&self, images: Tensor<4>) -> Front {
         let images = channels_last(images);
         let activations =
@@ -84,30 +90,108 @@ impl CamEngine {
         }
     }
 
-    /// The logits of a [`front`](Self::front)'s images: the rest of the plain forward pass,
-    /// without autodiff (the answers alone, e.g. to choose which images to explain).
-    pub fn logits(&self, front: &Front) -> Tensor<2> {
-        let start = self.layers[0].index() + 1;
-        let features =
-            (self.plain).forward_features(front.activations.clone(), start..FEATURE_LAYERS);
-        self.plain.head(features)
+    /// The rest of the forward pass of a [`front`](Self::front)'s images, recorded for the
+    /// maps' backward (gradient methods): the model's answers come from it
+    /// ([`Forward::logits`]), and the maps of one target per image follow from it with
+    /// [`explain_forward`](Self::explain_forward), without a second forward pass.
+    pub fn forward(&self, front: Front) -> Forward {
+        self.forward_targets(front, 1)
+    }
+
+    /// The maps of `targets` (one class per image of the batch) from a recorded
+    /// [`forward`](Self::forward).
+    pub fn explain_forward(&self, forward: Forward, targets: &Targets) -> Explanation {
+        let classes = resolve(std::slice::from_ref(targets), &forward.logits);
+        self.maps(forward, classes)
     }
 
     /// [`explain`](Self::explain) continued from [`front`](Self::front).
     pub fn explain_front(&self, front: Front, targets: &[Targets]) -> Explanation {
         assert!(!targets.is_empty(), "at least one target per image");
+        let forward = self.forward_targets(front, targets.len());
+        let classes = resolve(targets, &forward.logits);
+        self.maps(forward, classes)
+    }
+
+    /// The forward pass from the first target layer, for `k` targets per image.
+    ///
+    /// Gradient methods: the first target layer's activations, repeated once per target,
+    /// become a tracked leaf; after each further target layer a zero-valued leaf is added so
+    /// that its gradient can be read. Other methods run without autodiff.
+    fn forward_targets(&self, front: Front, k: usize) -> Forward {
         let Front {
             images,
             activations: head,
         } = front;
-        let [_, _, height, width] = images.dims();
-        let (logits, activations, gradients, classes) = if self.method.uses_gradients() {
-            self.forward_backward(head, targets)
+        let n = head.dims()[0];
+        let gradients = self.method.uses_gradients();
+        let first = if gradients {
+            repeat(head.clone(), k).autodiff().require_grad()
         } else {
-            let (logits, activations) = self.forward(head);
-            let classes = resolve(targets, &logits);
-            let gradients = vec![None; activations.len()];
-            (logits, activations, gradients, classes)
+            head.clone()
+        };
+        let mut activations = vec![head];
+        let mut leaves = vec![first.clone()];
+        let mut x = first;
+        let mut start = self.layers[0].index() + 1;
+        for layer in &self.layers[1..] {
+            if gradients {
+                x = self.tracked.forward_features(x, start..layer.index() + 1);
+                let probe = x.zeros_like().require_grad();
+                activations.push(x.clone().inner().narrow(0, 0, n));
+                leaves.push(probe.clone());
+                x = x + probe;
+            } else {
+                x = self.plain.forward_features(x, start..layer.index() + 1);
+                activations.push(x.clone());
+            }
+            start = layer.index() + 1;
+        }
+        if !gradients {
+            let logits = self
+                .plain
+                .head(self.plain.forward_features(x, start..FEATURE_LAYERS));
+            return Forward {
+                images,
+                logits,
+                activations,
+                tracked: None,
+            };
+        }
+        let features = self.tracked.forward_features(x, start..FEATURE_LAYERS);
+        // Channels-last gradients from the head on: the backward's depthwise convolutions run
+        // ~10× faster in that layout.
+        let tracked = self.tracked.head(channels_last(features));
+        Forward {
+            images,
+            logits: tracked.clone().inner().narrow(0, 0, n),
+            activations,
+            tracked: Some((tracked, leaves)),
+        }
+    }
+
+    /// The maps of a forward pass for `classes` (`[K][N]`): the one backward of the summed
+    /// target logits (gradient methods), the method's weighting per layer, then scaling,
+    /// upsampling and fusion.
+    fn maps(&self, forward: Forward, classes: Vec<Vec<usize>>) -> Explanation {
+        let Forward {
+            images,
+            logits,
+            activations,
+            tracked,
+        } = forward;
+        let [_, _, height, width] = images.dims();
+        let gradients = match tracked {
+            Some((tracked, leaves)) => {
+                let rows = classes.iter().map(Vec::len).sum::<usize>();
+                let index = class_tensor(&classes, &tracked.device()).autodiff();
+                let grads = tracked.gather(1, index.reshape([rows, 1])).sum().backward();
+                leaves
+                    .iter()
+                    .map(|leaf| Some(leaf.grad(&grads).expect("target layers are tracked leaves")))
+                    .collect()
+            }
+            None => vec![None; activations.len()],
         };
         let raw: Vec<Tensor<3>> = activations
             .into_iter()
@@ -137,69 +221,25 @@ impl CamEngine {
         ));
         Explanation::new(logits, classes, fused, &self.layers, raw, empty)
     }
+}
 
-    /// Plain forward from the first target layer's activations; returns logits and the
-    /// activations of every target layer.
-    fn forward(&self, head: Tensor<4>) -> (Tensor<2>, Vec<Tensor<4>>) {
-        let mut activations = vec![head.clone()];
-        let mut x = head;
-        let mut start = self.layers[0].index() + 1;
-        for layer in &self.layers[1..] {
-            x = self.plain.forward_features(x, start..layer.index() + 1);
-            activations.push(x.clone());
-            start = layer.index() + 1;
-        }
-        let logits = self
-            .plain
-            .head(self.plain.forward_features(x, start..FEATURE_LAYERS));
-        (logits, activations)
-    }
+/// The forward pass of a batch past the first target layer (see [`CamEngine::forward`]).
+#[derive(Debug)]
+pub struct Forward {
+    images: Tensor<4>,
+    /// The logits of the batch's images, without autodiff.
+    logits: Tensor<2>,
+    /// Every target layer's activations, the images' rows.
+    activations: Vec<Tensor<4>>,
+    /// Gradient methods: the tracked logits of every target's rows, and the leaves whose
+    /// gradients the maps take.
+    tracked: Option<(Tensor<2>, Vec<Tensor<4>>)>,
+}
 
-    /// The split forward and single backward of the gradient methods.
-    ///
-    /// The network runs without autodiff up to the first target layer; its output, repeated
-    /// once per target, becomes a tracked leaf. After each further target layer a zero-valued
-    /// leaf is added so that its gradient can be read. Targets are resolved from the logits
-    /// (the predicted class needs them) before the one backward of the summed target logits.
-    fn forward_backward(
-        &self,
-        head: Tensor<4>,
-        targets: &[Targets],
-    ) -> (
-        Tensor<2>,
-        Vec<Tensor<4>>,
-        Vec<Option<Tensor<4>>>,
-        Vec<Vec<usize>>,
-    ) {
-        let n = head.dims()[0];
-        let k = targets.len();
-        let first = self.layers[0].index();
-        let leaf = repeat(head.clone(), k).autodiff().require_grad();
-        let mut activations = vec![head];
-        let mut leaves = vec![leaf.clone()];
-        let mut x = leaf;
-        let mut start = first + 1;
-        for layer in &self.layers[1..] {
-            x = self.tracked.forward_features(x, start..layer.index() + 1);
-            let probe = x.zeros_like().require_grad();
-            activations.push(x.clone().inner().narrow(0, 0, n));
-            leaves.push(probe.clone());
-            x = x + probe;
-            start = layer.index() + 1;
-        }
-        let features = self.tracked.forward_features(x, start..FEATURE_LAYERS);
-        // Channels-last gradients from the head on: the backward's depthwise convolutions run
-        // ~10× faster in that layout.
-        let logits = self.tracked.head(channels_last(features));
-        let plain_logits = logits.clone().inner().narrow(0, 0, n);
-        let classes = resolve(targets, &plain_logits);
-        let index = class_tensor(&classes, &logits.device()).autodiff();
-        let grads = logits.gather(1, index.reshape([n * k, 1])).sum().backward();
-        let gradients = leaves
-            .iter()
-            .map(|leaf| Some(leaf.grad(&grads).expect("target layers are tracked leaves")))
-            .collect();
-        (plain_logits, activations, gradients, classes)
+impl Forward {
+    /// The logits of the batch's images.
+    pub fn logits(&self) -> Tensor<2> {
+        self.logits.clone()
     }
 }
 

@@ -16,7 +16,7 @@ pub mod preprocess;
 pub mod render;
 pub mod resize;
 
-pub use engine::{CamEngine, Front, Targets};
+pub use engine::{CamEngine, Forward, Front, Targets};
 pub use explanation::{Explanation, LayerMaps, argmax};
 pub use layer::TargetLayer;
 pub use methods::Method;

@@ -64,34 +64,40 @@ pub struct BatchMaps {
     pub losses: Vec<f32>,
     /// Batch positions of the misclassified images.
     pub mistakes: Vec<usize>,
-    /// One map per row: first every image's for its true class, then each mistake's for its
-    /// predicted class (in `mistakes` order), then padding.
-    pub maps: Explanation,
+    /// Every image's map for its true class.
+    pub truth: Explanation,
+    /// Each mistake's map for its predicted class (in `mistakes` order, then padding); `None`
+    /// without mistakes.
+    pub predicted: Option<Explanation>,
 }
 
 impl BatchMaps {
     /// The true-class map of image `j`, and whether it was empty.
     pub fn true_map(&self, j: usize) -> (&[f32], bool) {
-        (self.maps.map(0, j), self.maps.is_empty(0, j))
+        (self.truth.map(0, j), self.truth.is_empty(0, j))
     }
 
     /// The predicted-class map of image `j` if it is misclassified, and whether it was empty.
     pub fn predicted_map(&self, j: usize) -> Option<(&[f32], bool)> {
-        let at = self.samples.len() + self.mistakes.iter().position(|&m| m == j)?;
-        Some((self.maps.map(0, at), self.maps.is_empty(0, at)))
+        let at = self.mistakes.iter().position(|&m| m == j)?;
+        let maps = self.predicted.as_ref()?;
+        Some((maps.map(0, at), maps.is_empty(0, at)))
     }
 }
 
 /// Evaluation batch size (no gradients but the tail's, so larger than training's).
 const EVAL_BATCH: usize = 64;
-/// The mistakes' rows are padded to a multiple of this, so that the maps' pass takes few batch
-/// shapes, whose kernels LibTorch prepares once.
-const MISTAKE_ROWS: usize = 16;
+/// The mistakes' rows are padded to a multiple of this, so that their maps' pass takes few
+/// batch shapes, whose kernels LibTorch prepares once.
+const MISTAKE_ROWS: usize = 8;
 
-/// Runs the model over the validation set through `engine`: the plain forward pass (what any
-/// validation costs), then from the first target layer on the maps of every image's true class
-/// and of every mistake's predicted class in one backward pass, which `monitor` receives batch
-/// by batch. Returns the answers and the seconds of the plain forward pass.
+/// Runs the model over the validation set through `engine`, and hands `monitor` each batch's
+/// answers and maps: every image's for its true class, and every mistake's for its predicted
+/// class. Returns the answers and the seconds of the forward pass, what any validation costs.
+///
+/// The forward pass past the first target layer is recorded for the backward (see
+/// [`CamEngine::forward`]): the true-class maps then cost one backward, and the predicted-class
+/// maps one more pass over the mistakes' rows from the first target layer on.
 pub fn validate(
     engine: &CamEngine,
     data: &Data,
@@ -106,11 +112,14 @@ pub fn validate(
         predictions: Vec::with_capacity(data.val.len()),
     };
     let mut forward_seconds = 0.0;
+    // Waiting for a batch is validation's cost too: the clock runs from the end of the
+    // previous batch's maps.
+    let mut started = Instant::now();
     for (samples, batch) in data.val_batches(EVAL_BATCH) {
         let start = evaluation.predictions.len();
-        let started = Instant::now();
         let front = engine.front(batch.upload(device).images);
-        let logits = engine.logits(&front);
+        let forward = engine.forward(front.clone());
+        let logits = forward.logits();
         let probabilities = rows(softmax(logits.clone(), 1));
         let logits = rows(logits);
         forward_seconds += started.elapsed().as_secs_f64();
@@ -122,13 +131,11 @@ pub fn validate(
         let mistakes: Vec<usize> = (0..samples.len())
             .filter(|&j| predictions[j] != labels[j])
             .collect();
-        let (rows, classes) = rows_to_explain(labels, &mistakes, &predictions);
-        let front = if rows.len() == samples.len() {
-            front
-        } else {
-            front.select(&rows)
-        };
-        let maps = engine.explain_front(front, &[Targets::Classes(classes)]);
+        let truth = engine.explain_forward(forward, &Targets::Classes(labels));
+        let predicted = (!mistakes.is_empty()).then(|| {
+            let (rows, classes) = padded_mistakes(&mistakes, &predictions);
+            engine.explain_front(front.select(&rows), &[Targets::Classes(classes)])
+        });
         evaluation.predictions.extend(&predictions);
         evaluation.losses.extend(&losses);
         evaluation
@@ -142,26 +149,22 @@ pub fn validate(
             probabilities,
             losses,
             mistakes,
-            maps,
+            truth,
+            predicted,
         });
+        started = Instant::now();
     }
     progress.finish_and_clear();
     (evaluation, forward_seconds)
 }
 
-/// The batch rows to explain and their classes: every image for its true class, then each
-/// mistake for its predicted class, padded to a multiple of [`MISTAKE_ROWS`] (with image 0).
-fn rows_to_explain(
-    labels: Vec<usize>,
-    mistakes: &[usize],
-    predictions: &[usize],
-) -> (Vec<usize>, Vec<usize>) {
+/// The batch rows of the mistakes and their predicted classes, padded to a multiple of
+/// [`MISTAKE_ROWS`] (with the first mistake).
+fn padded_mistakes(mistakes: &[usize], predictions: &[usize]) -> (Vec<usize>, Vec<usize>) {
     let padded = mistakes.len().next_multiple_of(MISTAKE_ROWS);
-    let padding = std::iter::repeat_n(0, padded - mistakes.len());
-    let mut rows: Vec<usize> = (0..labels.len()).collect();
-    rows.extend(mistakes.iter().copied().chain(padding.clone()));
-    let mut classes = labels;
-    classes.extend(mistakes.iter().map(|&j| predictions[j]).chain(padding));
+    let mut rows = mistakes.to_vec();
+    rows.resize(padded, mistakes[0]);
+    let classes = rows.iter().map(|&j| predictions[j]).collect();
     (rows, classes)
 }
 
@@ -198,13 +201,14 @@ mod tests {
     }
 
     #[test]
-    fn each_mistake_is_explained_again_for_its_prediction_in_padded_rows() {
-        let (rows, classes) = rows_to_explain(vec![0, 1, 2], &[1], &[0, 2, 2]);
-        assert_eq!(rows.len(), 3 + MISTAKE_ROWS);
-        assert_eq!(&rows[..4], [0, 1, 2, 1]);
-        assert_eq!(&classes[..4], [0, 1, 2, 2]);
-        let (rows, classes) = rows_to_explain(vec![0, 1], &[], &[0, 1]);
-        assert_eq!((rows, classes), (vec![0, 1], vec![0, 1]));
+    fn the_mistakes_are_explained_for_their_prediction_in_padded_rows() {
+        let (rows, classes) = padded_mistakes(&[1, 4], &[0, 2, 2, 0, 3]);
+        assert_eq!(rows.len(), MISTAKE_ROWS);
+        assert_eq!(&rows[..3], [1, 4, 1]);
+        assert_eq!(&classes[..3], [2, 3, 2]);
+        let every: Vec<usize> = (0..MISTAKE_ROWS).collect();
+        let (rows, _) = padded_mistakes(&every, &every);
+        assert_eq!(rows, every, "no padding when the rows fill it");
     }
 
     #[test]

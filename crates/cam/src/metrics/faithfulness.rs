@@ -12,7 +12,7 @@
 //! All perturbed inputs of a batch go through the model in batched forwards.
 
 use burn::prelude::*;
-use mobilenetv2::MobileNetV2;
+use mobilenetv2::FoldedMobileNetV2;
 use serde::Serialize;
 
 use super::probabilities;
@@ -40,14 +40,13 @@ pub struct Faithfulness {
 }
 
 /// Faithfulness of `maps` (row-major, the inputs' size) for `classes`, on the normalized
-/// `images` `[N, 3, H, W]`, computed with the inference copy of `model`.
+/// `images` `[N, 3, H, W]`, computed with the inference copy of a model.
 pub fn faithfulness(
-    model: &MobileNetV2,
+    model: &FoldedMobileNetV2,
     images: Tensor<4>,
     maps: &[Vec<f32>],
     classes: &[usize],
 ) -> Vec<Faithfulness> {
-    let model = mobilenetv2::FoldedMobileNetV2::new(model);
     let [n, c, h, w] = images.dims();
     let device = images.device();
     let plane = h * w;
@@ -55,9 +54,9 @@ pub fn faithfulness(
         Tensor::<4>::from_data(TensorData::new(values, [count, 1, h, w]), &device)
     };
 
-    let before = probabilities(&model, images.clone(), classes);
+    let before = probabilities(model, images.clone(), classes);
     let multiplied = images.clone() * map_tensor(maps.concat(), n);
-    let after = probabilities(&model, multiplied, classes);
+    let after = probabilities(model, multiplied, classes);
 
     // Keep-masks per step: 1 where the pixel is among the top `step/STEPS` of the map.
     let steps = PERTURBATION_STEPS + 1;
@@ -88,7 +87,7 @@ pub fn faithfulness(
         repeated.clone() * (top.clone().neg() + 1.0),
         &step_classes,
     );
-    let inserted = probabilities(&model, repeated * top, &step_classes);
+    let inserted = probabilities(model, repeated * top, &step_classes);
     let auc = |curve: &[f32]| {
         curve.windows(2).map(|p| (p[0] + p[1]) / 2.0).sum::<f32>() / PERTURBATION_STEPS as f32
     };

@@ -10,7 +10,7 @@
 
 use burn::prelude::*;
 use image::GrayImage;
-use mobilenetv2::MobileNetV2;
+use mobilenetv2::FoldedMobileNetV2;
 use serde::Serialize;
 
 use super::{class_probabilities, probabilities};
@@ -27,35 +27,49 @@ pub struct ObjectReliance {
     pub background_classes: Vec<f32>,
 }
 
-/// [`ObjectReliance`] of normalized `images` `[N, 3, H, W]` for `classes`, with one object
-/// mask per image (the images' size; > 127 is the object). Two batched forwards per image.
-pub fn object_reliance(
-    model: &MobileNetV2,
-    images: Tensor<4>,
-    masks: &[&GrayImage],
-    classes: &[usize],
-) -> Vec<ObjectReliance> {
-    let model = mobilenetv2::FoldedMobileNetV2::new(model);
+impl ObjectReliance {
+    /// From every class's probabilities on one image's object-only and background-only
+    /// inputs (see [`object_and_background`]), for its `class`.
+    pub fn new(object_only: &[f32], background_only: &[f32], class: usize) -> Self {
+        Self {
+            object_only: object_only[class],
+            background_only: background_only[class],
+            background_classes: background_only.to_vec(),
+        }
+    }
+}
+
+/// The inputs of [`ObjectReliance`]: normalized `images` `[N, 3, H, W]` with everything but
+/// the object hidden, then with the object hidden (`[2N, 3, H, W]`), from one object mask per
+/// image (the images' size; > 127 is the object).
+pub fn object_and_background(images: Tensor<4>, masks: &[&GrayImage]) -> Tensor<4> {
     let [n, _, h, w] = images.dims();
     let inside: Vec<f32> = masks
         .iter()
         .flat_map(|m| m.as_raw().iter().map(|&v| f32::from(u8::from(v > 127))))
         .collect();
     let object = Tensor::<4>::from_data(TensorData::new(inside, [n, 1, h, w]), &images.device());
-    let both = Tensor::cat(
+    Tensor::cat(
         vec![
             images.clone() * object.clone(),
             images * (object.neg() + 1.0),
         ],
         0,
-    );
-    let p = class_probabilities(&model, both);
+    )
+}
+
+/// [`ObjectReliance`] of normalized `images` `[N, 3, H, W]` for `classes`, with one object
+/// mask per image (see [`object_and_background`]). Two batched forwards per image.
+pub fn object_reliance(
+    model: &FoldedMobileNetV2,
+    images: Tensor<4>,
+    masks: &[&GrayImage],
+    classes: &[usize],
+) -> Vec<ObjectReliance> {
+    let n = images.dims()[0];
+    let p = class_probabilities(model, object_and_background(images, masks));
     (0..n)
-        .map(|i| ObjectReliance {
-            object_only: p[i][classes[i]],
-            background_only: p[n + i][classes[i]],
-            background_classes: p[n + i].clone(),
-        })
+        .map(|i| ObjectReliance::new(&p[i], &p[n + i], classes[i]))
         .collect()
 }
 
@@ -63,13 +77,12 @@ pub fn object_reliance(
 /// pixel square at every `stride`, the class probability's relative drop `max(0, 1 - p'/p)`
 /// when it is hidden. Returns `(rows, cols)` and, per image, the drops row-major.
 pub fn occlusion_drops(
-    model: &MobileNetV2,
+    model: &FoldedMobileNetV2,
     images: Tensor<4>,
     classes: &[usize],
     patch: usize,
     stride: usize,
 ) -> ([usize; 2], Vec<Vec<f32>>) {
-    let model = mobilenetv2::FoldedMobileNetV2::new(model);
     let [n, _, h, w] = images.dims();
     let positions = |side: usize| (side.saturating_sub(patch)) / stride + 1;
     let (rows, cols) = (positions(h), positions(w));
@@ -86,11 +99,11 @@ pub fn occlusion_drops(
         }
     }
     let keep = Tensor::<4>::from_data(TensorData::new(keep, [count, 1, h, w]), &images.device());
-    let full = probabilities(&model, images.clone(), classes);
+    let full = probabilities(model, images.clone(), classes);
     let drops = (0..n)
         .map(|i| {
             let hidden = images.clone().narrow(0, i, 1) * keep.clone();
-            probabilities(&model, hidden, &vec![classes[i]; count])
+            probabilities(model, hidden, &vec![classes[i]; count])
                 .into_iter()
                 .map(|q| (1.0 - q / full[i].max(1e-12)).max(0.0))
                 .collect()

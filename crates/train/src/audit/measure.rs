@@ -1,21 +1,20 @@
 //! One audit step: per class, the next candidates searched for right answers, all classes in
-//! shared batches, and the occlusion tests of what was found.
+//! shared batches of a fixed shape, each candidate's map and object tests computed with it.
 
 use burn::prelude::*;
-use cam::metrics::{object_reliance, occlusion_drops};
+use cam::metrics::{ObjectReliance, energy_in_mask, object_reliance, occlusion_drops};
 use cam::{CamEngine, Targets};
 use image::GrayImage;
-use mobilenetv2::MobileNetV2;
 
-use super::window::Measurement;
-use crate::data::{Batch, Data};
+use super::window::{Measurement, ObjectTest};
+use crate::data::{Batch, Data, Sample};
 
 /// How much one step searches and keeps per class.
 #[derive(Clone, Copy, Debug)]
 pub struct Step {
     /// Most right answers kept.
     pub right: usize,
-    /// Candidates searched (twice as many for a class without a verdict yet).
+    /// Candidates searched.
     pub search: usize,
 }
 
@@ -30,9 +29,12 @@ pub struct Search {
 /// Per class, the right answers among its candidates (up to `step.right`, searched `step.right`
 /// at a time, every class in one batch) with their maps and occlusion tests, and how many
 /// candidates were tried.
+///
+/// Every candidate of a batch gets its true-class map and, with masks, its object tests,
+/// before its answer is known: the batches keep one shape from epoch to epoch, whose kernels
+/// LibTorch prepares once, and no pass waits for another's answers.
 pub fn measure(
     engine: &CamEngine,
-    model: &MobileNetV2,
     data: &Data,
     device: &Device,
     step: Step,
@@ -60,67 +62,82 @@ pub fn measure(
         }
         let indices: Vec<usize> = wanted.iter().map(|&(_, i)| i).collect();
         let samples = data.train.samples(&indices);
+        let labels: Vec<usize> = samples.iter().map(|s| s.label).collect();
         let images = Batch::new(&samples, &data.normalization, device).images;
-        let explanation = engine.explain(images, &[Targets::Predicted]);
-        for (i, (sample, &(label, index))) in samples.into_iter().zip(&wanted).enumerate() {
+        let explanation = engine.explain(images.clone(), &[Targets::Classes(labels)]);
+        let tested: Vec<bool> = (wanted.iter().zip(&samples))
+            .map(|(&(label, _), s)| searches[label].masks && s.mask.is_some())
+            .collect();
+        let reliance = object_tests(engine, images, &samples, &tested);
+        let batch = samples.into_iter().zip(reliance).zip(&wanted).enumerate();
+        for (i, ((sample, reliance), &(label, index))) in batch {
             let (right, searched) = &mut found[label];
             *searched += 1;
-            if explanation.predicted(i) == label && right.len() < step.right {
-                right.push(Measurement {
-                    index,
-                    epoch,
-                    sample,
-                    map: explanation.map(0, i).to_vec(),
-                    reliance: None,
-                    drops: None,
-                });
+            if explanation.predicted(i) != label || right.len() >= step.right {
+                continue;
             }
+            let map = explanation.map(0, i).to_vec();
+            let object = match (reliance, &sample.mask) {
+                (Some(reliance), Some(mask)) => Some(ObjectTest {
+                    on_object: energy_in_mask(&map, mask),
+                    area: mask.pixels().filter(|p| p[0] > 127).count() as f64 / mask.len() as f64,
+                    reliance,
+                }),
+                _ => None,
+            };
+            right.push(Measurement {
+                index,
+                epoch,
+                sample,
+                map,
+                object,
+                drops: None,
+            });
         }
     }
-    test_with_masks(model, data, device, searches, &mut found);
     for (search, (right, _)) in searches.iter().zip(&mut found) {
         if !search.masks && !right.is_empty() {
-            slide_a_patch(model, data, device, right);
+            slide_a_patch(engine, data, device, right);
         }
     }
     found
 }
 
-/// The object-only and object-hidden probabilities of the right answers of every class tested
-/// with masks, in one batched pass; an image whose mask did not decode is left untested.
-fn test_with_masks(
-    model: &MobileNetV2,
-    data: &Data,
-    device: &Device,
-    searches: &[Search],
-    found: &mut [(Vec<Measurement>, usize)],
-) {
-    let tested: Vec<&mut Measurement> = (searches.iter().zip(found.iter_mut()))
-        .filter(|(search, _)| search.masks)
-        .flat_map(|(_, (right, _))| right.iter_mut())
-        .filter(|m| m.sample.mask.is_some())
+/// The object-only and object-hidden probabilities of the batch's `tested` images (their
+/// masks decoded), in one batched pass; `None` for the others.
+fn object_tests(
+    engine: &CamEngine,
+    images: Tensor<4>,
+    samples: &[Sample],
+    tested: &[bool],
+) -> Vec<Option<ObjectReliance>> {
+    let rows: Vec<usize> = (0..samples.len()).filter(|&i| tested[i]).collect();
+    if rows.is_empty() {
+        return vec![None; samples.len()];
+    }
+    let masks: Vec<&GrayImage> = rows
+        .iter()
+        .filter_map(|&i| samples[i].mask.as_ref())
         .collect();
-    if tested.is_empty() {
-        return;
-    }
-    let samples: Vec<_> = tested.iter().map(|m| m.sample.clone()).collect();
-    let images = Batch::new(&samples, &data.normalization, device).images;
-    let masks: Vec<&GrayImage> = samples.iter().filter_map(|s| s.mask.as_ref()).collect();
-    let labels: Vec<usize> = samples.iter().map(|s| s.label).collect();
-    let reliance = object_reliance(model, images, &masks, &labels);
-    for (m, r) in tested.into_iter().zip(reliance) {
-        m.reliance = Some(r);
-    }
+    let labels: Vec<usize> = rows.iter().map(|&i| samples[i].label).collect();
+    let index: Vec<i64> = rows.iter().map(|&i| i as i64).collect();
+    let index = Tensor::<1, Int>::from_ints(index.as_slice(), &images.device());
+    let images = images.select(0, index);
+    let mut reliance = object_reliance(engine.model(), images, &masks, &labels).into_iter();
+    tested
+        .iter()
+        .map(|&t| if t { reliance.next() } else { None })
+        .collect()
 }
 
 /// Each right answer's relative confidence drop with a patch of a quarter of the side hidden
 /// at every eighth of it.
-fn slide_a_patch(model: &MobileNetV2, data: &Data, device: &Device, right: &mut [Measurement]) {
+fn slide_a_patch(engine: &CamEngine, data: &Data, device: &Device, right: &mut [Measurement]) {
     let samples: Vec<_> = right.iter().map(|m| m.sample.clone()).collect();
     let images = Batch::new(&samples, &data.normalization, device).images;
     let labels: Vec<usize> = samples.iter().map(|s| s.label).collect();
     let side = data.image_size;
-    let (grid, drops) = occlusion_drops(model, images, &labels, side / 4, side / 8);
+    let (grid, drops) = occlusion_drops(engine.model(), images, &labels, side / 4, side / 8);
     for (m, d) in right.iter_mut().zip(drops) {
         m.drops = Some((d, grid));
     }

@@ -35,16 +35,14 @@ mod measure;
 mod window;
 
 use burn::prelude::*;
-use cam::metrics::{MapStats, ObjectReliance};
 use cam::render::figure::{safe_file_name, save_png};
 use cam::{CamEngine, Method, TargetLayer};
-use image::GrayImage;
 use mobilenetv2::MobileNetV2;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Data;
 use measure::{Search, Step};
-use window::{ClassWindow, Measurement};
+use window::{ClassWindow, ObjectTest};
 
 /// Which classes the shortcut audit covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -189,10 +187,8 @@ impl Audit {
         let searches: Vec<Search> = (pools.iter().zip(&mask_files).zip(&self.windows))
             .map(|((pool, &masks), window)| {
                 let audited = masks || scope == AuditScope::All;
-                // A class without a verdict yet (a hard one) searches twice as far.
-                let reach = if window.len() < MIN_IMAGES { 2 } else { 1 };
                 let tried = if audited {
-                    (reach * self.step.search).min(pool.len())
+                    self.step.search.min(pool.len())
                 } else {
                     0
                 };
@@ -205,7 +201,7 @@ impl Audit {
             })
             .collect();
         let engine = CamEngine::new(model, Method::GradCam, &[LAYER]);
-        let found = measure::measure(&engine, model, data, device, self.step, &searches, epoch);
+        let found = measure::measure(&engine, data, device, self.step, &searches, epoch);
         for ((window, (right, searched)), pool) in self.windows.iter_mut().zip(found).zip(&pools) {
             window.cursor = (window.cursor + searched) % pool.len().max(1);
             window.push(right);
@@ -273,8 +269,9 @@ fn judge(
 ) -> (ClassAttention, Option<Judged>) {
     let mut attention = ClassAttention::new(class);
     let held = window.held();
-    let masked = mask_files && held.iter().all(|m| m.reliance.is_some());
-    if !masked && scope != AuditScope::All {
+    let tests: Option<Vec<&ObjectTest>> = held.iter().map(|m| m.object.as_ref()).collect();
+    let tests = tests.filter(|_| mask_files);
+    if tests.is_none() && scope != AuditScope::All {
         attention.not_audited = Some(
             "no object masks (--shortcut-audit all audits without them, at a higher cost)"
                 .to_owned(),
@@ -291,34 +288,22 @@ fn judge(
         return (attention, None);
     }
     let n = held.len() as f64;
-    let mean = |value: &dyn Fn(&Measurement) -> f64| held.iter().map(|m| value(m)).sum::<f64>() / n;
     let mut judged = Judged {
         spot_map: None,
         hidden_object: None,
     };
-    if masked {
-        fn reliance(m: &Measurement) -> &ObjectReliance {
-            m.reliance.as_ref().expect("masked class")
-        }
-        fn mask(m: &Measurement) -> &GrayImage {
-            m.sample.mask.as_ref().expect("masked class")
-        }
-        attention.object_only = Some(mean(&|m| f64::from(reliance(m).object_only)));
-        attention.background_only = Some(mean(&|m| f64::from(reliance(m).background_only)));
+    if let Some(tests) = tests {
+        let mean =
+            |value: &dyn Fn(&ObjectTest) -> f64| tests.iter().map(|t| value(t)).sum::<f64>() / n;
+        attention.object_only = Some(mean(&|t| f64::from(t.reliance.object_only)));
+        attention.background_only = Some(mean(&|t| f64::from(t.reliance.background_only)));
         judged.hidden_object = Some(
             (0..data.classes.len())
-                .map(|k| mean(&|m| f64::from(reliance(m).background_classes[k])))
+                .map(|k| mean(&|t| f64::from(t.reliance.background_classes[k])))
                 .collect(),
         );
-        attention.on_object = Some(mean(&|m| {
-            MapStats::new(&m.map, Some(mask(m)))
-                .energy_in_mask
-                .unwrap_or_default()
-        }));
-        attention.object_area = Some(mean(&|m| {
-            let mask = mask(m);
-            mask.pixels().filter(|p| p[0] > 127).count() as f64 / mask.len() as f64
-        }));
+        attention.on_object = Some(mean(&|t| t.on_object));
+        attention.object_area = Some(mean(&|t| t.area));
     } else if let Some((_, grid)) = held.iter().find_map(|m| m.drops.as_ref()) {
         let grid = *grid;
         let drops: Vec<&Vec<f32>> = held

@@ -17,11 +17,21 @@ pub struct Measurement {
     pub sample: Sample,
     /// Its Grad-CAM map for its class, the image's size.
     pub map: Vec<f32>,
-    /// The probabilities with only the object kept and with it hidden (masks).
-    pub reliance: Option<ObjectReliance>,
+    /// The object tests (masks).
+    pub object: Option<ObjectTest>,
     /// Relative confidence drops with a patch hidden at each position, and the positions'
     /// `[rows, cols]` (no masks).
     pub drops: Option<(Vec<f32>, [usize; 2])>,
+}
+
+/// What an object mask tells of one right answer.
+pub struct ObjectTest {
+    /// The probabilities with only the object kept and with it hidden.
+    pub reliance: ObjectReliance,
+    /// Share of the Grad-CAM map's mass on the object.
+    pub on_object: f64,
+    /// Share of the image the object covers.
+    pub area: f64,
 }
 
 /// One class's right answers under audit, oldest first, at most `capacity`.
@@ -52,11 +62,6 @@ impl ClassWindow {
         while self.measurements.len() > self.capacity {
             self.measurements.pop_front();
         }
-    }
-
-    /// How many right answers are held.
-    pub fn len(&self) -> usize {
-        self.measurements.len()
     }
 
     /// The measurements held, oldest first.

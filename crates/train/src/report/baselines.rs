@@ -5,7 +5,7 @@
 use burn::prelude::*;
 use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
 use image::RgbImage;
-use mobilenetv2::MobileNetV2;
+use mobilenetv2::FoldedMobileNetV2;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -120,8 +120,8 @@ pub fn baseline_scores(data: &Data) -> Vec<MapScores> {
 /// The shown images, for faithfulness: the model, its normalized inputs `[N, 3, H, W]`, their
 /// pictures, true classes and the CAM's true-class maps.
 pub struct FaithfulnessInputs<'a> {
-    /// The model the maps explain.
-    pub model: &'a MobileNetV2,
+    /// The inference copy of the model the maps explain.
+    pub model: &'a FoldedMobileNetV2,
     /// Normalized model inputs.
     pub images: Tensor<4>,
     /// The same images as pictures (the model's view).

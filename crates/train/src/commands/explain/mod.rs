@@ -19,7 +19,7 @@ use cam::preprocess::{self, EvalTransform};
 use cam::{CamEngine, Explanation, TargetLayer, Targets};
 use image::{GrayImage, RgbImage};
 use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
-use mobilenetv2::{MobileNetV2, Resize};
+use mobilenetv2::{FoldedMobileNetV2, Resize};
 use serde_json::Value;
 
 use crate::cli::ExplainArgs;
@@ -100,8 +100,9 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
             .map(|&c| Targets::Classes(vec![c; n]))
             .collect()
     };
+    let folded = FoldedMobileNetV2::new(&loaded.model);
     let scorer = Scorer {
-        model: &loaded.model,
+        model: &folded,
         batch: &batch,
         masks: &masks,
     };
@@ -200,7 +201,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
 
 /// What maps are scored on: the model, the normalized batch and the images' object masks.
 struct Scorer<'a> {
-    model: &'a MobileNetV2,
+    model: &'a FoldedMobileNetV2,
     batch: &'a Tensor<4>,
     masks: &'a [Option<GrayImage>],
 }

@@ -101,7 +101,7 @@ impl<'a> Collector<'a> {
     /// Takes one validation batch: records every image, writes the heatmaps of its mistakes
     /// and fixes, and keeps what the grid may show; images in parallel.
     pub fn add(&mut self, batch: BatchMaps) {
-        let (start, size) = (batch.start, batch.maps.size);
+        let (start, size) = (batch.start, batch.truth.size);
         let dir = self.run.epoch_reports(self.epoch);
         let this = &*self;
         let taken: Vec<(ImageRecord, MapStats, Option<Kept>)> = (batch.samples)

@@ -12,7 +12,7 @@ mod writer;
 use burn::prelude::*;
 use cam::TargetLayer;
 use cam::render::figure::{grid, save_png};
-use mobilenetv2::MobileNetV2;
+use mobilenetv2::{FoldedMobileNetV2, MobileNetV2};
 use serde::Serialize;
 
 pub use collect::{Collector, Kept};
@@ -115,8 +115,9 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
         let pictures: Vec<_> = shown.iter().map(|s| s.image.clone()).collect();
         let classes: Vec<usize> = shown.iter().map(|s| s.label).collect();
         let images = Batch::new(shown, &data.normalization, device).images;
+        let model = FoldedMobileNetV2::new(model);
         let shown = baselines::FaithfulnessInputs {
-            model,
+            model: &model,
             images,
             pictures: &pictures,
             classes: &classes,
