@@ -100,7 +100,14 @@ fn main() {
     let audit_step = |audit: &mut train::Audit| {
         let dir = scratch.path();
         audit
-            .run(&model, &data, train::AuditScope::Masks, &device, dir, 1)
+            .run(
+                &audit_engine,
+                &data,
+                train::AuditScope::Masks,
+                &device,
+                dir,
+                1,
+            )
             .expect("an audit step");
     };
     for _ in 0..4 {

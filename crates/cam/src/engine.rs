@@ -38,9 +38,24 @@ impl CamEngine {
     /// An engine for `method` on `layers` (at least one; sorted and de-duplicated here).
     /// [`TargetLayer::or_default_for`] picks the default layer for an image size.
     pub fn new(model: &MobileNetV2, method: Method, layers: &[TargetLayer]) -> Self {
-        assert!(!layers.is_empty(), "at least one target layer");
         let plain = FoldedMobileNetV2::new(model);
         let tracked = plain.tracked();
+        Self::on(plain, tracked, method, layers)
+    }
+
+    /// An engine for `method` on `layers` over this engine's inference copy of the model,
+    /// without folding it again.
+    pub fn with(&self, method: Method, layers: &[TargetLayer]) -> Self {
+        Self::on(self.plain.clone(), self.tracked.clone(), method, layers)
+    }
+
+    fn on(
+        plain: FoldedMobileNetV2,
+        tracked: FoldedMobileNetV2,
+        method: Method,
+        layers: &[TargetLayer],
+    ) -> Self {
+        assert!(!layers.is_empty(), "at least one target layer");
         let mut layers = layers.to_vec();
         layers.sort();
         layers.dedup();

@@ -158,6 +158,32 @@ pub fn validate(
     (evaluation, forward_seconds)
 }
 
+/// LibTorch prepares kernels for each batch shape once per process (8-12 ms a shape for the
+/// maps' passes here): runs [`validate`]'s passes once on blank images in every shape an epoch
+/// gives them (the validation batches, the mistakes' padded rows), so that the first epochs do
+/// not pay for it.
+pub fn prepare_kernels(engine: &CamEngine, data: &Data, device: &Device) {
+    let val = data.val.len();
+    let side = data.image_size;
+    let blank = |n: usize| engine.front(Tensor::<4>::zeros([n, 3, side, side], device));
+    let full = EVAL_BATCH.min(val);
+    let mut shapes = vec![full, val % EVAL_BATCH];
+    shapes.retain(|&n| n > 0);
+    shapes.dedup();
+    for n in shapes {
+        let forward = engine.forward(blank(n));
+        engine.explain_forward(forward, &Targets::Classes(vec![0; n]));
+    }
+    if full == 0 {
+        return;
+    }
+    let front = blank(full);
+    for rows in (MISTAKE_ROWS..=full.next_multiple_of(MISTAKE_ROWS)).step_by(MISTAKE_ROWS) {
+        let targets = [Targets::Classes(vec![0; rows])];
+        engine.explain_front(front.select(&vec![0; rows]), &targets);
+    }
+}
+
 /// The batch rows of the mistakes and their predicted classes, padded to a multiple of
 /// [`MISTAKE_ROWS`] (with the first mistake).
 fn padded_mistakes(mistakes: &[usize], predictions: &[usize]) -> (Vec<usize>, Vec<usize>) {

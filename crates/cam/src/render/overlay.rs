@@ -28,17 +28,17 @@ pub fn overlay(image: &RgbImage, map: &[f32], image_weight: f32) -> RgbImage {
         (width * height) as usize,
         "map and image sizes differ"
     );
-    let blended: Vec<f32> = image
-        .pixels()
-        .zip(map)
-        .flat_map(|(pixel, &m)| {
-            let heat = jet(m);
-            (0..3).map(move |c| {
+    // A plain loop into one buffer: overlays are drawn for every shown image every epoch.
+    let mut blended = Vec::with_capacity(map.len() * 3);
+    for (pixel, &m) in image.as_raw().chunks_exact(3).zip(map) {
+        let heat = jet(m);
+        for c in 0..3 {
+            blended.push(
                 (1.0 - image_weight) * f32::from(heat[c]) / 255.0
-                    + image_weight * f32::from(pixel[c]) / 255.0
-            })
-        })
-        .collect();
+                    + image_weight * f32::from(pixel[c]) / 255.0,
+            );
+        }
+    }
     let max = blended.iter().copied().fold(f32::MIN, f32::max);
     let bytes = blended.iter().map(|v| (255.0 * (v / max)) as u8).collect();
     RgbImage::from_raw(width, height, bytes).expect("buffer matches dimensions")

@@ -103,6 +103,32 @@ pub fn measure(
     found
 }
 
+/// [`measure`]'s passes once on blank images, in the shapes a step of `searches` gives them
+/// (see [`super::Audit::prepare_kernels`]).
+pub fn prepare_kernels(engine: &CamEngine, data: &Data, device: &Device, searches: &[Search]) {
+    let rows: usize = searches.iter().map(|s| s.candidates.len()).sum();
+    let tested: usize = (searches.iter())
+        .filter(|s| s.masks)
+        .map(|s| s.candidates.len())
+        .sum();
+    if rows == 0 {
+        return;
+    }
+    let side = data.image_size;
+    let blank = Tensor::<4>::zeros([rows, 3, side, side], device);
+    engine.explain(blank.clone(), &[Targets::Classes(vec![0; rows])]);
+    if tested > 0 {
+        let mask = GrayImage::new(side as u32, side as u32);
+        let masks = vec![&mask; tested];
+        object_reliance(
+            engine.model(),
+            blank.narrow(0, 0, tested),
+            &masks,
+            &vec![0; tested],
+        );
+    }
+}
+
 /// The object-only and object-hidden probabilities of the batch's `tested` images (their
 /// masks decoded), in one batched pass; `None` for the others.
 fn object_tests(

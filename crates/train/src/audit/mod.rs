@@ -61,11 +61,12 @@ pub(crate) const PER_CLASS: usize = 16;
 /// Training images per class searched for them: a class the model gets right only a quarter
 /// of the time still gets a verdict.
 pub(crate) const POOL: usize = 4 * PER_CLASS;
-/// What each training epoch adds per class: the right answers among the next quarter of the
-/// held number of candidates, in turn (one batch of a fixed shape for all classes).
+/// What each training epoch adds per class: the right answers among the next eighth of the
+/// held number of candidates, in turn (one batch of a fixed shape for all classes), so that a
+/// verdict follows two audited epochs and covers the last eight.
 pub(crate) const EPOCH_STEP: Step = Step {
-    right: PER_CLASS / 4,
-    search: PER_CLASS / 4,
+    right: PER_CLASS / 8,
+    search: PER_CLASS / 8,
 };
 /// An audit of a checkpoint: every right answer at once, from the whole pool.
 const AT_ONCE: Step = Step {
@@ -155,21 +156,34 @@ impl Audit {
         }
     }
 
-    /// Adds this epoch's right answers of every class in `scope` and judges each class on those
-    /// held; writes an evidence image into `dir` for each flagged one. A class without a
-    /// verdict (too few right answers, no masks) is listed with the reason.
-    pub fn run(
-        &mut self,
-        model: &MobileNetV2,
+    /// LibTorch prepares kernels for each batch shape once per process: runs this audit's
+    /// passes once on blank images in the shape of a step, so that the first audited epoch
+    /// does not pay for it.
+    pub fn prepare_kernels(
+        &self,
+        engine: &CamEngine,
         data: &Data,
         scope: AuditScope,
         device: &Device,
-        dir: &std::path::Path,
-        epoch: usize,
-    ) -> anyhow::Result<Vec<ClassAttention>> {
-        if scope == AuditScope::Off {
-            return Ok(Vec::new());
+    ) {
+        if scope != AuditScope::Off {
+            let (_, _, searches) = self.searches(data, scope);
+            measure::prepare_kernels(
+                &engine.with(Method::GradCam, &[LAYER]),
+                data,
+                device,
+                &searches,
+            );
         }
+    }
+
+    /// Per class, its pool of candidates, whether they all have mask files, and what this
+    /// step searches.
+    fn searches(
+        &self,
+        data: &Data,
+        scope: AuditScope,
+    ) -> (Vec<Vec<usize>>, Vec<bool>, Vec<Search>) {
         let pools: Vec<Vec<usize>> = (0..data.classes.len())
             .map(|label| {
                 (data.train.labels().enumerate())
@@ -200,7 +214,27 @@ impl Audit {
                 }
             })
             .collect();
-        let engine = CamEngine::new(model, Method::GradCam, &[LAYER]);
+        (pools, mask_files, searches)
+    }
+
+    /// Adds this epoch's right answers of every class in `scope` and judges each class on those
+    /// held; writes an evidence image into `dir` for each flagged one. A class without a
+    /// verdict (too few right answers, no masks) is listed with the reason. The model is
+    /// `engine`'s inference copy (any method and layers: the audit takes Grad-CAM at [`LAYER`]).
+    pub fn run(
+        &mut self,
+        engine: &CamEngine,
+        data: &Data,
+        scope: AuditScope,
+        device: &Device,
+        dir: &std::path::Path,
+        epoch: usize,
+    ) -> anyhow::Result<Vec<ClassAttention>> {
+        if scope == AuditScope::Off {
+            return Ok(Vec::new());
+        }
+        let (pools, mask_files, searches) = self.searches(data, scope);
+        let engine = engine.with(Method::GradCam, &[LAYER]);
         let found = measure::measure(&engine, data, device, self.step, &searches, epoch);
         for ((window, (right, searched)), pool) in self.windows.iter_mut().zip(found).zip(&pools) {
             window.cursor = (window.cursor + searched) % pool.len().max(1);
@@ -243,7 +277,8 @@ pub fn audit(
     dir: &std::path::Path,
 ) -> anyhow::Result<Vec<ClassAttention>> {
     let mut audit = Audit::with_step(data.classes.len(), AT_ONCE);
-    let mut attention = audit.run(model, data, scope, device, dir, 0)?;
+    let engine = CamEngine::new(model, Method::GradCam, &[LAYER]);
+    let mut attention = audit.run(&engine, data, scope, device, dir, 0)?;
     for a in &mut attention {
         a.epochs = None;
     }

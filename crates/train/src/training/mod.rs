@@ -20,7 +20,7 @@ pub use optim::{OptimizerKind, Schedule};
 use cam::{CamEngine, TargetLayer};
 
 use crate::audit::Audit;
-use crate::evaluation::validate;
+use crate::evaluation::{prepare_kernels, validate};
 use crate::report::{self, Collector, EpochInputs};
 use crate::run_dir::EpochRecord;
 use epoch::{Inputs, train_epoch};
@@ -58,6 +58,11 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
     // The baselines know nothing of the model: their scores hold for every epoch.
     let baselines = report::baseline_scores(&data);
     let mut audit = Audit::new(data.classes.len());
+    // Kernels for the monitor's batch shapes, prepared once before the epochs that use them.
+    let engine = CamEngine::new(&model.valid(), config.monitor.method, &layers);
+    prepare_kernels(&engine, &data, &device);
+    audit.prepare_kernels(&engine, &data, config.monitor.audit, &device);
+    drop(engine);
     for epoch in start + 1..=epochs {
         let started = Instant::now();
         let inputs = match &cache {
@@ -111,12 +116,11 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
             drift,
             shown,
         } = report::observe(EpochInputs {
-            model: &valid,
+            engine: &engine,
             data: &data,
             shown,
             cam_scores,
             baselines: &baselines,
-            layers: &layers,
             config: monitor,
             run: &run,
             epoch,

@@ -144,7 +144,9 @@ impl<'a> Collector<'a> {
                     ch: change,
                     m: browser::history_map(true_map, size),
                 };
-                let shown = wrong_map.is_some() || this.probes.contains(&index);
+                // Only a mistake that can still enter the grid's highest losses is copied.
+                let contender = wrong_map.is_some() && this.may_enter(loss);
+                let shown = contender || this.probes.contains(&index);
                 let kept = shown.then(|| {
                     let (predicted_map, predicted_empty) =
                         wrong_map.unwrap_or((true_map, true_empty));
@@ -185,6 +187,13 @@ impl<'a> Collector<'a> {
         self.mistakes
             .sort_by(|a, b| b.loss.total_cmp(&a.loss).then(a.index.cmp(&b.index)));
         self.mistakes.truncate(self.most);
+    }
+
+    /// Whether a mistake with `loss` can be among the `most` highest losses, given those kept
+    /// from the batches before.
+    fn may_enter(&self, loss: f32) -> bool {
+        self.mistakes.len() < self.most
+            || self.mistakes.last().is_some_and(|k| loss >= k.loss)
     }
 
     /// The picture of image `index` (once per run), its true-class heatmap, and its

@@ -10,9 +10,8 @@ mod write;
 mod writer;
 
 use burn::prelude::*;
-use cam::TargetLayer;
+use cam::CamEngine;
 use cam::render::figure::{grid, save_png};
-use mobilenetv2::{FoldedMobileNetV2, MobileNetV2};
 use serde::Serialize;
 
 pub use collect::{Collector, Kept};
@@ -32,8 +31,8 @@ const CELL: u32 = 160;
 
 /// What the monitor needs after a validation pass.
 pub struct EpochInputs<'a> {
-    /// The inference copy of the model.
-    pub model: &'a MobileNetV2,
+    /// The epoch's CAM engine, on the inference copy of the model.
+    pub engine: &'a CamEngine,
     /// The dataset.
     pub data: &'a Data,
     /// The images to show, with the maps the validation pass kept.
@@ -42,8 +41,6 @@ pub struct EpochInputs<'a> {
     pub cam_scores: ScoreSums,
     /// The baseline maps' scores on the validation images (see [`baselines::baseline_scores`]).
     pub baselines: &'a [MapScores],
-    /// The CAM target layers of the maps.
-    pub layers: &'a [TargetLayer],
     /// What the monitor shows.
     pub config: &'a MonitorConfig,
     /// The run's folders.
@@ -88,12 +85,11 @@ pub struct Shown {
 /// maps, scores the maps, and audits what the right answers rest on.
 pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
     let EpochInputs {
-        model,
+        engine,
         data,
         shown,
         cam_scores,
         baselines,
-        layers,
         config,
         run,
         epoch,
@@ -108,16 +104,15 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
     save_png(&grid(&explained.rows, CELL), &dir.join("grid.png"))?;
 
     let shown = &explained.shown;
-    let method = config.method.to_string();
+    let method = engine.method().to_string();
     let mut map_scores = vec![cam_scores.finish(&method)];
     map_scores.extend(baselines.iter().cloned());
     if config.faithfulness && !shown.is_empty() {
         let pictures: Vec<_> = shown.iter().map(|s| s.image.clone()).collect();
         let classes: Vec<usize> = shown.iter().map(|s| s.label).collect();
         let images = Batch::new(shown, &data.normalization, device).images;
-        let model = FoldedMobileNetV2::new(model);
         let shown = baselines::FaithfulnessInputs {
-            model: &model,
+            model: engine.model(),
             images,
             pictures: &pictures,
             classes: &classes,
@@ -133,7 +128,7 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
     drift::save(run, epoch, &probe_maps, [data.image_size, data.image_size])?;
     // An untrained model's answers rest on nothing yet: audit once it has learned something.
     let attention = if train_accuracy >= audit::MIN_TRAIN_ACCURACY {
-        audit.run(model, data, config.audit, device, &dir, epoch)?
+        audit.run(engine, data, config.audit, device, &dir, epoch)?
     } else {
         Vec::new()
     };
@@ -144,7 +139,7 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
             samples: explained.samples,
             map_scores,
             method,
-            layers: layers.iter().map(ToString::to_string).collect(),
+            layers: engine.layers().iter().map(ToString::to_string).collect(),
         },
     })
 }
