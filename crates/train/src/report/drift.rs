@@ -7,8 +7,9 @@
 
 use std::path::Path;
 
-use cam::render::figure::{Panel, grid, save_png};
+use cam::render::figure::{Panel, grid};
 use cam::render::overlay;
+use image::RgbImage;
 
 use crate::data::Data;
 use crate::run_dir::{History, RunDir};
@@ -50,8 +51,8 @@ pub fn since_previous(run: &RunDir, epoch: usize) -> Option<f64> {
     })
 }
 
-/// Writes `probes.png`: one row per probe, its overlay at each shown epoch.
-pub fn strip(run: &RunDir, history: &History, data: &Data, probes: &[usize]) -> anyhow::Result<()> {
+/// The figure of `probes.png`: one row per probe, its overlay at each shown epoch.
+pub fn strip(run: &RunDir, history: &History, data: &Data, probes: &[usize]) -> RgbImage {
     let epochs: Vec<usize> = history.epochs.iter().map(|e| e.epoch).collect();
     let step = epochs.len().div_ceil(STRIP_EPOCHS).max(1);
     let mut shown: Vec<usize> = epochs.iter().rev().step_by(step).copied().collect();
@@ -80,6 +81,5 @@ pub fn strip(run: &RunDir, history: &History, data: &Data, probes: &[usize]) -> 
                 .collect()
         })
         .collect();
-    save_png(&grid(&rows, THUMB), &run.reports.join("probes.png"))?;
-    Ok(())
+    grid(&rows, THUMB)
 }

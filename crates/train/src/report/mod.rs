@@ -8,12 +8,14 @@ mod generalization;
 mod html;
 mod metrics;
 mod plots;
+mod writer;
 
 use anyhow::Context;
 use cam::{Method, TargetLayer};
 
 pub use baselines::baseline_scores;
 pub use epoch::{Collector, EpochInputs, Observation, observe, probes, write_epoch};
+pub use writer::Writer;
 
 use crate::audit::AuditScope;
 use crate::data::Data;
@@ -36,21 +38,27 @@ pub struct MonitorConfig {
     pub audit: AuditScope,
 }
 
-/// Rewrites `reports/<run>/index.html` with its plots from the whole history.
+/// Rewrites `reports/<run>/index.html`, and has `writer` write its plots from the whole
+/// history.
 pub fn run_index(
     history: &History,
     data: &Data,
     run: &RunDir,
     probe_count: usize,
+    writer: &Writer,
 ) -> anyhow::Result<()> {
     let last = history.epochs.last().context("no epoch to report")?;
-    drift::strip(run, history, data, &epoch::probes(data, probe_count))?;
-    plots::curves(history, &run.reports.join("curves.png"))?;
-    plots::confusion(
-        &last.confusion,
-        &data.classes,
-        &run.reports.join("confusion.png"),
-    )?;
+    let probes = epoch::probes(data, probe_count);
+    let file = |name: &str| run.reports.join(name);
+    writer.png(
+        file("probes.png"),
+        drift::strip(run, history, data, &probes),
+    );
+    writer.png(file("curves.png"), plots::curves(history));
+    writer.png(
+        file("confusion.png"),
+        plots::confusion(&last.confusion, &data.classes),
+    );
     let page = html::run_page(run, history, data);
     atomic_write::write_bytes(&run.reports.join("index.html"), page.as_bytes())?;
     Ok(())

@@ -1,8 +1,7 @@
 //! The run report's plots: loss and accuracy curves, confusion-matrix heatmap.
 
-use std::path::Path;
-
-use cam::render::figure::{draw, save_png};
+use cam::render::figure::draw;
+use image::RgbImage;
 use plotters::prelude::*;
 
 use crate::run_dir::History;
@@ -11,9 +10,9 @@ const WIDTH: u32 = 900;
 const HEIGHT: u32 = 340;
 
 /// Train/validation loss (left) and accuracy (right) per epoch.
-pub fn curves(history: &History, path: &Path) -> anyhow::Result<()> {
+pub fn curves(history: &History) -> RgbImage {
     let epochs = history.epochs.len().max(2) as f64;
-    let image = draw((WIDTH, HEIGHT), |root| {
+    draw((WIDTH, HEIGHT), |root| {
         let (left, right) = root.split_horizontally(WIDTH / 2);
         let max_loss = history
             .epochs
@@ -77,18 +76,16 @@ pub fn curves(history: &History, path: &Path) -> anyhow::Result<()> {
                 .draw()
                 .expect("drawing into a memory buffer");
         }
-    });
-    save_png(&image, path)?;
-    Ok(())
+    })
 }
 
 /// Confusion matrix as a heatmap with counts (rows: true class, columns: predicted).
-pub fn confusion(confusion: &[Vec<usize>], names: &[String], path: &Path) -> anyhow::Result<()> {
+pub fn confusion(confusion: &[Vec<usize>], names: &[String]) -> RgbImage {
     let k = confusion.len();
     let cell = (420 / k.max(1)).clamp(24, 90) as u32;
     let label = 110;
     let size = (label + cell * k as u32 + 20, label + cell * k as u32 + 20);
-    let image = draw(size, |root| {
+    draw(size, |root| {
         let font = ("sans-serif", 13).into_font();
         for (t, row) in confusion.iter().enumerate() {
             let total = row.iter().sum::<usize>().max(1) as f64;
@@ -129,7 +126,5 @@ pub fn confusion(confusion: &[Vec<usize>], names: &[String], path: &Path) -> any
         }
         root.draw(&Text::new("true \\ predicted", (4, 4), font.clone()))
             .expect("drawing into a memory buffer");
-    });
-    save_png(&image, path)?;
-    Ok(())
+    })
 }

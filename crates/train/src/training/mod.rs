@@ -9,7 +9,7 @@ mod setup;
 
 use std::time::Instant;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use burn::module::Module;
 use burn_dataset::Dataset;
 use mobilenetv2::checkpoint;
@@ -21,7 +21,7 @@ use cam::{CamEngine, TargetLayer};
 
 use crate::audit::Audit;
 use crate::evaluation::{prepare_kernels, validate};
-use crate::report::{self, Collector, EpochInputs};
+use crate::report::{self, Collector, EpochInputs, Writer};
 use crate::run_dir::EpochRecord;
 use epoch::{Inputs, train_epoch};
 use feature_cache::FeatureCache;
@@ -100,8 +100,10 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
         let engine = CamEngine::new(&valid, config.monitor.method, &layers);
         let monitor = &config.monitor;
         let probes = report::probes(&data, monitor.probes);
+        let writer = Writer::new();
         let mut collector = Collector::new(
             &run,
+            &writer,
             epoch,
             &history,
             data.val.len(),
@@ -127,6 +129,7 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
             train_accuracy: train.accuracy,
             device: &device,
             audit: &mut audit,
+            writer: &writer,
         })?;
         let val_accuracy = evaluation.accuracy();
         let record = EpochRecord {
@@ -152,17 +155,24 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
         report::write_epoch(&run, &record, &shown, &data)?;
         let best = record.best;
         history.epochs.push(record);
-        report::run_index(&history, &data, &run, monitor.probes)?;
-        // The pages are the monitor's too: history.json and the summary line count their
-        // writing; the run page just written shows this epoch's cost without it.
-        let writing = writing_started.elapsed().as_secs_f64();
-        history.epochs.last_mut().expect("this epoch").seconds[2] += writing;
+        report::run_index(&history, &data, &run, monitor.probes, &writer)?;
+        let mut writing = writing_started.elapsed().as_secs_f64();
         let meta = checkpoint::Metadata {
             epoch,
             val_accuracy: Some(val_accuracy),
             ..metadata.clone()
         };
         run.save(&model, &optimizer, &meta, best)?;
+        // The report's files are written in the background while the checkpoint is: waiting
+        // for the rest is the monitor's cost too.
+        let waited = Instant::now();
+        writer
+            .finish()
+            .context("writing the epoch's report files")?;
+        writing += waited.elapsed().as_secs_f64();
+        // The pages are the monitor's too: history.json and the summary line count their
+        // writing; the run page written above shows this epoch's cost without it.
+        history.epochs.last_mut().expect("this epoch").seconds[2] += writing;
         run.save_history(&history)?;
         println!("{}", history.summary_line(epochs));
     }

@@ -9,12 +9,11 @@ use rayon::prelude::*;
 
 use super::browser::{self, ImageRecord};
 use super::select::Reason;
-use super::writer::Writer;
 use crate::data::Sample;
 use crate::evaluation::BatchMaps;
+use crate::report::Writer;
 use crate::report::baselines::ScoreSums;
 use crate::run_dir::{History, RunDir};
-use cam::render::figure::png_bytes;
 
 /// An image the epoch page shows, with its maps at full size.
 #[derive(Clone)]
@@ -57,14 +56,15 @@ pub struct Collector<'a> {
     mistakes: Vec<Kept>,
     kept_probes: Vec<Kept>,
     /// Writes the pictures and heatmaps.
-    writer: Writer,
+    writer: &'a Writer,
 }
 
 impl<'a> Collector<'a> {
     /// A collector for `epoch`, which shows the `most` highest-loss mistakes and `probes`;
-    /// `history` holds the epochs before.
+    /// `history` holds the epochs before; `writer` writes the files.
     pub fn new(
         run: &'a RunDir,
+        writer: &'a Writer,
         epoch: usize,
         history: &History,
         val_images: usize,
@@ -94,7 +94,7 @@ impl<'a> Collector<'a> {
             scores: ScoreSums::default(),
             mistakes: Vec::new(),
             kept_probes: Vec::new(),
-            writer: Writer::new(),
+            writer,
         }
     }
 
@@ -192,8 +192,7 @@ impl<'a> Collector<'a> {
     /// Whether a mistake with `loss` can be among the `most` highest losses, given those kept
     /// from the batches before.
     fn may_enter(&self, loss: f32) -> bool {
-        self.mistakes.len() < self.most
-            || self.mistakes.last().is_some_and(|k| loss >= k.loss)
+        self.mistakes.len() < self.most || self.mistakes.last().is_some_and(|k| loss >= k.loss)
     }
 
     /// The picture of image `index` (once per run), its true-class heatmap, and its
@@ -208,7 +207,7 @@ impl<'a> Collector<'a> {
     ) {
         let picture = browser::picture_path(self.run, index);
         if !picture.exists() {
-            self.writer.write(picture, png_bytes(&sample.image));
+            self.writer.png(picture, sample.image.clone());
         }
         let draw = |map: &[f32], which: &str| {
             let path = browser::heatmap_path(dir, index, which);
@@ -223,9 +222,6 @@ impl<'a> Collector<'a> {
     /// Writes `data.js` and returns the images the grid shows (the highest-loss mistakes, then
     /// the probes not among them) and the sums of every true-class map's statistics.
     pub fn finish(self, classes: &[String]) -> anyhow::Result<(Vec<Kept>, ScoreSums)> {
-        self.writer
-            .finish()
-            .context("writing the mistakes browser's pictures")?;
         browser::write_data(self.run, self.epoch, classes, &self.records)
             .context("writing the mistakes browser's data")?;
         let mut shown = self.mistakes;

@@ -7,11 +7,10 @@ mod collect;
 mod explain;
 mod select;
 mod write;
-mod writer;
 
 use burn::prelude::*;
 use cam::CamEngine;
-use cam::render::figure::{grid, save_png};
+use cam::render::figure::grid;
 use serde::Serialize;
 
 pub use collect::{Collector, Kept};
@@ -19,9 +18,9 @@ pub use explain::SampleReport;
 pub use select::{Reason, probes};
 pub use write::write_epoch;
 
-use super::MonitorConfig;
 use super::baselines::{self, MapScores, ScoreSums};
 use super::drift;
+use super::{MonitorConfig, Writer};
 use crate::audit::{self, Audit, ClassAttention};
 use crate::data::{Batch, Data};
 use crate::run_dir::RunDir;
@@ -53,6 +52,8 @@ pub struct EpochInputs<'a> {
     pub device: &'a Device,
     /// The run's shortcut audit.
     pub audit: &'a mut Audit,
+    /// Writes the epoch's files.
+    pub writer: &'a Writer,
 }
 
 /// What the monitor saw in an epoch: what goes into the epoch's record, and what its page shows
@@ -96,12 +97,13 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
         train_accuracy,
         device,
         audit,
+        writer,
     } = inputs;
     let probe_indices = probes(data, config.probes);
     let selected: Vec<usize> = shown.iter().map(|k| k.index).collect();
     let explained = explain::explain(shown, data);
     let dir = run.epoch_reports(epoch);
-    save_png(&grid(&explained.rows, CELL), &dir.join("grid.png"))?;
+    writer.png(dir.join("grid.png"), grid(&explained.rows, CELL));
 
     let shown = &explained.shown;
     let method = engine.method().to_string();

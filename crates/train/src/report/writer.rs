@@ -1,27 +1,37 @@
-//! Small files written by background threads. Creating hundreds of files per epoch waits on the
-//! file system far more than it computes (0.02 to 0.5 ms a file here, depending on the disk's
-//! other work), so the monitor hands the encoded bytes over and computes on.
+//! An epoch's report files, written by background threads: the mistakes browser's small
+//! files (creating hundreds of files per epoch waits on the file system far more than it
+//! computes: 0.02 to 0.5 ms a file here, depending on the disk's other work) and the figures,
+//! whose PNG encoding overlaps the checkpoint's writing. The monitor hands them over and
+//! computes on; the epoch ends by waiting for them.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
 use atomic_write::WriteError;
+use cam::render::figure::png_bytes;
+use image::RgbImage;
 
 /// Files written at once.
 const THREADS: usize = 4;
 
-/// Background writers of small files that can be made again, each written atomically but
-/// unsynced (see [`atomic_write::write_bytes_unsynced`]).
+/// What a file holds: its bytes, or a picture to encode as PNG first.
+enum Content {
+    Bytes(Vec<u8>),
+    Png(RgbImage),
+}
+
+/// Background writers of files that can be made again, each written atomically but unsynced
+/// (see [`atomic_write::write_bytes_unsynced`]).
 pub struct Writer {
-    queue: mpsc::Sender<(PathBuf, Vec<u8>)>,
+    queue: mpsc::Sender<(PathBuf, Content)>,
     threads: Vec<JoinHandle<Result<(), WriteError>>>,
 }
 
 impl Writer {
     /// Starts the writing threads.
     pub fn new() -> Self {
-        let (queue, files) = mpsc::channel::<(PathBuf, Vec<u8>)>();
+        let (queue, files) = mpsc::channel::<(PathBuf, Content)>();
         let files = Arc::new(Mutex::new(files));
         let threads = (0..THREADS)
             .map(|_| {
@@ -29,8 +39,12 @@ impl Writer {
                 std::thread::spawn(move || {
                     loop {
                         let next = files.lock().expect("the queue's lock").recv();
-                        let Ok((path, bytes)) = next else {
+                        let Ok((path, content)) = next else {
                             return Ok(());
+                        };
+                        let bytes = match content {
+                            Content::Bytes(bytes) => bytes,
+                            Content::Png(image) => png_bytes(&image),
                         };
                         atomic_write::write_bytes_unsynced(&path, &bytes)?;
                     }
@@ -42,8 +56,17 @@ impl Writer {
 
     /// Queues `bytes` to be written to `path`.
     pub fn write(&self, path: PathBuf, bytes: Vec<u8>) {
+        self.send(path, Content::Bytes(bytes));
+    }
+
+    /// Queues `image` to be encoded as PNG and written to `path`.
+    pub fn png(&self, path: PathBuf, image: RgbImage) {
+        self.send(path, Content::Png(image));
+    }
+
+    fn send(&self, path: PathBuf, content: Content) {
         // A failed thread keeps its error for `finish`; the others go on with the queue.
-        let _ = self.queue.send((path, bytes));
+        let _ = self.queue.send((path, content));
     }
 
     /// Waits until every queued file is written; the first failure, if any.
