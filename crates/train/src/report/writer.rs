@@ -15,23 +15,17 @@ use image::RgbImage;
 /// Files written at once.
 const THREADS: usize = 4;
 
-/// What a file holds: its bytes, or a picture to encode as PNG first.
-enum Content {
-    Bytes(Vec<u8>),
-    Png(RgbImage),
-}
-
-/// Background writers of files that can be made again, each written atomically but unsynced
-/// (see [`atomic_write::write_bytes_unsynced`]).
+/// Background encoders and writers of PNG files that can be made again, each written
+/// atomically but unsynced (see [`atomic_write::write_bytes_unsynced`]).
 pub struct Writer {
-    queue: mpsc::Sender<(PathBuf, Content)>,
+    queue: mpsc::Sender<(PathBuf, RgbImage)>,
     threads: Vec<JoinHandle<Result<(), WriteError>>>,
 }
 
 impl Writer {
     /// Starts the writing threads.
     pub fn new() -> Self {
-        let (queue, files) = mpsc::channel::<(PathBuf, Content)>();
+        let (queue, files) = mpsc::channel::<(PathBuf, RgbImage)>();
         let files = Arc::new(Mutex::new(files));
         let threads = (0..THREADS)
             .map(|_| {
@@ -39,14 +33,10 @@ impl Writer {
                 std::thread::spawn(move || {
                     loop {
                         let next = files.lock().expect("the queue's lock").recv();
-                        let Ok((path, content)) = next else {
+                        let Ok((path, image)) = next else {
                             return Ok(());
                         };
-                        let bytes = match content {
-                            Content::Bytes(bytes) => bytes,
-                            Content::Png(image) => png_bytes(&image),
-                        };
-                        atomic_write::write_bytes_unsynced(&path, &bytes)?;
+                        atomic_write::write_bytes_unsynced(&path, &png_bytes(&image))?;
                     }
                 })
             })
@@ -54,19 +44,10 @@ impl Writer {
         Self { queue, threads }
     }
 
-    /// Queues `bytes` to be written to `path`.
-    pub fn write(&self, path: PathBuf, bytes: Vec<u8>) {
-        self.send(path, Content::Bytes(bytes));
-    }
-
     /// Queues `image` to be encoded as PNG and written to `path`.
     pub fn png(&self, path: PathBuf, image: RgbImage) {
-        self.send(path, Content::Png(image));
-    }
-
-    fn send(&self, path: PathBuf, content: Content) {
         // A failed thread keeps its error for `finish`; the others go on with the queue.
-        let _ = self.queue.send((path, content));
+        let _ = self.queue.send((path, image));
     }
 
     /// Waits until every queued file is written; the first failure, if any.

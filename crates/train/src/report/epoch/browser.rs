@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use base64::Engine;
-use cam::render::figure::png_bytes;
 use cam::render::overlay::heatmap;
+use image::RgbImage;
 use serde::Serialize;
 
 use crate::run_dir::RunDir;
@@ -97,10 +97,10 @@ pub fn heatmap_path(epoch_dir: &Path, index: usize, which: &str) -> PathBuf {
         .join(format!("{index:05}.{which}.png"))
 }
 
-/// The JET heatmap PNG of a `size` map in `[0, 1]`, `MAP_SIDE` pixels square.
-pub fn heatmap_png(map: &[f32], size: [usize; 2]) -> Vec<u8> {
+/// The JET heatmap of a `size` map in `[0, 1]`, `MAP_SIDE` pixels square.
+pub fn heatmap_image(map: &[f32], size: [usize; 2]) -> RgbImage {
     let small = shrink(map, size, MAP_SIDE);
-    png_bytes(&heatmap(&small, MAP_SIDE, MAP_SIDE))
+    heatmap(&small, MAP_SIDE, MAP_SIDE)
 }
 
 /// A `size` map in `[0, 1]` reduced to `HISTORY_MAP_SIDE²` bytes (255 = highest), base64.

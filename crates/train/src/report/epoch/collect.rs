@@ -211,7 +211,7 @@ impl<'a> Collector<'a> {
         }
         let draw = |map: &[f32], which: &str| {
             let path = browser::heatmap_path(dir, index, which);
-            self.writer.write(path, browser::heatmap_png(map, size));
+            self.writer.png(path, browser::heatmap_image(map, size));
         };
         draw(truth, "true");
         if let Some(map) = wrong {
