@@ -99,10 +99,18 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
         audit,
         writer,
     } = inputs;
+    let dir = run.epoch_reports(epoch);
+    // An untrained model's answers rest on nothing yet: audit once it has learned something.
+    // The audit's tensor work comes first, while LibTorch's threads are still awake from
+    // validation's.
+    let attention = if train_accuracy >= audit::MIN_TRAIN_ACCURACY {
+        audit.run(engine, data, config.audit, device, &dir, epoch)?
+    } else {
+        Vec::new()
+    };
     let probe_indices = probes(data, config.probes);
     let selected: Vec<usize> = shown.iter().map(|k| k.index).collect();
     let explained = explain::explain(shown, data);
-    let dir = run.epoch_reports(epoch);
     writer.png(dir.join("grid.png"), grid(&explained.rows, CELL));
 
     let shown = &explained.shown;
@@ -128,12 +136,6 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
         .map(|at| explained.true_maps[at].clone())
         .collect();
     drift::save(run, epoch, &probe_maps, [data.image_size, data.image_size])?;
-    // An untrained model's answers rest on nothing yet: audit once it has learned something.
-    let attention = if train_accuracy >= audit::MIN_TRAIN_ACCURACY {
-        audit.run(engine, data, config.audit, device, &dir, epoch)?
-    } else {
-        Vec::new()
-    };
     Ok(Observation {
         attention,
         drift: drift::since_previous(run, epoch),
