@@ -28,11 +28,13 @@ pub fn write_atomically(
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| error(e.to_string()))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".camwatch-")
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .map_err(|e| error(e.to_string()))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".camwatch-").suffix(".partial");
+    // The mode of a file made by `std::fs::write` (0666 less the umask), not a temporary
+    // file's private 0600: reports are for reading, from a web server or another account too.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let tmp = builder.tempfile_in(dir).map_err(|e| error(e.to_string()))?;
     write(tmp.path()).map_err(error)?;
     std::fs::File::open(tmp.path())
         .and_then(|f| f.sync_all())
@@ -93,6 +95,22 @@ mod tests {
             std::fs::read_dir(dir.path().join("other")).unwrap().count(),
             1
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_written_file_gets_the_mode_of_any_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |name: &str| {
+            let path = dir.path().join(name);
+            std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+        };
+        std::fs::write(dir.path().join("plain.txt"), b"x").unwrap();
+        write_bytes(&dir.path().join("atomic.txt"), b"x").unwrap();
+        write_bytes_unsynced(&dir.path().join("unsynced.txt"), b"x").unwrap();
+        assert_eq!(mode("atomic.txt"), mode("plain.txt"));
+        assert_eq!(mode("unsynced.txt"), mode("plain.txt"));
     }
 
     #[test]
