@@ -213,7 +213,7 @@ pub struct MonitorArgs {
     /// Shortcut audit, every epoch once training accuracy reaches 50%: per class, does the
     /// model still answer right when only the object is left, or when it is hidden? `masks`
     /// audits classes with object masks: each epoch tests the next 2 of a class's first 64
-    /// training images (two occlusion forwards each, about 1% of an epoch at the defaults) and
+    /// training images (two occlusion forwards each, under 1% of an epoch at the defaults) and
     /// judges the last 16 right answers;
     /// `all` also audits classes without masks by searching each image for one fixed decisive
     /// spot (about 50 forwards per image, 60-70% of an epoch: opt-in); `off` skips it.
