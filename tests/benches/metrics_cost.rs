@@ -106,7 +106,7 @@ fn main() {
                 train::AuditScope::Masks,
                 &device,
                 dir,
-                1,
+                Some(1),
             )
             .expect("an audit step");
     };

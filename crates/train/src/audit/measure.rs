@@ -39,7 +39,7 @@ pub fn measure(
     device: &Device,
     step: Step,
     searches: &[Search],
-    epoch: usize,
+    epoch: Option<usize>,
 ) -> Vec<(Vec<Measurement>, usize)> {
     let mut found: Vec<(Vec<Measurement>, usize)> =
         searches.iter().map(|_| (Vec::new(), 0)).collect();

@@ -228,7 +228,7 @@ impl Audit {
         scope: AuditScope,
         device: &Device,
         dir: &std::path::Path,
-        epoch: usize,
+        epoch: Option<usize>,
     ) -> anyhow::Result<Vec<ClassAttention>> {
         if scope == AuditScope::Off {
             return Ok(Vec::new());
@@ -278,11 +278,7 @@ pub fn audit(
 ) -> anyhow::Result<Vec<ClassAttention>> {
     let mut audit = Audit::with_step(data.classes.len(), AT_ONCE);
     let engine = CamEngine::new(model, Method::GradCam, &[LAYER]);
-    let mut attention = audit.run(&engine, data, scope, device, dir, 0)?;
-    for a in &mut attention {
-        a.epochs = None;
-    }
-    Ok(attention)
+    audit.run(&engine, data, scope, device, dir, None)
 }
 
 /// What a judged class leaves for the verdict across classes and its evidence.

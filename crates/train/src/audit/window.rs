@@ -11,8 +11,8 @@ use crate::data::Sample;
 pub struct Measurement {
     /// Training index.
     pub index: usize,
-    /// The epoch it was measured in (0 for an audit outside training).
-    pub epoch: usize,
+    /// The training epoch it was measured in (`None` for an audit outside training).
+    pub epoch: Option<usize>,
     /// The decoded sample.
     pub sample: Sample,
     /// Its Grad-CAM map for its class, the image's size.
@@ -71,8 +71,8 @@ impl ClassWindow {
 
     /// The first and last epoch of the measurements held.
     pub fn epochs(&self) -> Option<[usize; 2]> {
-        let first = self.measurements.iter().map(|m| m.epoch).min()?;
-        let last = self.measurements.iter().map(|m| m.epoch).max()?;
+        let first = self.measurements.iter().filter_map(|m| m.epoch).min()?;
+        let last = self.measurements.iter().filter_map(|m| m.epoch).max()?;
         Some([first, last])
     }
 }

@@ -104,7 +104,7 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
     // The audit's tensor work comes first, while LibTorch's threads are still awake from
     // validation's.
     let attention = if train_accuracy >= audit::MIN_TRAIN_ACCURACY {
-        audit.run(engine, data, config.audit, device, &dir, epoch)?
+        audit.run(engine, data, config.audit, device, &dir, Some(epoch))?
     } else {
         Vec::new()
     };
