@@ -24,8 +24,7 @@ impl MapStats {
     /// Statistics of a map in `[0, 1]` (row-major, the mask's size when one is given).
     ///
     /// One sort serves both the Gini index and the top-20% threshold, and one pass over the
-    /// mask the IoU, the mass inside and the pointing game: every validation image's map is
-    /// scored each epoch.
+    /// mask the IoU: every validation image's map is scored each epoch.
     pub fn new(map: &[f32], mask: Option<&GrayImage>) -> Self {
         let mut sorted: Vec<f32> = map.iter().map(|&v| v.max(0.0)).collect();
         // A radix sort: several times faster than a comparison sort on a map's ~10⁴ values.
@@ -44,14 +43,11 @@ impl MapStats {
         };
         // The value at the 80th percentile; for a map in [0, 1] clamping changes no rank.
         let threshold = sorted[(sorted.len() as f64 * 0.8) as usize];
-        let (mut intersection, mut union, mut mass) = (0usize, 0usize, 0.0f64);
+        let (mut intersection, mut union) = (0usize, 0usize);
         for (&v, &m) in map.iter().zip(mask.as_raw()) {
             let (top, inside) = (v >= threshold && v > 0.0, m > 127);
             intersection += usize::from(top && inside);
             union += usize::from(top || inside);
-            if inside {
-                mass += f64::from(v);
-            }
         }
         let peak = crate::explanation::argmax(map);
         Self {
@@ -62,14 +58,14 @@ impl MapStats {
             } else {
                 intersection as f64 / union as f64
             }),
-            energy_in_mask: Some(if total > 0.0 { mass / total } else { 0.0 }),
+            energy_in_mask: Some(energy_in_mask(map, mask)),
             pointing_hit: Some(total > 0.0 && mask.as_raw()[peak] > 127),
         }
     }
 }
 
 /// The share of a map's mass inside an object mask of its size (> 127 is the object): the
-/// energy-based pointing game of [`MapStats`], alone.
+/// energy-based pointing game of [`MapStats`], alone (0 for a map without mass).
 pub fn energy_in_mask(map: &[f32], mask: &GrayImage) -> f64 {
     let (mut total, mut mass) = (0.0f64, 0.0f64);
     for (&v, &m) in map.iter().zip(mask.as_raw()) {

@@ -9,7 +9,7 @@ mod occlusion;
 pub use baselines::{Baseline, baseline_map};
 pub use faithfulness::{Faithfulness, PERTURBATION_STEPS, faithfulness};
 pub use localization::{MapStats, energy_in_mask};
-pub use occlusion::{ObjectReliance, object_and_background, object_reliance, occlusion_drops};
+pub use occlusion::{ObjectReliance, object_reliance, occlusion_drops};
 
 use burn::prelude::*;
 use burn::tensor::activation::softmax;

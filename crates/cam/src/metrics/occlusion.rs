@@ -27,49 +27,34 @@ pub struct ObjectReliance {
     pub background_classes: Vec<f32>,
 }
 
-impl ObjectReliance {
-    /// From every class's probabilities on one image's object-only and background-only
-    /// inputs (see [`object_and_background`]), for its `class`.
-    pub fn new(object_only: &[f32], background_only: &[f32], class: usize) -> Self {
-        Self {
-            object_only: object_only[class],
-            background_only: background_only[class],
-            background_classes: background_only.to_vec(),
-        }
-    }
-}
-
-/// The inputs of [`ObjectReliance`]: normalized `images` `[N, 3, H, W]` with everything but
-/// the object hidden, then with the object hidden (`[2N, 3, H, W]`), from one object mask per
-/// image (the images' size; > 127 is the object).
-pub fn object_and_background(images: Tensor<4>, masks: &[&GrayImage]) -> Tensor<4> {
-    let [n, _, h, w] = images.dims();
-    let inside: Vec<f32> = masks
-        .iter()
-        .flat_map(|m| m.as_raw().iter().map(|&v| f32::from(u8::from(v > 127))))
-        .collect();
-    let object = Tensor::<4>::from_data(TensorData::new(inside, [n, 1, h, w]), &images.device());
-    Tensor::cat(
-        vec![
-            images.clone() * object.clone(),
-            images * (object.neg() + 1.0),
-        ],
-        0,
-    )
-}
-
 /// [`ObjectReliance`] of normalized `images` `[N, 3, H, W]` for `classes`, with one object
-/// mask per image (see [`object_and_background`]). Two batched forwards per image.
+/// mask per image (the images' size; > 127 is the object). Two batched forwards per image.
 pub fn object_reliance(
     model: &FoldedMobileNetV2,
     images: Tensor<4>,
     masks: &[&GrayImage],
     classes: &[usize],
 ) -> Vec<ObjectReliance> {
-    let n = images.dims()[0];
-    let p = class_probabilities(model, object_and_background(images, masks));
+    let [n, _, h, w] = images.dims();
+    let inside: Vec<f32> = masks
+        .iter()
+        .flat_map(|m| m.as_raw().iter().map(|&v| f32::from(u8::from(v > 127))))
+        .collect();
+    let object = Tensor::<4>::from_data(TensorData::new(inside, [n, 1, h, w]), &images.device());
+    let both = Tensor::cat(
+        vec![
+            images.clone() * object.clone(),
+            images * (object.neg() + 1.0),
+        ],
+        0,
+    );
+    let p = class_probabilities(model, both);
     (0..n)
-        .map(|i| ObjectReliance::new(&p[i], &p[n + i], classes[i]))
+        .map(|i| ObjectReliance {
+            object_only: p[i][classes[i]],
+            background_only: p[n + i][classes[i]],
+            background_classes: p[n + i].clone(),
+        })
         .collect()
 }
 

@@ -59,10 +59,11 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
     let baselines = report::baseline_scores(&data);
     let mut audit = Audit::new(data.classes.len());
     // Kernels for the monitor's batch shapes, prepared once before the epochs that use them.
-    let engine = CamEngine::new(&model.valid(), config.monitor.method, &layers);
-    prepare_kernels(&engine, &data, &device);
-    audit.prepare_kernels(&engine, &data, config.monitor.audit, &device);
-    drop(engine);
+    {
+        let engine = CamEngine::new(&model.valid(), config.monitor.method, &layers);
+        prepare_kernels(&engine, &data, &device);
+        audit.prepare_kernels(&engine, &data, config.monitor.audit, &device);
+    }
     for epoch in start + 1..=epochs {
         let started = Instant::now();
         let inputs = match &cache {
