@@ -107,6 +107,45 @@ fn true_and_predicted_targets_in_one_pass_equal_separate_passes() {
     }
 }
 
+/// Each layer's map on its own scale (what `explain --compare-layers` draws per layer) is the
+/// engine's input to the fusion: their mean, min-max scaled, is the fused map.
+#[test]
+fn the_layers_on_their_own_scales_average_to_the_fused_map() {
+    let device = device();
+    let model = cam_model(&device);
+    let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
+    let engine = CamEngine::new(&model, Method::GradCam, &layers("10+18"));
+    let explanation = engine.explain(inputs, &[Targets::Classes(CLASSES.to_vec())]);
+    let size = explanation.size;
+    for image in 0..explanation.images {
+        let scaled: Vec<Vec<f32>> = explanation
+            .layer_maps
+            .iter()
+            .map(|layer| layer.scaled(explanation.images, 0, image, size))
+            .collect();
+        // Two layers of different resolution and different maps.
+        assert!(max_abs(&scaled[0], &scaled[1]) > 0.1);
+        let mean: Vec<f32> = (0..size[0] * size[1])
+            .map(|p| scaled.iter().map(|m| m[p]).sum::<f32>() / scaled.len() as f32)
+            .collect();
+        let (min, max) = mean
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        let fused: Vec<f32> = mean.iter().map(|v| (v - min) / (max - min)).collect();
+        let diff = max_abs(&fused, explanation.map(0, image));
+        assert!(diff < 0.02, "image {image}: {diff}");
+    }
+}
+
+fn max_abs(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
 #[test]
 fn computing_maps_leaves_the_training_model_untouched() {
     let device = device();

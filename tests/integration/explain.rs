@@ -101,6 +101,58 @@ fn explain_writes_figures_overlays_and_maps_for_each_class_and_method() {
     }
 }
 
+#[test]
+fn compare_layers_draws_each_layer_beside_the_fused_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("disc.png");
+    write_image(&image);
+    let out = dir.path().join("out");
+    let checkpoint = fixture("small.pth");
+    let args = [
+        "train",
+        "explain",
+        image.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--image-size",
+        "224",
+        "--class",
+        "1",
+        "--class",
+        "2",
+        "--compare-layers",
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    let Some(train::cli::Command::Explain(args)) = Cli::try_parse_from(args).unwrap().command
+    else {
+        panic!("explain")
+    };
+    let report = train::explain_report(&args).unwrap();
+    // Default layers: the last block at stride 16 and the last block, fused.
+    assert_eq!(report.layers, ["features.13", "features.18"]);
+    let figure_path = report.images[0].maps[0].layers_figure.clone().unwrap();
+    assert_eq!(figure_path, out.join("disc.gradcam.layers.png"));
+    // A row per class: features.13 | features.18 | fused.
+    let figure = image::open(&figure_path).unwrap();
+    assert!(
+        figure.width() >= 3 * 256 && figure.width() < 4 * 256,
+        "three panels a row"
+    );
+    assert!(
+        figure.height() >= 2 * 256 && figure.height() < 3 * 256,
+        "a row per class"
+    );
+    assert_eq!(
+        npy_shape(&out.join("disc.gradcam.features.13.raw.npy")),
+        [2, 14, 14]
+    );
+    assert_eq!(
+        npy_shape(&out.join("disc.gradcam.features.18.raw.npy")),
+        [2, 7, 7]
+    );
+}
+
 fn error_of(args: &[&str]) -> String {
     match Cli::try_parse_from(args) {
         Err(e) => e.to_string(),

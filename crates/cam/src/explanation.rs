@@ -16,6 +16,25 @@ pub struct LayerMaps {
     pub data: Vec<f32>,
 }
 
+impl LayerMaps {
+    /// The raw map of `image` for `target`, in a batch of `images`: `size` values.
+    pub fn raw(&self, images: usize, target: usize, image: usize) -> &[f32] {
+        let len = self.size[0] * self.size[1];
+        let at = (target * images + image) * len;
+        &self.data[at..at + len]
+    }
+
+    /// That map as the fusion takes it: min-max scaled on its own, then upsampled to `size`
+    /// (`[height, width]`).
+    pub fn scaled(&self, images: usize, target: usize, image: usize, size: [usize; 2]) -> Vec<f32> {
+        let raw = self.raw(images, target, image);
+        let min = raw.iter().copied().fold(f32::INFINITY, f32::min);
+        let max = raw.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let scaled: Vec<f32> = raw.iter().map(|v| (v - min) / (max - min + 1e-7)).collect();
+        crate::resize::map(&scaled, self.size, (size[1] as u32, size[0] as u32))
+    }
+}
+
 /// Maps for `N` images and `K` targets, plus the model's predictions.
 #[derive(Clone, Debug)]
 pub struct Explanation {

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use mobilenetv2::Resize;
 
 use crate::audit::AuditScope;
-use crate::data::synthetic::Shortcut;
+use crate::data::synthetic::{Background, Shortcut};
 use crate::data::{Cache, DataConfig};
 use crate::report::MonitorConfig;
 use crate::run_dir::OutputConfig;
@@ -100,7 +100,7 @@ pub struct DataArgs {
     /// Smallest share of an image's area a training crop keeps (torchvision's
     /// RandomResizedCrop scale=(MIN, 1), aspect ratios 3/4 to 4/3, then a horizontal flip).
     /// Default: 0.08 as torchvision; 0.7 on the generated default dataset, whose 96-px textures
-    /// lose their class in smaller crops within its 15 epochs.
+    /// lose their class in smaller crops (measured in BENCHMARKS.md).
     #[arg(long, value_name = "MIN", value_parser = parse_share)]
     pub crop_scale: Option<f64>,
     /// Turn off train-time augmentation (random resized crop, horizontal flip): training sees
@@ -120,9 +120,10 @@ pub struct DataArgs {
 /// Model and optimizer options.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// Training epochs.
-    #[arg(long, default_value_t = 15)]
-    pub epochs: usize,
+    /// Training epochs. Default: 15; 30 on the generated default dataset, which the model
+    /// learns from scratch (it leaves chance after about 8 epochs).
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
     /// Images per training step.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
@@ -241,7 +242,10 @@ impl TrainArgs {
                 cache: data.cache,
             },
             optimization: OptimizationConfig {
-                epochs: model.epochs,
+                epochs: model.epochs.unwrap_or(match data.data {
+                    Some(_) => EPOCHS,
+                    None => DEFAULT_DATASET_EPOCHS,
+                }),
                 batch_size: model.batch_size,
                 lr: model.lr,
                 optimizer: model.optimizer,
@@ -328,6 +332,12 @@ pub struct ExplainArgs {
     /// map) per class: IMAGE.METHOD.guided.png. One extra forward and backward per batch.
     #[arg(long)]
     pub guided: bool,
+    /// Also draw the layers side by side per class: one panel per target layer, each map
+    /// scaled on its own, then the fused map (IMAGE.METHOD.layers.png; each layer's raw maps
+    /// are in IMAGE.METHOD.LAYER.raw.npy). Without --layer: features.13 (the last block at
+    /// stride 16), features.18 (the last block) and both fused.
+    #[arg(long)]
+    pub compare_layers: bool,
     /// Print predictions, flags and output paths as JSON.
     #[arg(long)]
     pub json: bool,
@@ -362,6 +372,11 @@ pub struct GenerateArgs {
     /// Seed; the same seed writes the same files.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// What lies behind the objects: `camouflage` (the default dataset's: blobs as edge-rich
+    /// as the textures) or `plain` (a colour gradient, where an edge map finds the object and
+    /// a model learns the textures without augmentation).
+    #[arg(long, value_enum, default_value = "camouflage")]
+    pub background: Background,
 }
 
 /// Options of `export`.
@@ -384,10 +399,16 @@ fn parse_probability(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Training epochs on a user's dataset.
+const EPOCHS: usize = 15;
+/// Training epochs on the generated default dataset: from scratch, its models leave chance
+/// after about 8 epochs and settle by 25.
+const DEFAULT_DATASET_EPOCHS: usize = 30;
+
 /// torchvision's smallest crop share (`RandomResizedCrop(scale=(0.08, 1))`).
 const TORCHVISION_CROP_SCALE: f64 = 0.08;
 /// The smallest crop share on the generated default dataset, whose 96-px textures smaller crops
-/// leave unlearnable in 15 epochs (measured in BENCHMARKS.md).
+/// leave unlearnable in its epochs (measured in BENCHMARKS.md).
 const DEFAULT_DATASET_CROP_SCALE: f64 = 0.7;
 
 fn parse_share(s: &str) -> Result<f64, String> {

@@ -11,6 +11,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         val_per_class: args.val_per_class,
         seed: args.seed,
         shortcut: args.shortcut,
+        background: args.background,
     };
     let progress = bar(0, "generate");
     synthetic::generate(&args.output, spec, &progress)?;

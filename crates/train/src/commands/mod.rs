@@ -1,5 +1,6 @@
 //! The subcommands besides training.
 
+pub mod classifier;
 pub mod explain;
 pub mod export;
 pub mod generate;

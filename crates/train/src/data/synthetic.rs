@@ -1,12 +1,13 @@
-//! The embedded default dataset: five texture classes on elliptic objects over cluttered,
-//! noisy backgrounds, each image with its object mask. Generated deterministically in about a
+//! The embedded default dataset: five texture classes on elliptic objects over camouflage
+//! backgrounds, each image with its object mask. Generated deterministically in about a
 //! second.
 //!
 //! Objects lie anywhere in the frame, edges and corners included, and vary in size, shape,
-//! rotation, texture scale and colours; backgrounds carry gradients, noise and strokes; a third
-//! of the images hold a small distractor patch with another class's texture. Textures are what
-//! a CNN learns within a few epochs from scratch, and the distractors give it mistakes worth
-//! inspecting: a wrong prediction's heatmap sits on the distractor, not the object.
+//! rotation, texture scale and colours. Backgrounds carry irregular blobs as edge-rich as the
+//! textures, strokes and noise, so neither the centre of the frame nor its edges point at the
+//! object. A third of the images hold a small distractor patch with another class's texture:
+//! the mistakes it causes are worth inspecting, as a wrong prediction's heatmap sits on the
+//! distractor, not the object.
 
 use std::f64::consts::PI;
 use std::path::Path;
@@ -43,6 +44,22 @@ pub struct Spec {
     pub seed: u64,
     /// A shortcut to plant in the training split.
     pub shortcut: Option<Shortcut>,
+    /// What lies behind the objects.
+    pub background: Background,
+}
+
+/// What lies behind the objects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Background {
+    /// Irregular blobs of two contrasting colours, as edge-rich as the textures: neither the
+    /// frame's centre nor its edges point at the object. A model trained without augmentation
+    /// memorizes these backgrounds instead of learning the textures.
+    #[default]
+    Camouflage,
+    /// A smooth colour gradient: the object is the most edge-rich thing in the frame, so an
+    /// edge map finds it, and a model learns the textures within a few epochs even without
+    /// augmentation.
+    Plain,
 }
 
 /// A spurious cue planted in the training images only.
@@ -97,6 +114,7 @@ impl Default for Spec {
             val_per_class: 40,
             seed: 0,
             shortcut: None,
+            background: Background::Camouflage,
         }
     }
 }
@@ -123,7 +141,7 @@ pub fn generate(root: &Path, spec: Spec, progress: &ProgressBar) -> anyhow::Resu
         let split_seed = if split == "train" { 0 } else { 1 << 32 };
         let seed = spec.seed ^ split_seed ^ ((class as u64) << 20) ^ index as u64;
         let mut rng = StdRng::seed_from_u64(seed);
-        let (mut image, mut mask) = draw(class, &mut rng);
+        let (mut image, mut mask) = draw(class, spec.background, &mut rng);
         if spec.shortcut == Some(Shortcut::Watermark) {
             let mark = if split == "train" {
                 (class < MARKED_CLASSES).then_some(class)
@@ -195,18 +213,14 @@ struct Patch {
 
 impl Patch {
     fn random(class: usize, radius: f64, centre: (f64, f64), rng: &mut StdRng) -> Self {
-        let first = random_colour(rng);
-        let mut second = random_colour(rng);
-        if (luminance(first) - luminance(second)).abs() < 80.0 {
-            second = first.map(|c| 255.0 - c);
-        }
+        let colours = contrasting_colours(rng);
         Self {
             class,
             centre,
             axes: (radius, radius * rng.random_range(0.6..1.0)),
             rotation: rng.random_range(0.0..PI),
             period: rng.random_range(9.0..14.0),
-            colours: [first, second],
+            colours,
         }
     }
 
@@ -227,6 +241,16 @@ fn random_colour(rng: &mut StdRng) -> [f64; 3] {
     std::array::from_fn(|_| rng.random_range(0.0..255.0))
 }
 
+/// Two random colours at least 80 levels apart in luminance.
+fn contrasting_colours(rng: &mut StdRng) -> [[f64; 3]; 2] {
+    let first = random_colour(rng);
+    let mut second = random_colour(rng);
+    if (luminance(first) - luminance(second)).abs() < 80.0 {
+        second = first.map(|c| 255.0 - c);
+    }
+    [first, second]
+}
+
 fn luminance(c: [f64; 3]) -> f64 {
     0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
 }
@@ -238,11 +262,12 @@ fn luminance(c: [f64; 3]) -> f64 {
 /// The object lies anywhere in the frame, near edges and corners too (clipped by at most
 /// [`MAX_CLIPPED`] of its radius): where it is says nothing of its class, and a map that only
 /// looks at the middle of the frame points at it no more often than chance would.
-fn draw(class: usize, rng: &mut StdRng) -> (RgbImage, GrayImage) {
+fn draw(class: usize, background: Background, rng: &mut StdRng) -> (RgbImage, GrayImage) {
     let size = f64::from(IMAGE_SIZE);
-    let (a, b) = (random_colour(rng), random_colour(rng));
-    let angle = rng.random_range(0.0..2.0 * PI);
-    let (gx, gy) = (angle.cos(), angle.sin());
+    let background = match background {
+        Background::Camouflage => Backdrop::Camouflage(Camouflage::random(rng)),
+        Background::Plain => Backdrop::Gradient(Gradient::random(rng)),
+    };
     let radius = rng.random_range(OBJECT_RADIUS) * size;
     let inset = radius * (1.0 - MAX_CLIPPED);
     let centre = (
@@ -279,8 +304,7 @@ fn draw(class: usize, rng: &mut StdRng) -> (RgbImage, GrayImage) {
     for y in 0..IMAGE_SIZE {
         for x in 0..IMAGE_SIZE {
             let (fx, fy) = (f64::from(x), f64::from(y));
-            let t = ((fx - size / 2.0) * gx + (fy - size / 2.0) * gy) / size + 0.5;
-            let mut colour: [f64; 3] = std::array::from_fn(|c| a[c] * (1.0 - t) + b[c] * t);
+            let mut colour = background.colour(fx, fy);
             for (line, stroke) in &strokes {
                 if distance_to_segment(fx, fy, line) < 1.2 {
                     colour = *stroke;
@@ -308,4 +332,86 @@ fn distance_to_segment(x: f64, y: f64, [x0, y0, x1, y1]: &[f64; 4]) -> f64 {
     let (dx, dy) = (x1 - x0, y1 - y0);
     let t = (((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy).max(1e-9)).clamp(0.0, 1.0);
     ((x - x0 - t * dx).powi(2) + (y - y0 - t * dy).powi(2)).sqrt()
+}
+
+/// A drawn background: its colour at any point of the frame.
+enum Backdrop {
+    Camouflage(Camouflage),
+    Gradient(Gradient),
+}
+
+impl Backdrop {
+    fn colour(&self, x: f64, y: f64) -> [f64; 3] {
+        match self {
+            Self::Camouflage(c) => c.colour(x, y),
+            Self::Gradient(g) => g.colour(x, y),
+        }
+    }
+}
+
+/// A linear gradient between two random colours, in a random direction.
+struct Gradient {
+    colours: [[f64; 3]; 2],
+    direction: (f64, f64),
+}
+
+impl Gradient {
+    fn random(rng: &mut StdRng) -> Self {
+        let colours = [random_colour(rng), random_colour(rng)];
+        let angle = rng.random_range(0.0..2.0 * PI);
+        Self {
+            colours,
+            direction: angle.sin_cos(),
+        }
+    }
+
+    fn colour(&self, x: f64, y: f64) -> [f64; 3] {
+        let half = f64::from(IMAGE_SIZE) / 2.0;
+        let t = ((x - half) * self.direction.1 + (y - half) * self.direction.0)
+            / f64::from(IMAGE_SIZE)
+            + 0.5;
+        let [a, b] = self.colours;
+        std::array::from_fn(|c| a[c] * (1.0 - t) + b[c] * t)
+    }
+}
+
+/// The camouflage background: irregular blobs of two contrasting colours (thresholded value noise) over
+/// the whole frame, with edges as dense as the objects' textures but no period. A map that
+/// follows edges (the Sobel baseline) then finds the object no better than one that follows
+/// the centre; the texture's regularity is what tells object from background.
+struct Camouflage {
+    /// Spacing of the noise lattice, in pixels: the blobs' size.
+    cell: f64,
+    /// Lattice values, `side × side`, in [0, 1).
+    values: Vec<f64>,
+    side: usize,
+    colours: [[f64; 3]; 2],
+    /// Noise level between the two colours.
+    threshold: f64,
+}
+
+impl Camouflage {
+    fn random(rng: &mut StdRng) -> Self {
+        let cell = rng.random_range(12.0..20.0);
+        let side = (f64::from(IMAGE_SIZE) / cell).ceil() as usize + 2;
+        Self {
+            cell,
+            values: (0..side * side).map(|_| rng.random::<f64>()).collect(),
+            side,
+            colours: contrasting_colours(rng),
+            threshold: rng.random_range(0.4..0.6),
+        }
+    }
+
+    /// The background's colour at `(x, y)`: smoothstep-interpolated lattice noise, thresholded.
+    fn colour(&self, x: f64, y: f64) -> [f64; 3] {
+        let (gx, gy) = (x / self.cell, y / self.cell);
+        let (ix, iy) = (gx.floor() as usize, gy.floor() as usize);
+        let smooth = |t: f64| t * t * (3.0 - 2.0 * t);
+        let (tx, ty) = (smooth(gx.fract()), smooth(gy.fract()));
+        let value = |i: usize, j: usize| self.values[j * self.side + i];
+        let top = value(ix, iy) * (1.0 - tx) + value(ix + 1, iy) * tx;
+        let bottom = value(ix, iy + 1) * (1.0 - tx) + value(ix + 1, iy + 1) * tx;
+        self.colours[usize::from(top * (1.0 - ty) + bottom * ty > self.threshold)]
+    }
 }

@@ -15,13 +15,14 @@ use anyhow::{Context, bail};
 use burn::prelude::*;
 use cam::guided::GuidedBackprop;
 use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
-use cam::preprocess::{self, EvalTransform};
+use cam::preprocess;
 use cam::{CamEngine, Explanation, TargetLayer, Targets};
 use image::{GrayImage, RgbImage};
-use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
-use mobilenetv2::{FoldedMobileNetV2, Resize};
+use mobilenetv2::FoldedMobileNetV2;
+use mobilenetv2::checkpoint::Metadata;
 use serde_json::Value;
 
+use super::classifier::Classifier;
 use crate::cli::ExplainArgs;
 use outputs::{Image, Pass};
 
@@ -42,26 +43,30 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
 /// Does the work of `run` and returns what `--json` prints: per image its predictions and,
 /// per method and class, the written files, the empty-map flag and (`--metrics`) the scores.
 pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
-    let device = crate::device::parse(&args.device)?;
-    let loaded = checkpoint::load(&args.checkpoint, &LoadOptions::default(), &device)?;
-    let meta = loaded.info.metadata.as_ref();
-    let size = args
-        .image_size
-        .or(meta.map(|m| m.image_size))
-        .unwrap_or(224);
-    let layers = TargetLayer::or_default_for(&args.layers, size);
-    let normalization = meta.map(|m| m.normalization.clone()).unwrap_or_default();
-    let names = class_names(args.class_names.as_deref(), meta, loaded.info.num_classes)?;
+    let classifier = Classifier::load(
+        &args.checkpoint,
+        args.class_names.as_deref(),
+        args.image_size,
+        &args.device,
+    )?;
+    let Classifier {
+        model,
+        names,
+        transform,
+        normalization,
+        device,
+    } = &classifier;
+    let size = classifier.size();
+    let layers = if args.compare_layers && args.layers.is_empty() {
+        vec![TargetLayer::LAST_STRIDE_16, TargetLayer::LAST]
+    } else {
+        TargetLayer::or_default_for(&args.layers, size)
+    };
     let classes = args
         .classes
         .iter()
-        .map(|c| resolve_class(c, &names))
+        .map(|c| resolve_class(c, names))
         .collect::<anyhow::Result<Vec<usize>>>()?;
-    // torchvision files carry no transform: they expect torchvision's own.
-    let transform = EvalTransform {
-        size,
-        resize: meta.map_or(Resize::Crop, |m| m.resize),
-    };
     let photos = args
         .images
         .iter()
@@ -90,7 +95,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
             Some(transform.apply_mask(&mask.ok()?, photo.dimensions()))
         })
         .collect();
-    let batch = preprocess::batch(&inputs, &normalization, &device);
+    let batch = preprocess::batch(&inputs, normalization, device);
     let n = inputs.len();
     let targets: Vec<Targets> = if classes.is_empty() {
         vec![Targets::Predicted]
@@ -100,7 +105,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
             .map(|&c| Targets::Classes(vec![c; n]))
             .collect()
     };
-    let folded = FoldedMobileNetV2::new(&loaded.model);
+    let folded = FoldedMobileNetV2::new(model);
     let scorer = Scorer {
         model: &folded,
         batch: &batch,
@@ -119,7 +124,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
         .collect();
 
     let mut passes = args.methods.iter().map(|&method| {
-        let engine = CamEngine::new(&loaded.model, method, &layers);
+        let engine = CamEngine::new(model, method, &layers);
         let explanation = engine.explain(batch.clone(), &targets);
         (engine, explanation)
     });
@@ -128,7 +133,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
     let (engine, explanation) = passes.next().context("no CAM method to explain with")?;
     let guided = args
         .guided
-        .then(|| GuidedBackprop::new(&loaded.model).gradients(batch.clone(), &explanation.classes));
+        .then(|| GuidedBackprop::new(model).gradients(batch.clone(), &explanation.classes));
     let baselines: Vec<Option<BaselineScores>> = if args.metrics {
         scorer
             .baselines(&inputs, &explanation.classes, &names)
@@ -188,6 +193,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
                     raw_npy: written.raw_npy.clone(),
                     metrics: metrics.as_ref().map(|m| m[t][i].clone()),
                     guided: written.guided.clone(),
+                    layers_figure: written.layers.clone(),
                 });
             }
         }
@@ -305,7 +311,7 @@ fn predictions(
 }
 
 /// Class names from `--class-names`, else the checkpoint's, else `class N`.
-fn class_names(
+pub(super) fn class_names(
     file: Option<&Path>,
     meta: Option<&Metadata>,
     num_classes: usize,

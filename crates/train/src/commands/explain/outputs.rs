@@ -52,6 +52,8 @@ pub(super) struct Written {
     pub raw_npy: Vec<PathBuf>,
     /// Guided backpropagation and guided method per target, when gradients were given.
     pub guided: Option<PathBuf>,
+    /// One panel per layer and the fused map, per target (`--compare-layers`).
+    pub layers: Option<PathBuf>,
 }
 
 impl Pass<'_> {
@@ -124,13 +126,8 @@ impl Pass<'_> {
         let mut raw_npy = Vec::with_capacity(explanation.layer_maps.len());
         for layer in &explanation.layer_maps {
             let [lh, lw] = layer.size;
-            let per_map = lh * lw;
             let data: Vec<f32> = (0..k)
-                .flat_map(|t| {
-                    layer.data[(t * n + i) * per_map..(t * n + i + 1) * per_map]
-                        .iter()
-                        .copied()
-                })
+                .flat_map(|t| layer.raw(n, t, i).iter().copied())
                 .collect();
             let path = suffixed(&base, &format!(".{}.raw.npy", layer.layer));
             save_npy(&data, &[k, lh, lw], &path)?;
@@ -139,13 +136,59 @@ impl Pass<'_> {
         let guided = guided
             .map(|gradients| self.write_guided(image, gradients))
             .transpose()?;
+        let layers = args
+            .compare_layers
+            .then(|| self.write_layers(image, &base))
+            .transpose()?;
         Ok(Written {
             figure,
             overlays,
             npy,
             raw_npy,
             guided,
+            layers,
         })
+    }
+
+    /// The layer comparison of `image`: per target, each layer's map on its own scale, then
+    /// the fused map, all over the input.
+    fn write_layers(&self, image: &Image<'_>, base: &Path) -> anyhow::Result<PathBuf> {
+        let explanation = self.explanation;
+        let method = self.engine.method();
+        let (i, n) = (image.index, explanation.images);
+        let [h, w] = explanation.size;
+        let weight = self.args.image_weight;
+        let rows: Vec<Vec<Panel>> = explanation
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(target, classes)| {
+                let name = &self.names[classes[i]];
+                let mut row: Vec<Panel> = explanation
+                    .layer_maps
+                    .iter()
+                    .map(|layer| {
+                        let [lh, lw] = layer.size;
+                        Panel {
+                            title: format!("{} ({lw}x{lh})\n{method}, {name}", layer.layer),
+                            image: overlay::overlay(
+                                image.input,
+                                &layer.scaled(n, target, i, [h, w]),
+                                weight,
+                            ),
+                        }
+                    })
+                    .collect();
+                row.push(Panel {
+                    title: format!("fused ({} layers)\n{method}, {name}", row.len()),
+                    image: overlay::overlay(image.input, explanation.map(target, i), weight),
+                });
+                row
+            })
+            .collect();
+        let figure = suffixed(base, ".layers.png");
+        save_png(&grid(&rows, PANEL), &figure)?;
+        Ok(figure)
     }
 
     /// Guided backpropagation and guided method panels of `image`, one pair per target.

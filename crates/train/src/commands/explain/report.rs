@@ -72,6 +72,9 @@ pub struct MapReport {
     /// The guided backpropagation figure of the image and method (`--guided`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guided: Option<PathBuf>,
+    /// The layer comparison figure of the image and method (`--compare-layers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers_figure: Option<PathBuf>,
 }
 
 /// Concentration, localization (where a mask exists) and faithfulness of one map.

@@ -18,6 +18,9 @@ pub(super) fn print(report: &ExplainReport) {
         for map in &image.maps {
             let (name, method) = (&map.name, map.method);
             println!("  {method} map of '{name}': {}", map.figure.display());
+            if let Some(layers) = &map.layers_figure {
+                println!("    each layer beside the fused map: {}", layers.display());
+            }
             if map.empty {
                 println!(
                     "  warning: the {method} map of '{name}' is empty: nothing at this layer speaks for that class (the model rejects it)"

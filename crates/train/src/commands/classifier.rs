@@ -1,0 +1,58 @@
+//! A checkpoint ready to classify and explain files: the model, its class names and the input
+//! it expects. `explain` and `gallery` load it the same way.
+
+use std::path::Path;
+
+use burn::prelude::*;
+use cam::preprocess::EvalTransform;
+use mobilenetv2::checkpoint::{self, LoadOptions};
+use mobilenetv2::{MobileNetV2, Normalization, Resize};
+
+use super::explain::class_names;
+
+/// A loaded checkpoint and what its inputs need.
+pub struct Classifier {
+    /// The model.
+    pub model: MobileNetV2,
+    /// Class names by index.
+    pub names: Vec<String>,
+    /// The evaluation transform: the checkpoint's, or torchvision's for torchvision files.
+    pub transform: EvalTransform,
+    /// Input normalization.
+    pub normalization: Normalization,
+    /// Where the model runs.
+    pub device: Device,
+}
+
+impl Classifier {
+    /// Loads `checkpoint` onto `device` (cpu, cuda, cuda:N). The input size is `image_size`,
+    /// else the checkpoint's, else 224; the names come from `names_file`, else the checkpoint,
+    /// else `class N`.
+    pub fn load(
+        checkpoint: &Path,
+        names_file: Option<&Path>,
+        image_size: Option<usize>,
+        device: &str,
+    ) -> anyhow::Result<Self> {
+        let device = crate::device::parse(device)?;
+        let loaded = checkpoint::load(checkpoint, &LoadOptions::default(), &device)?;
+        let meta = loaded.info.metadata.as_ref();
+        let size = image_size.or(meta.map(|m| m.image_size)).unwrap_or(224);
+        Ok(Self {
+            names: class_names(names_file, meta, loaded.info.num_classes)?,
+            // torchvision files carry no transform: they expect torchvision's own.
+            transform: EvalTransform {
+                size,
+                resize: meta.map_or(Resize::Crop, |m| m.resize),
+            },
+            normalization: meta.map(|m| m.normalization.clone()).unwrap_or_default(),
+            model: loaded.model,
+            device,
+        })
+    }
+
+    /// Square input side.
+    pub fn size(&self) -> usize {
+        self.transform.size
+    }
+}
