@@ -1,11 +1,21 @@
 //! What the benchmarks share besides `camwatch_tests`: medians of repeated runs, the default
-//! dataset and a timed training epoch.
+//! dataset, photo-like JPEG sets and a timed training epoch.
 
 // Each benchmark uses a part of these helpers.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use image::RgbImage;
+use rayon::prelude::*;
+
+/// Classes of the photo sets (folders `class0` ... `class4`).
+pub const CLASSES: usize = 5;
+/// Validation images per class of the photo sets.
+const VAL_PER_CLASS: usize = 20;
+/// Photo sizes, as cameras and web galleries give them.
+const SHAPES: [(u32, u32); 4] = [(500, 375), (375, 500), (640, 480), (800, 533)];
 
 /// Timed runs per measurement, after one warm-up.
 pub const REPEATS: usize = 5;
@@ -22,6 +32,17 @@ pub fn median_seconds(mut f: impl FnMut()) -> f64 {
         .collect();
     times.sort_by(f64::total_cmp);
     times[REPEATS / 2]
+}
+
+/// This process's peak resident memory so far, in MiB (Linux).
+pub fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
+    let peak_kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status");
+    peak_kib / 1024.0
 }
 
 /// The default dataset (`datasets/textures`), generated when absent.
@@ -65,4 +86,59 @@ pub fn epoch_images_per_second(size: usize, data: &Path, extra: &[&str]) -> f64 
     history["epochs"][0]["images_per_second"]
         .as_f64()
         .expect("images/s")
+}
+
+/// A photo set of `count` training JPEGs (and a small validation split) in
+/// `target/bench-photos/<count>/{train,val}/<class>/`, generated when absent.
+pub fn photos(count: usize) -> PathBuf {
+    let root = camwatch_tests::workspace()
+        .join("target/bench-photos")
+        .join(count.to_string());
+    let complete = root.join(".complete");
+    if complete.exists() {
+        return root;
+    }
+    let jobs: Vec<(&str, usize, usize)> = (0..CLASSES)
+        .flat_map(|class| {
+            let train = (0..count / CLASSES).map(move |i| ("train", class, i));
+            let val = (0..VAL_PER_CLASS).map(move |i| ("val", class, i));
+            train.chain(val)
+        })
+        .collect();
+    let progress = indicatif::ProgressBar::new(jobs.len() as u64);
+    progress.set_message(format!("generating {}", root.display()));
+    jobs.par_iter().for_each(|&(split, class, i)| {
+        let dir = root.join(split).join(format!("class{class}"));
+        std::fs::create_dir_all(&dir).expect("writable target/");
+        let photo = photo(class, i);
+        photo
+            .save(dir.join(format!("{i:05}.jpg")))
+            .expect("JPEG encoding");
+        progress.inc(1);
+    });
+    progress.finish_and_clear();
+    std::fs::write(complete, b"").expect("writable target/");
+    root
+}
+
+/// A photo-like image: smooth colour fields, a class-coloured blob and per-image grain.
+fn photo(class: usize, index: usize) -> RgbImage {
+    let (width, height) = SHAPES[index % SHAPES.len()];
+    let seed = (class * 1_000_003 + index) as u32;
+    let (cx, cy) = (
+        (seed.wrapping_mul(2_654_435_761) >> 8) % width,
+        (seed.wrapping_mul(40_503) >> 4) % height,
+    );
+    let radius = (width.min(height) / 4) as i64;
+    RgbImage::from_fn(width, height, |x, y| {
+        let grain = (x.wrapping_mul(73_856_093) ^ y.wrapping_mul(19_349_663) ^ seed) % 23;
+        let (dx, dy) = (i64::from(x) - i64::from(cx), i64::from(y) - i64::from(cy));
+        let inside = dx * dx + dy * dy < radius * radius;
+        let tint = if inside { 60 * class as u32 % 256 } else { 0 };
+        image::Rgb([
+            ((x * 255 / width + tint + grain) % 256) as u8,
+            ((y * 255 / height + grain) % 256) as u8,
+            (((x + y) * 128 / (width + height)) + grain + if inside { 90 } else { 20 }) as u8,
+        ])
+    })
 }

@@ -11,27 +11,20 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use burn_dataset::transform::SelectionDataset;
 use cam::preprocess::{EvalTransform, RandomResizedCrop};
-use image::RgbImage;
 use mobilenetv2::Resize;
-use rayon::prelude::*;
 use train::data::{Cache, Split};
 
 const SIZE: usize = 224;
 const BATCH: usize = 32;
 const MIN_SCALE: f64 = 0.08;
-const CLASSES: usize = 5;
 /// Training images of the two photo sets.
 const COUNTS: [usize; 2] = [1_000, 20_000];
-/// Validation images per class (a fixed small split: only the training epoch is measured).
-const VAL_PER_CLASS: usize = 20;
-/// Photo sizes, as cameras and web galleries give them.
-const SHAPES: [(u32, u32); 4] = [(500, 375), (375, 500), (640, 480), (800, 533)];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -45,7 +38,7 @@ fn main() {
     }
     let mut rows = Vec::new();
     for count in COUNTS {
-        let root = photos(count);
+        let root = common::photos(count);
         // The cache keeps each decoded original (about 1 MB for these photos): 20 GB for the
         // large set, more than this machine has, so it is measured on the small one.
         let caches: &[&str] = if count == COUNTS[0] {
@@ -98,7 +91,7 @@ fn main() {
     }
     // In training the model sets the pace: one epoch of the `train` command at 224 px on the
     // small set, from the cache and streamed.
-    let small = photos(COUNTS[0]);
+    let small = common::photos(COUNTS[0]);
     for cache in ["memory", "off"] {
         let rate = common::epoch_images_per_second(SIZE, &small, &["--cache", cache]);
         println!(
@@ -146,74 +139,13 @@ fn measure(root: &Path, cache: Cache) {
         drop(batch.upload(&device));
     }
     let epoch = start.elapsed().as_secs_f64();
-    let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
-    let peak_kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/self/status");
     println!(
         "{}",
         serde_json::json!({
             "load_seconds": loaded,
             "epoch_seconds": epoch,
             "images": images,
-            "peak_rss_mib": peak_kib / 1024.0,
+            "peak_rss_mib": common::peak_rss_mib(),
         })
     );
-}
-
-/// A photo set of `count` training JPEGs (and a small validation split) in
-/// `target/bench-photos/<count>/{train,val}/<class>/`, generated when absent.
-fn photos(count: usize) -> PathBuf {
-    let root = camwatch_tests::workspace()
-        .join("target/bench-photos")
-        .join(count.to_string());
-    let complete = root.join(".complete");
-    if complete.exists() {
-        return root;
-    }
-    let jobs: Vec<(&str, usize, usize)> = (0..CLASSES)
-        .flat_map(|class| {
-            let train = (0..count / CLASSES).map(move |i| ("train", class, i));
-            let val = (0..VAL_PER_CLASS).map(move |i| ("val", class, i));
-            train.chain(val)
-        })
-        .collect();
-    let progress = indicatif::ProgressBar::new(jobs.len() as u64);
-    progress.set_message(format!("generating {}", root.display()));
-    jobs.par_iter().for_each(|&(split, class, i)| {
-        let dir = root.join(split).join(format!("class{class}"));
-        std::fs::create_dir_all(&dir).expect("writable target/");
-        let photo = photo(class, i);
-        photo
-            .save(dir.join(format!("{i:05}.jpg")))
-            .expect("JPEG encoding");
-        progress.inc(1);
-    });
-    progress.finish_and_clear();
-    std::fs::write(complete, b"").expect("writable target/");
-    root
-}
-
-/// A photo-like image: smooth colour fields, a class-coloured blob and per-image grain.
-fn photo(class: usize, index: usize) -> RgbImage {
-    let (width, height) = SHAPES[index % SHAPES.len()];
-    let seed = (class * 1_000_003 + index) as u32;
-    let (cx, cy) = (
-        (seed.wrapping_mul(2_654_435_761) >> 8) % width,
-        (seed.wrapping_mul(40_503) >> 4) % height,
-    );
-    let radius = (width.min(height) / 4) as i64;
-    RgbImage::from_fn(width, height, |x, y| {
-        let grain = (x.wrapping_mul(73_856_093) ^ y.wrapping_mul(19_349_663) ^ seed) % 23;
-        let (dx, dy) = (i64::from(x) - i64::from(cx), i64::from(y) - i64::from(cy));
-        let inside = dx * dx + dy * dy < radius * radius;
-        let tint = if inside { 60 * class as u32 % 256 } else { 0 };
-        image::Rgb([
-            ((x * 255 / width + tint + grain) % 256) as u8,
-            ((y * 255 / height + grain) % 256) as u8,
-            (((x + y) * 128 / (width + height)) + grain + if inside { 90 } else { 20 }) as u8,
-        ])
-    })
 }

@@ -4,6 +4,7 @@ mod cam;
 mod checkpoint;
 mod data;
 mod explain;
+mod gallery;
 mod mistakes;
 mod model;
 mod shortcut;

@@ -42,6 +42,10 @@ pub enum Command {
     /// Explain single images: top-k predictions and class activation maps as figures,
     /// overlays and .npy files.
     Explain(ExplainArgs),
+    /// Before deployment: classify and explain every image of a test folder (labelled by class
+    /// folders, or not), as an offline HTML gallery with filters, per-class mean heatmaps and
+    /// an enlarged view, plus predictions.csv and gallery.json.
+    Gallery(GalleryArgs),
     /// Show what a checkpoint holds (format, key layout, classes, width, parameters).
     Inspect(InspectArgs),
     /// Write a checkpoint as .safetensors with torchvision's key names, for PyTorch.
@@ -285,9 +289,9 @@ pub struct ExplainArgs {
     /// Images to explain.
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
-    /// Checkpoint: camwatch's .bpk or a torchvision .pth/.pt/.safetensors.
-    #[arg(long, value_name = "PATH")]
-    pub checkpoint: PathBuf,
+    /// The checkpoint and its inputs.
+    #[command(flatten)]
+    pub classifier: ClassifierArgs,
     /// Class(es) to explain, as indices or names (repeat for several); default: the predicted one.
     #[arg(long = "class", value_name = "CLASS")]
     pub classes: Vec<String>,
@@ -304,13 +308,6 @@ pub struct ExplainArgs {
     /// DIR/x.*), else as x.mask.png beside it.
     #[arg(long, value_name = "DIR")]
     pub masks: Option<PathBuf>,
-    /// Input size; default: the checkpoint's, or 224 for torchvision files.
-    #[arg(long)]
-    pub image_size: Option<usize>,
-    /// JSON file of class names (camwatch's class_indices.json, or a list); default: the
-    /// checkpoint's names, else "class N".
-    #[arg(long, value_name = "FILE")]
-    pub class_names: Option<PathBuf>,
     /// Output folder.
     #[arg(long, default_value = "reports/explain", value_name = "DIR")]
     pub output: PathBuf,
@@ -320,9 +317,6 @@ pub struct ExplainArgs {
     /// Share of the photo in overlays (0 = heatmap only, 1 = photo only).
     #[arg(long, default_value_t = cam::render::overlay::DEFAULT_IMAGE_WEIGHT)]
     pub image_weight: f32,
-    /// LibTorch device: cpu, cuda or cuda:N.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
     /// Also score every map: entropy, pytorch-grad-cam's confidence change, and deletion and
     /// insertion AUC (17 points each, one forward per point), beside the same scores of three baseline
     /// maps (random, centred Gaussian, Sobel edges). Costs 36 forwards per map.
@@ -341,6 +335,58 @@ pub struct ExplainArgs {
     /// Print predictions, flags and output paths as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `gallery`.
+#[derive(Debug, Args)]
+pub struct GalleryArgs {
+    /// Test folder: sub-folders named as the model's classes (images anywhere below them, some
+    /// classes may be missing) give labels; without them every image below FOLDER is
+    /// explained unlabelled. Non-image files are listed and skipped.
+    #[arg(value_name = "FOLDER")]
+    pub folder: PathBuf,
+    /// The checkpoint and its inputs.
+    #[command(flatten)]
+    pub classifier: ClassifierArgs,
+    /// Output folder: index.html, predictions.csv, gallery.json, and images/, maps/, means/.
+    #[arg(long, default_value = "reports/gallery", value_name = "DIR")]
+    pub output: PathBuf,
+    /// CAM method: gradcam, gradcam++, xgradcam, layercam, hirescam, eigencam, scorecam.
+    #[arg(long, default_value = "gradcam", value_parser = parse_method)]
+    pub method: Method,
+    /// Target layer(s), features.0 ... features.18; several are fused. Default: features.18
+    /// from 224 px up, else features.13.
+    #[arg(long = "layer", value_parser = parse_layer)]
+    pub layers: Vec<TargetLayer>,
+    /// Object masks in a folder that mirrors FOLDER (same relative path, any image extension);
+    /// masks named NAME.mask.png beside the images are found without it. With masks, each
+    /// predicted-class map gets its IoU, pointing game and mass on the object.
+    #[arg(long, value_name = "DIR")]
+    pub masks: Option<PathBuf>,
+    /// Images per engine pass.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Most probable classes kept per image.
+    #[arg(long, default_value_t = 5)]
+    pub top_k: usize,
+}
+
+/// The checkpoint that `explain` and `gallery` classify with, and how its inputs are made.
+#[derive(Debug, Args)]
+pub struct ClassifierArgs {
+    /// Checkpoint: camwatch's .bpk or a torchvision .pth/.pt/.safetensors.
+    #[arg(long, value_name = "PATH")]
+    pub checkpoint: PathBuf,
+    /// Input size; default: the checkpoint's, or 224 for torchvision files.
+    #[arg(long)]
+    pub image_size: Option<usize>,
+    /// JSON file of class names (camwatch's class_indices.json, or a list); default: the
+    /// checkpoint's names, else "class N". `gallery` matches class folders against them.
+    #[arg(long, value_name = "FILE")]
+    pub class_names: Option<PathBuf>,
+    /// LibTorch device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }
 
 /// Options of `inspect`.

@@ -23,6 +23,7 @@ use cli::{Cli, Command};
 
 pub use audit::{Audit, AuditScope, ClassAttention, audit as audit_attention};
 pub use commands::explain::report as explain_report;
+pub use commands::gallery::{Gallery, build as gallery};
 pub use evaluation::validate;
 
 /// Runs the command line; errors are one line each, ready to print.
@@ -30,6 +31,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => training::fit(&cli.train.config()),
         Some(Command::Explain(args)) => commands::explain::run(&args),
+        Some(Command::Gallery(args)) => commands::gallery::run(&args),
         Some(Command::Inspect(args)) => commands::inspect::run(&args),
         Some(Command::Export(args)) => commands::export::run(&args),
         Some(Command::Generate(args)) => commands::generate::run(&args),

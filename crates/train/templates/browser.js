@@ -1,7 +1,8 @@
-// camwatch's mistakes browser: filters, sorts and enlarges the validation images of an epoch
-// page from the data its epoch-NNN/data.js scripts hold. No server: plain file:// pages; the
-// view lives in the URL fragment (#true=dots&pred=checker&sort=loss&open=17), so it can be
-// shared.
+// camwatch's image browsers: filters, sorts, pages and enlarges images from the data a
+// data.js script holds. Two pages use it: an epoch page's mistakes browser (epoch-NNN/data.js,
+// body data-epoch) and the gallery of a test folder (data.js, body data-gallery). No server:
+// plain file:// pages; the view lives in the URL fragment (#true=dots&pred=checker&open=17),
+// so it can be shared.
 "use strict";
 
 const camwatch = {
@@ -14,7 +15,13 @@ const camwatch = {
     if (waiting) waiting.forEach((done) => done());
   },
   waiting: {},
+  /** Called by a gallery's data.js. */
+  gallery(data) {
+    this.galleryData = data;
+  },
 };
+
+// ---- Shared components -------------------------------------------------------------------
 
 const SORTS = {
   loss: ["loss, highest first", (a, b) => b.loss - a.loss],
@@ -72,14 +79,68 @@ function element(tag, attributes, ...children) {
   return node;
 }
 
-function picture(im, side) {
-  return element("img", { src: `../images/${pad(im.i)}.png`, alt: "image", loading: "lazy", width: side, height: side });
+function image(src, side) {
+  return element("img", { src, alt: "image", loading: "lazy", width: side, height: side });
 }
 
-/** The picture with a heatmap file laid over it at half opacity. */
+/** A picture with a heatmap file laid over it at half opacity. */
+function layered(pictureSrc, heatSrc, alt, side) {
+  const heat = element("img", { src: heatSrc, alt, loading: "lazy", class: "heat" });
+  return element("span", { class: "overlay", style: `width:${side}px;height:${side}px` }, image(pictureSrc, side), heat);
+}
+
+/** A titled panel of the enlarged view. */
+function panel(title, node) {
+  return element("figure", { class: "panel" }, node, element("figcaption", {}, title));
+}
+
+/** Rows of [label, value] as the enlarged view's table. */
+function numbers(rows) {
+  document.getElementById("enlarged-numbers").replaceChildren(
+    ...rows.map(([k, v]) => element("tr", {}, element("td", { class: "l" }, k), element("td", {}, v)))
+  );
+}
+
+/** Fills select `id` with [value, label] pairs; a change sets its key (the id after
+ * "filter-") in the fragment, back to the first page, closing the enlarged view. */
+function options(id, values) {
+  const select = document.getElementById(id);
+  if (!select) return;
+  for (const [value, label] of values) select.append(element("option", { value }, label));
+  select.addEventListener("change", () => setFragment({ ...fragment(), [id.slice(7)]: select.value, page: "", open: "" }));
+}
+
+/** Shows the fragment's values in the selects of `keys` (`defaults` where unset). */
+function showControls(state, keys, defaults) {
+  for (const key of keys) {
+    const control = document.getElementById(`filter-${key}`);
+    if (control) control.value = state[key] || defaults[key] || "";
+  }
+}
+
+/** The figure of one listed image; a click enlarges it. */
+function listed(index, nodes, text) {
+  const figure = element("figure", { class: "mistake", "data-index": index }, ...nodes, element("figcaption", {}, text));
+  figure.addEventListener("click", () => setFragment({ ...fragment(), open: index }));
+  return figure;
+}
+
+function closeButton() {
+  document.getElementById("enlarged-close").addEventListener("click", () =>
+    setFragment({ ...fragment(), open: "" })
+  );
+}
+
+// ---- The epoch page's mistakes browser ---------------------------------------------------
+
+function picture(im, side) {
+  return image(`../images/${pad(im.i)}.png`, side);
+}
+
+/** The picture with one of its heatmap files over it. */
 function overlay(im, which, side) {
-  const heat = element("img", { src: `maps/${pad(im.i)}.${which}.png`, alt: `${which === "true" ? "true" : "predicted"}-class map`, loading: "lazy", class: "heat" });
-  return element("span", { class: "overlay", style: `width:${side}px;height:${side}px` }, picture(im, side), heat);
+  const alt = `${which === "true" ? "true" : "predicted"}-class map`;
+  return layered(`../images/${pad(im.i)}.png`, `maps/${pad(im.i)}.${which}.png`, alt, side);
 }
 
 function caption(data, im) {
@@ -98,18 +159,13 @@ function renderList(data, state) {
     (state.true ? ` of class ${state.true}` : "") +
     (state.pred ? ` taken for ${state.pred}` : "");
   list.replaceChildren(
-    ...images.map((im) => {
-      const figure = element(
-        "figure",
-        { class: "mistake", "data-index": im.i },
-        picture(im, 96),
-        overlay(im, "true", 96),
-        overlay(im, im.p !== im.l ? "pred" : "true", 96),
-        element("figcaption", {}, caption(data, im))
-      );
-      figure.addEventListener("click", () => setFragment({ ...fragment(), open: im.i }));
-      return figure;
-    })
+    ...images.map((im) =>
+      listed(
+        im.i,
+        [picture(im, 96), overlay(im, "true", 96), overlay(im, im.p !== im.l ? "pred" : "true", 96)],
+        caption(data, im)
+      )
+    )
   );
 }
 
@@ -173,63 +229,188 @@ function renderHistory(index, current) {
 }
 
 function renderOpen(data, state) {
-  const panel = document.getElementById("enlarged");
+  const view = document.getElementById("enlarged");
   const im = state.open !== undefined ? data.images[Number(state.open)] : undefined;
-  panel.hidden = !im;
+  view.hidden = !im;
   if (!im) return;
   const wrong = im.p !== im.l;
   document.getElementById("enlarged-title").textContent = caption(data, im);
-  const titled = (title, node) =>
-    element("figure", { class: "panel" }, node, element("figcaption", {}, title));
   document.getElementById("enlarged-images").replaceChildren(
-    titled("image", picture(im, 288)),
-    titled(`true: ${data.classes[im.l]}`, overlay(im, "true", 288)),
-    ...(wrong ? [titled(`predicted: ${data.classes[im.p]}`, overlay(im, "pred", 288))] : [])
+    panel("image", picture(im, 288)),
+    panel(`true: ${data.classes[im.l]}`, overlay(im, "true", 288)),
+    ...(wrong ? [panel(`predicted: ${data.classes[im.p]}`, overlay(im, "pred", 288))] : [])
   );
-  const numbers = [
+  numbers([
     ["true class", `${data.classes[im.l]} (p ${im.pt.toFixed(3)})`],
     ["predicted", `${data.classes[im.p]} (p ${im.pp.toFixed(3)})`],
     ["loss", im.loss.toFixed(3)],
     ["entropy of the true-class map", im.e === null ? "–" : im.e.toFixed(3)],
     ["IoU with the object (top 20%)", im.iou === null ? "no mask" : im.iou.toFixed(3)],
     ["pointing game", im.hit === null ? "no mask" : im.hit ? "hit" : "miss"],
-  ];
-  document.getElementById("enlarged-numbers").replaceChildren(
-    ...numbers.map(([k, v]) => element("tr", {}, element("td", { class: "l" }, k), element("td", {}, v)))
-  );
+  ]);
   renderHistory(im.i, data.epoch);
 }
 
-function render() {
+function renderEpoch() {
   const data = camwatch.epochs[Number(document.body.dataset.epoch)];
-  if (!data) return;
   const state = fragment();
-  for (const key of ["true", "pred", "sort", "changed"]) {
-    const control = document.getElementById(`filter-${key}`);
-    if (control) control.value = state[key] || (key === "sort" ? "loss" : "");
-  }
+  showControls(state, ["true", "pred", "sort", "changed"], { sort: "loss" });
   renderList(data, state);
   renderOpen(data, state);
 }
 
-function setUp() {
+function setUpEpoch() {
   const data = camwatch.epochs[Number(document.body.dataset.epoch)];
   if (!data) return;
-  const options = (id, values) => {
-    const select = document.getElementById(id);
-    for (const [value, label] of values) select.append(element("option", { value }, label));
-    select.addEventListener("change", () => setFragment({ ...fragment(), [id.slice(7)]: select.value, open: "" }));
-  };
   const classes = data.classes.map((c) => [c, c]);
   options("filter-true", [["", "any true class"], ...classes]);
   options("filter-pred", [["", "any predicted class"], ...classes]);
   options("filter-changed", [["", "all mistakes"], ["broken", "newly broken"], ["fixed", "newly fixed"]]);
   options("filter-sort", Object.entries(SORTS).map(([k, [label]]) => [k, label]));
-  document.getElementById("enlarged-close").addEventListener("click", () =>
-    setFragment({ ...fragment(), open: "" })
-  );
-  window.addEventListener("hashchange", render);
-  render();
+  closeButton();
+  window.addEventListener("hashchange", renderEpoch);
+  renderEpoch();
 }
 
-document.addEventListener("DOMContentLoaded", setUp);
+// ---- The gallery of a test folder --------------------------------------------------------
+
+/** Images per gallery page: a folder of any size opens at once. */
+const PAGE = 60;
+
+const GALLERY_SORTS = {
+  path: ["file path", (a, b) => a.index - b.index],
+  confidence: ["confidence, lowest first", (a, b) => a.p_predicted - b.p_predicted],
+  confident: ["confidence, highest first", (a, b) => b.p_predicted - a.p_predicted],
+  loss: ["loss, highest first", (a, b) => nullLast(a.loss, b.loss, b.loss - a.loss)],
+  entropy: ["entropy of the map, highest first", (a, b) => b.map.entropy - a.map.entropy],
+};
+
+/** Confidence bands: [label, lowest p(predicted), below]. */
+const BANDS = {
+  low: ["confidence below 0.5", 0, 0.5],
+  medium: ["confidence 0.5 to 0.8", 0.5, 0.8],
+  high: ["confidence 0.8 to 0.95", 0.8, 0.95],
+  top: ["confidence 0.95 and up", 0.95, Infinity],
+};
+
+/** Whether image `im` has `outcome` for class `c` (-1: any class). */
+function hasOutcome(im, outcome, c) {
+  const right = im.label === im.predicted;
+  const labelled = im.label !== null;
+  const of = (k) => c < 0 || k === c;
+  switch (outcome) {
+    case "right": return right && (c < 0 || im.label === c || im.predicted === c);
+    case "wrong": return labelled && !right && (c < 0 || im.label === c || im.predicted === c);
+    case "tp": return right && of(im.label);
+    case "fp": return labelled && !right && of(im.predicted);
+    case "fn": return labelled && !right && of(im.label);
+    default: return c < 0 || im.label === c || im.predicted === c;
+  }
+}
+
+/** The gallery images a view shows, sorted. */
+function galleryShown(data, state) {
+  const c = state.class ? data.classes.indexOf(state.class) : -1;
+  const band = BANDS[state.band];
+  const images = data.images.filter((im) =>
+    hasOutcome(im, state.outcome, c) && (!band || (im.p_predicted >= band[1] && im.p_predicted < band[2]))
+  );
+  const sort = GALLERY_SORTS[state.sort] ? state.sort : "path";
+  return images.sort(GALLERY_SORTS[sort][1]);
+}
+
+function galleryPicture(im, side) {
+  return image(`images/${pad(im.index)}.jpg`, side);
+}
+
+function galleryOverlay(data, im, which, side) {
+  const c = which === "true" ? im.label : im.predicted;
+  return layered(`images/${pad(im.index)}.jpg`, `maps/${pad(im.index)}.${which}.png`, `map of ${data.classes[c]}`, side);
+}
+
+function galleryCaption(data, im) {
+  const truth = im.label === null ? "" : ` · true ${data.classes[im.label]}`;
+  return `#${im.index} ${im.path} · ${data.classes[im.predicted]} (${im.p_predicted.toFixed(2)})${truth}`;
+}
+
+/** Page links: previous, "page k of n", next. */
+function renderPager(id, page, pages) {
+  const pager = document.getElementById(id);
+  const go = (n, label) => {
+    const button = element("button", n < 1 || n > pages ? { disabled: "" } : {}, label);
+    button.addEventListener("click", () => setFragment({ ...fragment(), page: n, open: "" }));
+    return button;
+  };
+  pager.replaceChildren(...(pages > 1 ? [go(page - 1, "‹ previous"), ` page ${page} of ${pages} `, go(page + 1, "next ›")] : []));
+}
+
+function renderGallery() {
+  const data = camwatch.galleryData;
+  const state = fragment();
+  showControls(state, ["class", "outcome", "band", "sort"], { sort: "path" });
+  const images = galleryShown(data, state);
+  const pages = Math.max(1, Math.ceil(images.length / PAGE));
+  const page = Math.min(pages, Math.max(1, Number(state.page) || 1));
+  document.getElementById("count").textContent =
+    `${images.length} of ${data.images.length} image${data.images.length === 1 ? "" : "s"}`;
+  renderPager("pager-top", page, pages);
+  renderPager("pager", page, pages);
+  document.getElementById("images").replaceChildren(
+    ...images.slice((page - 1) * PAGE, page * PAGE).map((im) => {
+      const wrong = im.label !== null && im.label !== im.predicted;
+      const nodes = [galleryPicture(im, 96), galleryOverlay(data, im, "pred", 96)];
+      if (wrong) nodes.push(galleryOverlay(data, im, "true", 96));
+      return listed(im.index, nodes, galleryCaption(data, im));
+    })
+  );
+  renderGalleryOpen(data, state);
+}
+
+function renderGalleryOpen(data, state) {
+  const view = document.getElementById("enlarged");
+  // Indices follow the folder's files, some of which may have failed to decode.
+  const im = state.open ? data.images.find((x) => x.index === Number(state.open)) : undefined;
+  view.hidden = !im;
+  if (!im) return;
+  document.getElementById("enlarged-title").textContent = galleryCaption(data, im);
+  const name = (c) => data.classes[c];
+  document.getElementById("enlarged-images").replaceChildren(
+    panel("image", galleryPicture(im, 288)),
+    panel(`predicted: ${name(im.predicted)}`, galleryOverlay(data, im, "pred", 288)),
+    ...(im.label === null ? [] : [panel(`true: ${name(im.label)}`, galleryOverlay(data, im, "true", 288))])
+  );
+  const fixed = (v, digits) => (v === null || v === undefined ? "–" : v.toFixed(digits));
+  const m = im.map;
+  numbers([
+    ["file", im.path],
+    ["true class", im.label === null ? "unlabelled" : `${name(im.label)} (p ${fixed(im.p_true, 3)})`],
+    ["top classes", im.top.map(([c, p]) => `${name(c)} ${p.toFixed(3)}`).join(", ")],
+    ["loss", fixed(im.loss, 3)],
+    ["entropy of the predicted-class map", fixed(m.entropy, 3)],
+    ["Gini of the predicted-class map", fixed(m.gini, 3)],
+    ["IoU with the object (top 20%)", m.iou_top20 === null ? "no mask" : fixed(m.iou_top20, 3)],
+    ["pointing game", m.pointing_hit === null ? "no mask" : m.pointing_hit ? "hit" : "miss"],
+    ["map mass on the object", m.energy_in_mask === null ? "no mask" : fixed(m.energy_in_mask, 3)],
+    ["maps (.npy)", im.npy],
+  ]);
+}
+
+function setUpGallery() {
+  const data = camwatch.galleryData;
+  if (!data) return;
+  options("filter-class", [["", "any class"], ...data.classes.map((c) => [c, c])]);
+  options("filter-outcome", [
+    ["", "right and wrong"], ["right", "right"], ["wrong", "wrong"],
+    ["tp", "TP: of the class, right"], ["fp", "FP: taken for the class"], ["fn", "FN: of the class, missed"],
+  ]);
+  options("filter-band", [["", "any confidence"], ...Object.entries(BANDS).map(([k, [label]]) => [k, label])]);
+  options("filter-sort", Object.entries(GALLERY_SORTS).map(([k, [label]]) => [k, label]));
+  closeButton();
+  window.addEventListener("hashchange", renderGallery);
+  renderGallery();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (document.body.dataset.epoch !== undefined) setUpEpoch();
+  else if (document.body.dataset.gallery !== undefined) setUpGallery();
+});

@@ -1,14 +1,13 @@
 //! A checkpoint ready to classify and explain files: the model, its class names and the input
 //! it expects. `explain` and `gallery` load it the same way.
 
-use std::path::Path;
-
 use burn::prelude::*;
 use cam::preprocess::EvalTransform;
 use mobilenetv2::checkpoint::{self, LoadOptions};
 use mobilenetv2::{MobileNetV2, Normalization, Resize};
 
 use super::explain::class_names;
+use crate::cli::ClassifierArgs;
 
 /// A loaded checkpoint and what its inputs need.
 pub struct Classifier {
@@ -25,21 +24,19 @@ pub struct Classifier {
 }
 
 impl Classifier {
-    /// Loads `checkpoint` onto `device` (cpu, cuda, cuda:N). The input size is `image_size`,
-    /// else the checkpoint's, else 224; the names come from `names_file`, else the checkpoint,
+    /// Loads the checkpoint of `args` onto its device. The input size is `--image-size`, else
+    /// the checkpoint's, else 224; the names come from `--class-names`, else the checkpoint,
     /// else `class N`.
-    pub fn load(
-        checkpoint: &Path,
-        names_file: Option<&Path>,
-        image_size: Option<usize>,
-        device: &str,
-    ) -> anyhow::Result<Self> {
-        let device = crate::device::parse(device)?;
-        let loaded = checkpoint::load(checkpoint, &LoadOptions::default(), &device)?;
+    pub fn load(args: &ClassifierArgs) -> anyhow::Result<Self> {
+        let device = crate::device::parse(&args.device)?;
+        let loaded = checkpoint::load(&args.checkpoint, &LoadOptions::default(), &device)?;
         let meta = loaded.info.metadata.as_ref();
-        let size = image_size.or(meta.map(|m| m.image_size)).unwrap_or(224);
+        let size = args
+            .image_size
+            .or(meta.map(|m| m.image_size))
+            .unwrap_or(224);
         Ok(Self {
-            names: class_names(names_file, meta, loaded.info.num_classes)?,
+            names: class_names(args.class_names.as_deref(), meta, loaded.info.num_classes)?,
             // torchvision files carry no transform: they expect torchvision's own.
             transform: EvalTransform {
                 size,

@@ -3,5 +3,6 @@
 pub mod classifier;
 pub mod explain;
 pub mod export;
+pub mod gallery;
 pub mod generate;
 pub mod inspect;

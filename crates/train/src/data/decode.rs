@@ -64,6 +64,11 @@ pub(super) fn decode_crop_source(
     })
 }
 
+/// Decodes `item` as evaluation sees it: its model view and its mask (see [`decode`]).
+pub fn decode_view(item: &Item, transform: EvalTransform) -> Result<Sample, Skipped> {
+    decode(item, transform, false)
+}
+
 /// Decodes one sample: its model view, its original when training crops need it (see
 /// [`keeps_original`]), and its mask through the same geometry. A mask that fails is dropped
 /// with a warning.

@@ -156,14 +156,20 @@ fn has_split(dir: &Path) -> bool {
 }
 
 /// Sorted names of the sub-folders of `dir` (hidden and system ones ignored).
-fn class_folders(dir: &Path) -> anyhow::Result<Vec<String>> {
-    let mut classes: Vec<String> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read dataset folder {}", dir.display()))?
+fn sub_folders(dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut folders: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read folder {}", dir.display()))?
         .filter_map(Result::ok)
         .filter(|e| e.path().is_dir() && !is_system(&e.file_name()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    classes.sort();
+    folders.sort();
+    Ok(folders)
+}
+
+/// Sorted names of the class folders of `dir`: at least two.
+fn class_folders(dir: &Path) -> anyhow::Result<Vec<String>> {
+    let classes = sub_folders(dir)?;
     if classes.len() < 2 {
         bail!(
             "{} has {} class folder(s); an image-folder dataset needs one sub-folder per class, at least two",
@@ -188,52 +194,139 @@ impl Walk<'_> {
     fn items(&mut self, dir: &Path, classes: &[String]) -> anyhow::Result<Vec<Item>> {
         let mut items = Vec::new();
         for (label, class) in classes.iter().enumerate() {
-            let folder = dir.join(class);
-            let before = items.len();
-            let mut ignored = 0;
-            let walk = walkdir::WalkDir::new(&folder)
-                .follow_links(true)
-                .min_depth(1)
-                .sort_by_file_name()
-                .into_iter()
-                .filter_entry(|e| {
-                    let system = is_system(e.file_name());
-                    ignored += usize::from(system);
-                    !system
-                });
-            for entry in walk {
-                let entry = entry
-                    .with_context(|| format!("cannot read class folder {}", folder.display()))?;
-                if !entry.file_type().is_file() {
-                    continue;
-                }
-                let path = entry.into_path();
-                let name = path.file_name().unwrap_or_default().to_string_lossy();
-                if name.ends_with(MASK_SUFFIX) {
-                    continue;
-                }
-                if !has_image_extension(&path) {
-                    self.skipped.push(Skipped {
-                        path,
-                        reason: "not an image file".to_owned(),
-                    });
-                    continue;
-                }
-                let relative = path.strip_prefix(self.root).unwrap_or(&path).to_owned();
-                items.push(Item {
-                    label,
-                    mask: self.finder.find(&path, &relative),
-                    path,
-                });
-            }
-            self.ignored += ignored;
-            if items.len() == before {
-                bail!(
-                    "class folder {} has no images; add images (JPEG, PNG, BMP, GIF, WebP, TIFF) or remove the folder",
-                    folder.display()
-                );
-            }
+            items.extend(self.class_images(&dir.join(class), label)?);
         }
         Ok(items)
     }
+
+    /// [`Self::images`] of a class folder, which must hold at least one.
+    fn class_images(&mut self, folder: &Path, label: usize) -> anyhow::Result<Vec<Item>> {
+        let items = self.images(folder, label)?;
+        if items.is_empty() {
+            bail!(
+                "class folder {} has no images; add images (JPEG, PNG, BMP, GIF, WebP, TIFF) or remove the folder",
+                folder.display()
+            );
+        }
+        Ok(items)
+    }
+
+    /// The image files anywhere below `folder`, in path order, labelled `label`, with their
+    /// masks.
+    fn images(&mut self, folder: &Path, label: usize) -> anyhow::Result<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut ignored = 0;
+        let walk = walkdir::WalkDir::new(&folder)
+            .follow_links(true)
+            .min_depth(1)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                let system = is_system(e.file_name());
+                ignored += usize::from(system);
+                !system
+            });
+        for entry in walk {
+            let entry =
+                entry.with_context(|| format!("cannot read class folder {}", folder.display()))?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = entry.into_path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if name.ends_with(MASK_SUFFIX) {
+                continue;
+            }
+            if !has_image_extension(&path) {
+                self.skipped.push(Skipped {
+                    path,
+                    reason: "not an image file".to_owned(),
+                });
+                continue;
+            }
+            let relative = path.strip_prefix(self.root).unwrap_or(&path).to_owned();
+            items.push(Item {
+                label,
+                mask: self.finder.find(&path, &relative),
+                path,
+            });
+        }
+        self.ignored += ignored;
+        Ok(items)
+    }
+}
+
+/// The images of a test folder, for a model with known classes.
+#[derive(Debug)]
+pub struct TestFolder {
+    /// The images in path order; with `labelled`, each with its class index in the model's
+    /// classes (else every label is 0 and means nothing).
+    pub items: Vec<Item>,
+    /// Whether the images are labelled by class folders.
+    pub labelled: bool,
+    /// Files that are not images.
+    pub skipped: Vec<Skipped>,
+    /// Hidden and system files passed over.
+    pub ignored: usize,
+}
+
+/// Scans a test folder: labelled when its sub-folders are named as the model's `classes`
+/// (images anywhere below them; classes may be missing), unlabelled when none is (images
+/// anywhere below `root`). Masks come from the tree at `masks` or lie beside their images.
+pub fn scan_test(
+    root: &Path,
+    classes: &[String],
+    masks: Option<&Path>,
+) -> anyhow::Result<TestFolder> {
+    if !root.is_dir() {
+        bail!("test folder {} does not exist", root.display());
+    }
+    let folders = sub_folders(root)?;
+    let (known, unknown): (Vec<&String>, Vec<&String>) =
+        folders.iter().partition(|f| classes.contains(f));
+    let finder = MaskFinder::new(masks)?;
+    let mut walk = Walk {
+        root,
+        finder: &finder,
+        skipped: Vec::new(),
+        ignored: 0,
+    };
+    let labelled = !known.is_empty();
+    let items = if labelled {
+        if !unknown.is_empty() {
+            bail!(
+                "{} mixes class folders with folders that name no class of the model ({}); the model's classes are: {}. Rename or move those folders, or pass a folder without class folders to explain its images unlabelled",
+                root.display(),
+                unknown
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                classes.join(", ")
+            );
+        }
+        let mut items = Vec::new();
+        for name in known {
+            let label = classes
+                .iter()
+                .position(|c| c == name)
+                .expect("a known class");
+            items.extend(walk.class_images(&root.join(name), label)?);
+        }
+        items
+    } else {
+        walk.images(root, 0)?
+    };
+    if items.is_empty() {
+        bail!(
+            "{} holds no images (JPEG, PNG, BMP, GIF, WebP, TIFF), neither in class folders nor loose",
+            root.display()
+        );
+    }
+    Ok(TestFolder {
+        items,
+        labelled,
+        skipped: walk.skipped,
+        ignored: walk.ignored,
+    })
 }

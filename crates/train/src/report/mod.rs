@@ -2,6 +2,7 @@
 //! validation images, scores, plots and offline HTML pages.
 
 mod baselines;
+pub(crate) mod browser;
 mod drift;
 mod epoch;
 mod generalization;

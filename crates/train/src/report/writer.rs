@@ -11,21 +11,49 @@ use std::thread::JoinHandle;
 use atomic_write::WriteError;
 use cam::render::figure::png_bytes;
 use image::RgbImage;
+use image::codecs::jpeg::JpegEncoder;
 
 /// Files written at once.
 const THREADS: usize = 4;
 
-/// Background encoders and writers of PNG files that can be made again, each written
+/// Images waiting at most: a producer faster than the disk waits instead of filling memory.
+const QUEUED: usize = 256;
+
+/// JPEG quality of pictures (the gallery's): 90, as photo tools save by default.
+const JPEG_QUALITY: u8 = 90;
+
+/// How an image is encoded.
+enum Encoding {
+    Png,
+    Jpeg,
+}
+
+impl Encoding {
+    fn encode(&self, image: &RgbImage) -> Vec<u8> {
+        match self {
+            Self::Png => png_bytes(image),
+            Self::Jpeg => {
+                let mut bytes = Vec::new();
+                JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY)
+                    .encode_image(image)
+                    .expect("JPEG encoding into memory");
+                bytes
+            }
+        }
+    }
+}
+
+/// Background encoders and writers of image files that can be made again, each written
 /// atomically but unsynced (see [`atomic_write::write_bytes_unsynced`]).
 pub struct Writer {
-    queue: mpsc::Sender<(PathBuf, RgbImage)>,
+    queue: mpsc::SyncSender<(PathBuf, RgbImage, Encoding)>,
     threads: Vec<JoinHandle<Result<(), WriteError>>>,
 }
 
 impl Writer {
     /// Starts the writing threads.
     pub fn new() -> Self {
-        let (queue, files) = mpsc::channel::<(PathBuf, RgbImage)>();
+        let (queue, files) = mpsc::sync_channel::<(PathBuf, RgbImage, Encoding)>(QUEUED);
         let files = Arc::new(Mutex::new(files));
         let threads = (0..THREADS)
             .map(|_| {
@@ -33,10 +61,10 @@ impl Writer {
                 std::thread::spawn(move || {
                     loop {
                         let next = files.lock().expect("the queue's lock").recv();
-                        let Ok((path, image)) = next else {
+                        let Ok((path, image, encoding)) = next else {
                             return Ok(());
                         };
-                        atomic_write::write_bytes_unsynced(&path, &png_bytes(&image))?;
+                        atomic_write::write_bytes_unsynced(&path, &encoding.encode(&image))?;
                     }
                 })
             })
@@ -46,8 +74,17 @@ impl Writer {
 
     /// Queues `image` to be encoded as PNG and written to `path`.
     pub fn png(&self, path: PathBuf, image: RgbImage) {
+        self.queue(path, image, Encoding::Png);
+    }
+
+    /// Queues `image` to be encoded as JPEG and written to `path`.
+    pub fn jpeg(&self, path: PathBuf, image: RgbImage) {
+        self.queue(path, image, Encoding::Jpeg);
+    }
+
+    fn queue(&self, path: PathBuf, image: RgbImage, encoding: Encoding) {
         // A failed thread keeps its error for `finish`; the others go on with the queue.
-        let _ = self.queue.send((path, image));
+        let _ = self.queue.send((path, image, encoding));
     }
 
     /// Waits until every queued file is written; the first failure, if any.

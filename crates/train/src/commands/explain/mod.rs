@@ -43,12 +43,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
 /// Does the work of `run` and returns what `--json` prints: per image its predictions and,
 /// per method and class, the written files, the empty-map flag and (`--metrics`) the scores.
 pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
-    let classifier = Classifier::load(
-        &args.checkpoint,
-        args.class_names.as_deref(),
-        args.image_size,
-        &args.device,
-    )?;
+    let classifier = Classifier::load(&args.classifier)?;
     let Classifier {
         model,
         names,

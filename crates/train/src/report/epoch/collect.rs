@@ -7,12 +7,12 @@ use anyhow::Context;
 use cam::metrics::MapStats;
 use rayon::prelude::*;
 
-use super::browser::{self, ImageRecord};
 use super::select::Reason;
 use crate::data::Sample;
 use crate::evaluation::BatchMaps;
 use crate::report::Writer;
 use crate::report::baselines::ScoreSums;
+use crate::report::browser::{self, ImageRecord};
 use crate::run_dir::{History, RunDir};
 
 /// An image the epoch page shows, with its maps at full size.

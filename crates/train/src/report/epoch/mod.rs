@@ -2,7 +2,6 @@
 //! [`browser`], the grid's images at full size), their panels and rows ([`explain`]), the
 //! scores, drift and shortcut audit beside them ([`observe`]), and the files ([`write`]).
 
-mod browser;
 mod collect;
 mod explain;
 mod select;

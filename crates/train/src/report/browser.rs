@@ -1,8 +1,10 @@
-//! The mistakes browser's files: every validation image's answer and small true-class map per
-//! epoch (`epoch-NNN/data.js`), the pictures the model saw (`images/NNNNN.png`, once per run),
-//! the heatmaps of an epoch's mistakes and fixes (`epoch-NNN/maps/NNNNN.{true,pred}.png`, JET
-//! colours at `MAP_SIDE` pixels, which the page lays over the picture at half opacity, as
-//! pytorch-grad-cam blends them, and scales smoothly) and the page script (`browser.js`).
+//! The image browsers' files, shared by the epoch pages' mistakes browser and the gallery: the
+//! page script (`browser.js`), which filters, sorts, pages and enlarges images, and the
+//! heatmap files it lays over each picture at half opacity, as pytorch-grad-cam blends them
+//! (JET colours at `MAP_SIDE` pixels, scaled smoothly by the page). For the epoch pages also
+//! every validation image's answer and small true-class map per epoch (`epoch-NNN/data.js`),
+//! the pictures the model saw (`images/NNNNN.png`, once per run) and the heatmaps of an epoch's
+//! mistakes and fixes (`epoch-NNN/maps/NNNNN.{true,pred}.png`).
 
 use std::path::{Path, PathBuf};
 
@@ -19,10 +21,10 @@ pub const HISTORY_MAP_SIDE: u32 = 16;
 
 /// Side of the heatmap files of the listed images: finer than the maps of the usual layers
 /// (6×6 to 14×14), which the page scales up smoothly.
-const MAP_SIDE: u32 = 32;
+pub const MAP_SIDE: u32 = 32;
 
-/// The page script, written beside the run's pages.
-const SCRIPT: &str = include_str!("../../../templates/browser.js");
+/// The page script, written beside the pages.
+pub const SCRIPT: &str = include_str!("../../templates/browser.js");
 
 /// One validation image in one epoch, as `data.js` holds it. Short keys: a history strip
 /// loads this for every epoch.
@@ -99,8 +101,17 @@ pub fn heatmap_path(epoch_dir: &Path, index: usize, which: &str) -> PathBuf {
 
 /// The JET heatmap of a `size` map in `[0, 1]`, `MAP_SIDE` pixels square.
 pub fn heatmap_image(map: &[f32], size: [usize; 2]) -> RgbImage {
-    let small = shrink(map, size, MAP_SIDE);
-    heatmap(&small, MAP_SIDE, MAP_SIDE)
+    small_heatmap(&small_map(map, size))
+}
+
+/// A `size` map in `[0, 1]` reduced to `MAP_SIDE²` values.
+pub fn small_map(map: &[f32], size: [usize; 2]) -> Vec<f32> {
+    shrink(map, size, MAP_SIDE)
+}
+
+/// The JET heatmap of a `MAP_SIDE²` map.
+pub fn small_heatmap(map: &[f32]) -> RgbImage {
+    heatmap(map, MAP_SIDE, MAP_SIDE)
 }
 
 /// A `size` map in `[0, 1]` reduced to `HISTORY_MAP_SIDE²` bytes (255 = highest), base64.

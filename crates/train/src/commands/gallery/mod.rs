@@ -1,0 +1,267 @@
+//! `train gallery`: every image of a test folder classified and explained, as an offline HTML
+//! gallery (filters, sorting, per-class mean heatmaps, an enlarged view) and as
+//! `predictions.csv` and `gallery.json`.
+//!
+//! Images stream through in batches: decoded on worker threads ahead of the model, explained
+//! for the predicted class (and the true class in labelled folders) in one engine pass, and
+//! written by background threads. Memory holds a few batches and one small record per image.
+
+mod means;
+mod page;
+mod record;
+
+pub use record::Record;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use cam::metrics::MapStats;
+use cam::preprocess;
+use cam::render::npy::save_npy;
+use cam::{CamEngine, TargetLayer, Targets};
+use serde::Serialize;
+
+use super::classifier::Classifier;
+use crate::cli::GalleryArgs;
+use crate::data::{Item, Prefetch, Sample, Skipped, TestFolder, decode_view, scan_test};
+use crate::progress::bar;
+use crate::report::Writer;
+use crate::report::browser::{self, MAP_SIDE};
+use means::MeanMaps;
+use record::CsvRow;
+
+/// Batches decoded ahead of the model.
+const AHEAD: usize = 2;
+
+/// Everything `gallery.json` holds.
+#[derive(Debug, Serialize)]
+pub struct Gallery {
+    /// The test folder.
+    pub folder: PathBuf,
+    /// Class names by index.
+    pub classes: Vec<String>,
+    /// Whether the images are labelled by class folders.
+    pub labelled: bool,
+    /// The CAM method.
+    pub method: &'static str,
+    /// Its target layers.
+    pub layers: Vec<String>,
+    /// Square input side.
+    pub image_size: usize,
+    /// One record per image, in path order.
+    pub images: Vec<Record>,
+    /// Files left out, each with its reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Classifies and explains every image of `args.folder`; writes the gallery to `args.output`.
+pub fn run(args: &GalleryArgs) -> anyhow::Result<()> {
+    let gallery = build(args)?;
+    let wrong = gallery
+        .images
+        .iter()
+        .filter(|r| r.label.is_some_and(|l| l != r.predicted))
+        .count();
+    let summary = if gallery.labelled {
+        let n = gallery.images.len();
+        format!(
+            "{n} images, {:.1}% right ({wrong} wrong)",
+            100.0 * (n - wrong) as f64 / n.max(1) as f64
+        )
+    } else {
+        format!("{} unlabelled images", gallery.images.len())
+    };
+    println!(
+        "{summary}; gallery {}, results {} and {}",
+        args.output.join("index.html").display(),
+        args.output.join("predictions.csv").display(),
+        args.output.join("gallery.json").display()
+    );
+    for skip in &gallery.skipped {
+        eprintln!("skipped {}: {}", skip.path.display(), skip.reason);
+    }
+    Ok(())
+}
+
+/// Does the work of [`run`] and returns what `gallery.json` holds.
+pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
+    let classifier = Classifier::load(&args.classifier)?;
+    let layers = TargetLayer::or_default_for(&args.layers, classifier.size());
+    let folder = scan_test(&args.folder, &classifier.names, args.masks.as_deref())?;
+    for dir in ["images", "maps", "means"] {
+        let dir = args.output.join(dir);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+    }
+    let engine = CamEngine::new(&classifier.model, args.method, &layers);
+    let TestFolder {
+        items,
+        labelled,
+        mut skipped,
+        ..
+    } = folder;
+    let mut explainer = Explainer {
+        args,
+        classifier: &classifier,
+        engine: &engine,
+        labelled,
+        writer: Writer::new(),
+        means: [
+            MeanMaps::new(classifier.names.len()),
+            MeanMaps::new(classifier.names.len()),
+        ],
+        records: Vec::with_capacity(items.len()),
+    };
+    let progress = bar(items.len(), "gallery");
+    for (batch, failed) in decoded(&items, args.batch_size.max(1), classifier.transform) {
+        skipped.extend(failed);
+        progress.inc(batch.len() as u64);
+        explainer.explain(&args.folder, batch)?;
+    }
+    progress.finish_and_clear();
+    let Explainer {
+        writer,
+        means,
+        records,
+        ..
+    } = explainer;
+    for (which, means) in ["pred", "true"].iter().zip(&means) {
+        for (class, name) in classifier.names.iter().enumerate() {
+            if let Some(mean) = means.mean(class) {
+                writer.png(
+                    page::mean_path(&args.output, name, which),
+                    browser::small_heatmap(&mean),
+                );
+            }
+        }
+    }
+    writer.finish()?;
+    let gallery = Gallery {
+        folder: args.folder.clone(),
+        classes: classifier.names.clone(),
+        labelled,
+        method: args.method.name(),
+        layers: layers.iter().map(ToString::to_string).collect(),
+        image_size: classifier.size(),
+        images: records,
+        skipped,
+    };
+    write_results(&args.output, &gallery, &means)?;
+    Ok(gallery)
+}
+
+/// The folder's images in batches of `batch_size`, decoded on worker threads ahead of the
+/// model; each batch with the files that failed to decode.
+fn decoded(
+    items: &[Item],
+    batch_size: usize,
+    transform: preprocess::EvalTransform,
+) -> Prefetch<(Vec<(usize, Sample)>, Vec<Skipped>)> {
+    let items: Arc<Vec<Item>> = Arc::new(items.to_vec());
+    let batches = items.len().div_ceil(batch_size);
+    Prefetch::new(0..batches, AHEAD, move |b| {
+        use rayon::prelude::*;
+        let range = b * batch_size..((b + 1) * batch_size).min(items.len());
+        let results: Vec<(usize, Result<Sample, Skipped>)> = range
+            .into_par_iter()
+            .map(|i| (i, decode_view(&items[i], transform)))
+            .collect();
+        let (mut samples, mut failed) = (Vec::new(), Vec::new());
+        for (i, result) in results {
+            match result {
+                Ok(sample) => samples.push((i, sample)),
+                Err(skip) => failed.push(skip),
+            }
+        }
+        (samples, failed)
+    })
+}
+
+/// The streaming state: the model side and what accumulates over the batches.
+struct Explainer<'a> {
+    args: &'a GalleryArgs,
+    classifier: &'a Classifier,
+    engine: &'a CamEngine,
+    labelled: bool,
+    writer: Writer,
+    /// Mean predicted-class maps by predicted class, and true-class maps by true class.
+    means: [MeanMaps; 2],
+    records: Vec<Record>,
+}
+
+impl Explainer<'_> {
+    /// Explains one batch of `(index, sample)` and queues its files.
+    fn explain(&mut self, root: &Path, batch: Vec<(usize, Sample)>) -> anyhow::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let classifier = self.classifier;
+        let images: Vec<image::RgbImage> = batch.iter().map(|(_, s)| s.image.clone()).collect();
+        let inputs = preprocess::batch(&images, &classifier.normalization, &classifier.device);
+        let mut targets = vec![Targets::Predicted];
+        if self.labelled {
+            targets.push(Targets::Classes(
+                batch.iter().map(|(_, s)| s.label).collect(),
+            ));
+        }
+        let explanation = self.engine.explain(inputs, &targets);
+        let size = explanation.size;
+        let out = &self.args.output;
+        for (i, ((index, sample), image)) in batch.into_iter().zip(images).enumerate() {
+            let label = self.labelled.then_some(sample.label);
+            let small: Vec<Vec<f32>> = (0..targets.len())
+                .map(|t| browser::small_map(explanation.map(t, i), size))
+                .collect();
+            for (t, (map, which)) in small.iter().zip(["pred", "true"]).enumerate() {
+                let class = explanation.classes[t][i];
+                self.means[t].add(class, map);
+                self.writer.png(
+                    page::heatmap_path(out, index, which),
+                    browser::small_heatmap(map),
+                );
+            }
+            let flat: Vec<f32> = small.concat();
+            let side = MAP_SIDE as usize;
+            save_npy(
+                &flat,
+                &[small.len(), side, side],
+                &out.join(format!("maps/{index:05}.npy")),
+            )?;
+            self.writer.jpeg(page::picture_path(out, index), image);
+            let stats = MapStats::new(explanation.map(0, i), sample.mask.as_ref());
+            let path = sample.path.strip_prefix(root).unwrap_or(&sample.path);
+            self.records.push(Record::new(
+                index,
+                path.to_string_lossy().into_owned(),
+                &explanation,
+                i,
+                label,
+                self.args.top_k,
+                stats,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `predictions.csv`, `gallery.json`, `data.js`, `browser.js` and `index.html`.
+fn write_results(out: &Path, gallery: &Gallery, means: &[MeanMaps; 2]) -> anyhow::Result<()> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    for record in &gallery.images {
+        csv.serialize(CsvRow::new(record, &gallery.classes))
+            .context("CSV encoding")?;
+    }
+    let csv = csv.into_inner().context("CSV encoding")?;
+    atomic_write::write_bytes(&out.join("predictions.csv"), &csv)?;
+    let json = serde_json::to_string(gallery).context("JSON encoding")?;
+    atomic_write::write_bytes(&out.join("gallery.json"), json.as_bytes())?;
+    let script = format!("camwatch.gallery({json});\n");
+    atomic_write::write_bytes(&out.join("data.js"), script.as_bytes())?;
+    atomic_write::write_bytes(&out.join("browser.js"), browser::SCRIPT.as_bytes())?;
+    atomic_write::write_bytes(
+        &out.join("index.html"),
+        page::render(gallery, means).as_bytes(),
+    )?;
+    Ok(())
+}

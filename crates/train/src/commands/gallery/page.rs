@@ -1,0 +1,114 @@
+//! The gallery's page (`index.html`) and the paths of its files.
+
+use std::path::{Path, PathBuf};
+
+use askama::Template;
+use cam::render::figure::safe_file_name;
+
+use super::Gallery;
+use super::means::MeanMaps;
+
+/// The picture of image `index`, as the model saw it.
+pub fn picture_path(out: &Path, index: usize) -> PathBuf {
+    out.join("images").join(format!("{index:05}.jpg"))
+}
+
+/// A heatmap of image `index`; `which` is `pred` or `true`.
+pub fn heatmap_path(out: &Path, index: usize, which: &str) -> PathBuf {
+    out.join("maps").join(format!("{index:05}.{which}.png"))
+}
+
+/// Class `name`'s mean heatmap; `which` is `pred` or `true`.
+pub fn mean_path(out: &Path, name: &str, which: &str) -> PathBuf {
+    out.join("means")
+        .join(format!("{}.{which}.png", safe_file_name(name)))
+}
+
+/// `index.html`: the summary, per-class counts and mean maps, and the browser's frame.
+#[derive(Template)]
+#[template(path = "gallery.html")]
+struct GalleryPage {
+    folder: String,
+    summary: String,
+    method: String,
+    layers: String,
+    labelled: bool,
+    classes: Vec<ClassRow>,
+}
+
+/// One class: its outcomes (labelled folders) and its mean maps.
+struct ClassRow {
+    name: String,
+    /// Images of the class (labelled folders).
+    images: usize,
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+    precision: String,
+    recall: String,
+    /// Images predicted as the class, and the mean of their predicted-class maps.
+    predicted: usize,
+    mean_pred: Option<String>,
+    /// The mean of the class's images' true-class maps (labelled folders).
+    mean_true: Option<String>,
+}
+
+/// The page of `gallery`, whose mean maps are `means` (predicted, true).
+pub fn render(gallery: &Gallery, means: &[MeanMaps; 2]) -> String {
+    let n = gallery.images.len();
+    let right = gallery
+        .images
+        .iter()
+        .filter(|r| r.label == Some(r.predicted))
+        .count();
+    let summary = if gallery.labelled {
+        format!(
+            "{n} images, {right} classified right ({:.1}%)",
+            100.0 * right as f64 / n.max(1) as f64
+        )
+    } else {
+        format!("{n} unlabelled images")
+    };
+    let src = |name: &str, which: &str| format!("means/{}.{which}.png", safe_file_name(name));
+    let classes = gallery
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            let count =
+                |f: &dyn Fn(&super::Record) -> bool| gallery.images.iter().filter(|r| f(r)).count();
+            let tp = count(&|r| r.label == Some(c) && r.predicted == c);
+            let fp = count(&|r| r.label.is_some_and(|l| l != c) && r.predicted == c);
+            let fn_ = count(&|r| r.label == Some(c) && r.predicted != c);
+            let share = |a: usize, b: usize| {
+                if b == 0 {
+                    "–".to_owned()
+                } else {
+                    format!("{:.1}%", 100.0 * a as f64 / b as f64)
+                }
+            };
+            ClassRow {
+                name: name.clone(),
+                images: tp + fn_,
+                tp,
+                fp,
+                fn_,
+                precision: share(tp, tp + fp),
+                recall: share(tp, tp + fn_),
+                predicted: means[0].count(c),
+                mean_pred: (means[0].count(c) > 0).then(|| src(name, "pred")),
+                mean_true: (means[1].count(c) > 0).then(|| src(name, "true")),
+            }
+        })
+        .collect();
+    let page = GalleryPage {
+        folder: gallery.folder.display().to_string(),
+        summary,
+        method: gallery.method.to_owned(),
+        layers: gallery.layers.join(" + "),
+        labelled: gallery.labelled,
+        classes,
+    };
+    page.render()
+        .expect("pages hold only strings and numbers, which always format")
+}
