@@ -1,5 +1,5 @@
 # The two commands of the README. Each runs the one-time setup first when it is needed.
-.PHONY: run test test-cpus setup test-setup bench bench-train bench-metrics bench-decode bench-data
+.PHONY: run test test-cpus setup test-setup bench bench-train bench-metrics bench-decode bench-data bench-gallery
 
 # Fine-tune MobileNetV2 on the embedded default dataset, with a Grad-CAM report per epoch.
 run: setup
@@ -43,6 +43,11 @@ bench-decode: setup
 # and PyTorch's ImageFolder + DataLoader(num_workers=2); time and peak memory.
 bench-data: setup
 	cargo bench -p camwatch-tests --bench data_pipeline
+
+# `train gallery` on 1,000 photo-like JPEGs at 224 px against the same loop with torchvision and
+# pytorch-grad-cam: whole-process time and peak memory.
+bench-gallery: setup
+	cargo bench -p camwatch-tests --bench gallery
 
 # PyTorch 2.9.0 / LibTorch in the user cache, linked as .libtorch and .venv.
 setup:
