@@ -4,7 +4,8 @@
 //! images, targets and layers; each [`Method`] in [`methods`] turns a layer's activations and
 //! gradients into a map. [`guided`] adds guided backpropagation and Guided Grad-CAM;
 //! [`preprocess`] turns image files into model inputs and back; [`render`] draws and saves maps;
-//! [`resize`] scales pictures and maps; [`metrics`] measures them.
+//! [`resize`] scales pictures and maps; [`metrics`] measures them; [`sanity`] checks that maps
+//! depend on the model at all.
 
 mod engine;
 mod explanation;
@@ -15,6 +16,7 @@ pub mod metrics;
 pub mod preprocess;
 pub mod render;
 pub mod resize;
+pub mod sanity;
 
 pub use engine::{CamEngine, Forward, Front, Targets};
 pub use explanation::{Explanation, LayerMaps, argmax};

@@ -326,6 +326,14 @@ pub struct ExplainArgs {
     /// map) per class: IMAGE.METHOD.guided.png. One extra forward and backward per batch.
     #[arg(long)]
     pub guided: bool,
+    /// Also run the model-parameter randomization test (Adebayo et al. 2018) on the images:
+    /// the classifier, then features.18 down to features.0 are re-initialized one after the
+    /// other (torchvision's initialization), and after each step every --method's map and
+    /// guided backpropagation's are compared with the trained model's (Spearman, SSIM):
+    /// sanity.png, sanity.json and a verdict per method. A method whose maps stay correlated
+    /// on a random network does not explain the model. About two engine passes per step.
+    #[arg(long)]
+    pub sanity: bool,
     /// Also draw the layers side by side per class: one panel per target layer, each map
     /// scaled on its own, then the fused map (IMAGE.METHOD.layers.png; each layer's raw maps
     /// are in IMAGE.METHOD.LAYER.raw.npy). Without --layer: features.13 (the last block at
@@ -369,6 +377,11 @@ pub struct GalleryArgs {
     /// Most probable classes kept per image.
     #[arg(long, default_value_t = 5)]
     pub top_k: usize,
+    /// Also run the model-parameter randomization test (see `explain --sanity`) on N images
+    /// spread evenly over the folder: --method and guided backpropagation, sanity.png,
+    /// sanity.json and a verdict on the page.
+    #[arg(long, value_name = "N")]
+    pub sanity: Option<usize>,
 }
 
 /// The checkpoint that `explain` and `gallery` classify with, and how its inputs are made.

@@ -1,15 +1,18 @@
 //! Measuring heatmaps: localization against object masks, faithfulness to the model, trivial
-//! baseline maps to hold them against, and occlusion tests of what a decision rests on.
+//! baseline maps to hold them against, occlusion tests of what a decision rests on, and how
+//! alike two maps are.
 
 mod baselines;
 mod faithfulness;
 mod localization;
 mod occlusion;
+mod similarity;
 
 pub use baselines::{Baseline, baseline_map};
 pub use faithfulness::{Faithfulness, PERTURBATION_STEPS, faithfulness};
 pub use localization::{MapStats, energy_in_mask};
 pub use occlusion::{ObjectReliance, object_reliance, occlusion_drops};
+pub use similarity::{spearman, ssim};
 
 use burn::prelude::*;
 use burn::tensor::activation::softmax;

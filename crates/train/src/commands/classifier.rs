@@ -21,6 +21,8 @@ pub struct Classifier {
     pub normalization: Normalization,
     /// Where the model runs.
     pub device: Device,
+    /// The model's width multiplier.
+    pub width_mult: f64,
 }
 
 impl Classifier {
@@ -43,6 +45,7 @@ impl Classifier {
                 resize: meta.map_or(Resize::Crop, |m| m.resize),
             },
             normalization: meta.map(|m| m.normalization.clone()).unwrap_or_default(),
+            width_mult: loaded.info.width_mult,
             model: loaded.model,
             device,
         })

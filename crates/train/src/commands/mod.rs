@@ -6,3 +6,4 @@ pub mod export;
 pub mod gallery;
 pub mod generate;
 pub mod inspect;
+pub mod sanity;

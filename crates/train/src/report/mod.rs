@@ -8,7 +8,7 @@ mod epoch;
 mod generalization;
 mod html;
 mod metrics;
-mod plots;
+pub(crate) mod plots;
 mod writer;
 
 use anyhow::Context;

@@ -1,4 +1,5 @@
-//! The run report's plots: loss and accuracy curves, confusion-matrix heatmap.
+//! The plots of the reports: loss and accuracy curves, confusion-matrix heatmap, and the
+//! sanity check's similarity curves.
 
 use cam::render::figure::draw;
 use image::RgbImage;
@@ -71,6 +72,7 @@ pub fn curves(history: &History) -> RgbImage {
             }
             chart
                 .configure_series_labels()
+                .position(SeriesLabelPosition::LowerLeft)
                 .background_style(WHITE.mix(0.8))
                 .border_style(BLACK)
                 .draw()
@@ -126,5 +128,76 @@ pub fn confusion(confusion: &[Vec<usize>], names: &[String]) -> RgbImage {
         }
         root.draw(&Text::new("true \\ predicted", (4, 4), font.clone()))
             .expect("drawing into a memory buffer");
+    })
+}
+
+/// The sanity check's curves: per explainer, the mean Spearman correlation (left) and SSIM
+/// (right) with its trained-model maps after each step of the cascade.
+pub fn sanity(cascade: &cam::sanity::Cascade) -> RgbImage {
+    const COLOURS: [RGBColor; 6] = [RED, BLUE, GREEN, MAGENTA, CYAN, BLACK];
+    let steps = cascade.steps.len();
+    draw((WIDTH, HEIGHT), |root| {
+        let (left, right) = root.split_horizontally(WIDTH / 2);
+        type Series = fn(&cam::sanity::Curve) -> &[f64];
+        let panels: [(&str, Series, _); 2] = [
+            ("Spearman rank correlation", |c| &c.spearman, left),
+            ("SSIM", |c| &c.ssim, right),
+        ];
+        for (title, series, area) in panels {
+            let mut chart = ChartBuilder::on(&area)
+                .caption(title, ("sans-serif", 18))
+                .margin(10)
+                .x_label_area_size(40)
+                .y_label_area_size(45)
+                .build_cartesian_2d(0.0..(steps - 1) as f64, -0.2..1.05)
+                .expect("valid ranges");
+            chart
+                .configure_mesh()
+                .x_desc("re-initialized down to: classifier (c), then features.N")
+                .x_labels(steps)
+                .x_label_formatter(&|x| match cascade
+                    .steps
+                    .get(x.round() as usize)
+                    .map(String::as_str)
+                {
+                    Some("trained") => "-".to_owned(),
+                    Some("classifier") => "c".to_owned(),
+                    Some(block) => block.trim_start_matches("features.").to_owned(),
+                    None => String::new(),
+                })
+                .x_label_style(("sans-serif", 11))
+                .light_line_style(WHITE)
+                .draw()
+                .expect("drawing into a memory buffer");
+            // Where the verdicts are taken: the top half of the network random.
+            let at = cascade.verdict_step as f64;
+            chart
+                .draw_series(LineSeries::new(
+                    vec![(at, -0.2), (at, 1.05)],
+                    BLACK.mix(0.4).stroke_width(1),
+                ))
+                .expect("drawing into a memory buffer");
+            for (curve, colour) in cascade.curves.iter().zip(COLOURS.iter().cycle()) {
+                let points: Vec<(f64, f64)> = series(curve)
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| (i as f64, v))
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+                    .expect("drawing into a memory buffer")
+                    .label(curve.explainer)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                    });
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerLeft)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .expect("drawing into a memory buffer");
+        }
     })
 }

@@ -23,6 +23,7 @@ use mobilenetv2::checkpoint::Metadata;
 use serde_json::Value;
 
 use super::classifier::Classifier;
+use super::sanity;
 use crate::cli::ExplainArgs;
 use outputs::{Image, Pass};
 
@@ -50,6 +51,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
         transform,
         normalization,
         device,
+        ..
     } = &classifier;
     let size = classifier.size();
     let layers = if args.compare_layers && args.layers.is_empty() {
@@ -193,10 +195,15 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
             }
         }
     }
+    let sanity = args
+        .sanity
+        .then(|| sanity::check(&classifier, &inputs, &args.methods, &layers, &args.output))
+        .transpose()?;
     Ok(ExplainReport {
         image_size: size,
         layers: layers.iter().map(ToString::to_string).collect(),
         images,
+        sanity,
     })
 }
 

@@ -15,6 +15,9 @@ pub struct ExplainReport {
     pub layers: Vec<String>,
     /// One entry per image, in command-line order.
     pub images: Vec<ImageReport>,
+    /// The model-parameter randomization test (`--sanity`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sanity: Option<cam::sanity::Cascade>,
 }
 
 /// One image: its top-k predictions and its maps.

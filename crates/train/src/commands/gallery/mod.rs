@@ -23,6 +23,7 @@ use cam::{CamEngine, TargetLayer, Targets};
 use serde::Serialize;
 
 use super::classifier::Classifier;
+use super::sanity;
 use crate::cli::GalleryArgs;
 use crate::data::{Item, Prefetch, Sample, Skipped, TestFolder, decode_view, scan_test};
 use crate::progress::bar;
@@ -53,6 +54,9 @@ pub struct Gallery {
     pub images: Vec<Record>,
     /// Files left out, each with its reason.
     pub skipped: Vec<Skipped>,
+    /// The model-parameter randomization test (`--sanity N`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sanity: Option<cam::sanity::Cascade>,
 }
 
 /// Classifies and explains every image of `args.folder`; writes the gallery to `args.output`.
@@ -112,6 +116,8 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
             MeanMaps::new(classifier.names.len()),
         ],
         records: Vec::with_capacity(items.len()),
+        sanity_indices: sanity_sample(items.len(), args.sanity.unwrap_or(0)),
+        sanity_pictures: Vec::new(),
     };
     let progress = bar(items.len(), "gallery");
     for (batch, failed) in decoded(&items, args.batch_size.max(1), classifier.transform) {
@@ -124,8 +130,20 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
         writer,
         means,
         records,
+        sanity_pictures,
         ..
     } = explainer;
+    let sanity = (!sanity_pictures.is_empty())
+        .then(|| {
+            sanity::check(
+                &classifier,
+                &sanity_pictures,
+                &[args.method],
+                &layers,
+                &args.output,
+            )
+        })
+        .transpose()?;
     for (which, means) in ["pred", "true"].iter().zip(&means) {
         for (class, name) in classifier.names.iter().enumerate() {
             if let Some(mean) = means.mean(class) {
@@ -146,9 +164,17 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
         image_size: classifier.size(),
         images: records,
         skipped,
+        sanity,
     };
     write_results(&args.output, &gallery, &means)?;
     Ok(gallery)
+}
+
+/// `n` indices spread evenly over `len` images (all of them when `n ≥ len`).
+fn sanity_sample(len: usize, n: usize) -> Vec<usize> {
+    let mut indices: Vec<usize> = (0..n.min(len)).map(|k| k * len / n.min(len)).collect();
+    indices.dedup();
+    indices
 }
 
 /// The folder's images in batches of `batch_size`, decoded on worker threads ahead of the
@@ -188,6 +214,9 @@ struct Explainer<'a> {
     /// Mean predicted-class maps by predicted class, and true-class maps by true class.
     means: [MeanMaps; 2],
     records: Vec<Record>,
+    /// The images the sanity check runs on (sorted), and their pictures as they come.
+    sanity_indices: Vec<usize>,
+    sanity_pictures: Vec<image::RgbImage>,
 }
 
 impl Explainer<'_> {
@@ -228,6 +257,9 @@ impl Explainer<'_> {
                 &[small.len(), side, side],
                 &out.join(format!("maps/{index:05}.npy")),
             )?;
+            if self.sanity_indices.binary_search(&index).is_ok() {
+                self.sanity_pictures.push(image.clone());
+            }
             self.writer.jpeg(page::picture_path(out, index), image);
             let stats = MapStats::new(explanation.map(0, i), sample.mask.as_ref());
             let path = sample.path.strip_prefix(root).unwrap_or(&sample.path);

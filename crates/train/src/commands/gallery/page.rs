@@ -34,6 +34,17 @@ struct GalleryPage {
     layers: String,
     labelled: bool,
     classes: Vec<ClassRow>,
+    /// The sanity check's verdicts, when it ran.
+    sanity: Vec<SanityRow>,
+}
+
+/// One explainer's line of the sanity check.
+struct SanityRow {
+    explainer: String,
+    /// Spearman (SSIM) with the top half of the network random, and with all of it.
+    half: String,
+    all: String,
+    insensitive: bool,
 }
 
 /// One class: its outcomes (labelled folders) and its mean maps.
@@ -108,6 +119,23 @@ pub fn render(gallery: &Gallery, means: &[MeanMaps; 2]) -> String {
         layers: gallery.layers.join(" + "),
         labelled: gallery.labelled,
         classes,
+        sanity: gallery.sanity.as_ref().map_or_else(Vec::new, |cascade| {
+            let half = cascade.verdict_step;
+            cascade
+                .curves
+                .iter()
+                .map(|c| {
+                    let at =
+                        |step: usize| format!("{:+.2} ({:.2})", c.spearman[step], c.ssim[step]);
+                    SanityRow {
+                        explainer: c.explainer.to_owned(),
+                        half: at(half),
+                        all: at(c.spearman.len() - 1),
+                        insensitive: c.insensitive,
+                    }
+                })
+                .collect()
+        }),
     };
     page.render()
         .expect("pages hold only strings and numbers, which always format")

@@ -1,0 +1,184 @@
+//! The model-parameter randomization test of Adebayo et al., "Sanity Checks for Saliency Maps"
+//! (NeurIPS 2018): a map that explains a model must change when the model's weights do.
+//!
+//! The cascade re-initializes the trained model from the top, one part at a time (the
+//! classifier, then `features.18` down to `features.0`), with the weights of a freshly
+//! initialized model of the same shape (torchvision's initialization), and after each step
+//! compares every method's map of each image with its map on the trained model, by Spearman
+//! rank correlation and structural similarity. The class explained stays the trained model's
+//! prediction. A method whose maps stay highly correlated once the top half of the network
+//! (what turns features into classes) is random shows the image, not what the model learned:
+//! the paper found guided backpropagation to be one.
+
+use burn::prelude::*;
+use mobilenetv2::native::channels_last;
+use mobilenetv2::{FoldedMobileNetV2, MobileNetV2};
+
+use crate::guided::GuidedBackprop;
+use crate::metrics::{spearman, ssim};
+use crate::{CamEngine, Method, TargetLayer, Targets, argmax};
+
+/// Mean Spearman correlation with the trained model's maps, once the top half of the network is
+/// random, from which a method counts as insensitive to the model.
+pub const INSENSITIVE: f64 = 0.5;
+
+/// The lowest block re-initialized when the verdict is taken: the classifier and
+/// `features.18` to `features.10`, the top half of the network, are random then.
+pub const VERDICT_BLOCK: usize = 10;
+
+/// What makes a map in the test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Explainer {
+    /// A CAM method, at the given target layers.
+    Cam(Method),
+    /// Guided backpropagation: the absolute input gradient, summed over colours.
+    GuidedBackprop,
+}
+
+impl Explainer {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cam(method) => method.name(),
+            Self::GuidedBackprop => "guided backprop",
+        }
+    }
+}
+
+/// One explainer's similarity to its trained-model maps, step by step (the first step is the
+/// trained model itself), each the mean over the images.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Curve {
+    /// The explainer's name.
+    pub explainer: &'static str,
+    /// Mean Spearman rank correlation per step.
+    pub spearman: Vec<f64>,
+    /// Mean structural similarity per step.
+    pub ssim: Vec<f64>,
+    /// Whether the maps stay correlated (Spearman of at least [`INSENSITIVE`]) with the top
+    /// half of the network random: the method does not explain what the model learned.
+    pub insensitive: bool,
+}
+
+/// The result of a cascade.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Cascade {
+    /// What each step re-initialized, cumulatively: `trained`, `classifier`, `features.18`,
+    /// ... `features.0`.
+    pub steps: Vec<String>,
+    /// The step the verdicts are taken at: `features.10` re-initialized (see
+    /// [`VERDICT_BLOCK`]).
+    pub verdict_step: usize,
+    /// One curve per explainer.
+    pub curves: Vec<Curve>,
+}
+
+/// Runs the cascade on normalized `images` `[N, 3, H, W]`: the trained `model`, its parts
+/// replaced by those of `fresh` (the same shape, newly initialized) one at a time from the
+/// top. CAM maps are taken at `layers`.
+pub fn cascade(
+    model: &MobileNetV2,
+    fresh: &MobileNetV2,
+    images: Tensor<4>,
+    explainers: &[Explainer],
+    layers: &[TargetLayer],
+) -> Cascade {
+    let classes: Vec<usize> = {
+        let logits = FoldedMobileNetV2::new(model).forward(channels_last(images.clone()));
+        let [_, k] = logits.dims();
+        let values: Vec<f32> = logits.into_data().iter::<f32>().collect();
+        values.chunks(k).map(argmax).collect()
+    };
+    let [_, _, height, width] = images.dims();
+    let maps = |model: &MobileNetV2| -> Vec<Vec<Vec<f32>>> {
+        explainers
+            .iter()
+            .map(|&e| explain(model, e, images.clone(), &classes, layers))
+            .collect()
+    };
+    let trained = maps(model);
+    let mut steps = vec!["trained".to_owned()];
+    let mut scores: Vec<Vec<(f64, f64)>> = vec![vec![(1.0, 1.0)]; explainers.len()];
+    let mut randomized = model.clone();
+    let parts = std::iter::once(None).chain((0..model.features.len()).rev().map(Some));
+    for part in parts {
+        match part {
+            None => {
+                randomized.classifier = fresh.classifier.clone();
+                steps.push("classifier".to_owned());
+            }
+            Some(k) => {
+                randomized.features[k] = fresh.features[k].clone();
+                steps.push(format!("features.{k}"));
+            }
+        }
+        for (e, now) in maps(&randomized).into_iter().enumerate() {
+            let n = now.len() as f64;
+            let (r, s) = now
+                .iter()
+                .zip(&trained[e])
+                .fold((0.0, 0.0), |(r, s), (a, b)| {
+                    (r + spearman(a, b), s + ssim(a, b, [height, width]))
+                });
+            scores[e].push((r / n, s / n));
+        }
+    }
+    let verdict_step = steps
+        .iter()
+        .position(|s| *s == format!("features.{VERDICT_BLOCK}"))
+        .expect("MobileNetV2 has features.10");
+    let curves = explainers
+        .iter()
+        .zip(scores)
+        .map(|(e, steps)| Curve {
+            explainer: e.name(),
+            spearman: steps.iter().map(|s| s.0).collect(),
+            ssim: steps.iter().map(|s| s.1).collect(),
+            insensitive: steps[verdict_step].0 >= INSENSITIVE,
+        })
+        .collect();
+    Cascade {
+        steps,
+        verdict_step,
+        curves,
+    }
+}
+
+/// Each image's map of `classes[i]` by `explainer`, `H × W` values in `[0, 1]`.
+fn explain(
+    model: &MobileNetV2,
+    explainer: Explainer,
+    images: Tensor<4>,
+    classes: &[usize],
+    layers: &[TargetLayer],
+) -> Vec<Vec<f32>> {
+    let n = classes.len();
+    match explainer {
+        Explainer::Cam(method) => {
+            let explanation = CamEngine::new(model, method, layers)
+                .explain(images, &[Targets::Classes(classes.to_vec())]);
+            (0..n).map(|i| explanation.map(0, i).to_vec()).collect()
+        }
+        Explainer::GuidedBackprop => {
+            let gradients = GuidedBackprop::new(model).gradients(images, &[classes.to_vec()]);
+            let [_, _, h, w] = gradients.dims();
+            let magnitude: Vec<f32> = gradients
+                .abs()
+                .sum_dim(1)
+                .into_data()
+                .iter::<f32>()
+                .collect();
+            magnitude
+                .chunks(h * w)
+                .map(|m| {
+                    let max = m
+                        .iter()
+                        .copied()
+                        .fold(0.0f32, f32::max)
+                        .max(f32::MIN_POSITIVE);
+                    m.iter().map(|v| v / max).collect()
+                })
+                .collect()
+        }
+    }
+}
