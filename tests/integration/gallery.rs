@@ -103,7 +103,9 @@ fn a_labelled_folder_gives_right_counts_csv_and_a_filtered_page() {
     images.sort();
     let flags = model_flags(dir);
     let out = dir.join("gallery");
-    let gallery = run_gallery(&folder, &out, &flags).unwrap();
+    let mut with_sanity = flags.clone();
+    with_sanity.extend(["--sanity".to_owned(), "3".to_owned()]);
+    let gallery = run_gallery(&folder, &out, &with_sanity).unwrap();
 
     assert!(gallery.labelled);
     assert_eq!(gallery.images.len(), 15);
@@ -143,8 +145,15 @@ fn a_labelled_folder_gives_right_counts_csv_and_a_filtered_page() {
     distinct.dedup();
     assert!(distinct.len() >= 2, "predictions {predicted:?}");
 
+    // The sanity check on 3 of the images: its figure, and its verdicts on the page.
+    let cascade = gallery.sanity.as_ref().expect("--sanity 3");
+    let names: Vec<&str> = cascade.curves.iter().map(|c| c.explainer).collect();
+    assert_eq!(names, ["gradcam", "guided backprop"]);
+    assert!(out.join("sanity.png").is_file());
+
     // TP / FP / FN per class on the page match the counts from explain's answers.
     let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(page.contains("<h2>Sanity check</h2>") && page.contains("src=\"sanity.png\""));
     for (c, class) in CLASSES.iter().enumerate() {
         let count = |f: &dyn Fn(usize, usize) -> bool| {
             images

@@ -7,5 +7,6 @@ mod explain;
 mod gallery;
 mod mistakes;
 mod model;
+mod sanity;
 mod shortcut;
 mod train;
