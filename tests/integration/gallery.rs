@@ -204,8 +204,18 @@ fn an_unlabelled_folder_is_explained_without_labels_and_mixed_folders_are_refuse
     let loose = dir.join("loose");
     write_picture(&loose.join("a.png"), 1);
     write_picture(&loose.join("2024-05/b.png"), 2);
-    let gallery = run_gallery(&loose, &dir.join("out"), &flags).unwrap();
+    let mut compare = flags.clone();
+    compare.push("--compare-layers".to_owned());
+    let gallery = run_gallery(&loose, &dir.join("out"), &compare).unwrap();
     assert!(!gallery.labelled);
+    // Each layer's map beside the fused one, for the enlarged view.
+    assert_eq!(gallery.layers, ["features.13", "features.18"]);
+    for layer in &gallery.layers {
+        assert!(
+            dir.join(format!("out/maps/00001.pred.{layer}.png"))
+                .is_file()
+        );
+    }
     assert_eq!(gallery.images.len(), 2);
     assert!(
         gallery

@@ -377,6 +377,11 @@ pub struct GalleryArgs {
     /// Most probable classes kept per image.
     #[arg(long, default_value_t = 5)]
     pub top_k: usize,
+    /// Also draw each target layer's predicted-class map on its own scale, beside the fused
+    /// map, in each image's enlarged view. Without --layer: features.13 (the last block at
+    /// stride 16), features.18 (the last block) and both fused.
+    #[arg(long)]
+    pub compare_layers: bool,
     /// Also run the model-parameter randomization test (see `explain --sanity`) on N images
     /// spread evenly over the folder: --method and guided backpropagation, sanity.png,
     /// sanity.json and a verdict on the page.

@@ -376,8 +376,13 @@ function renderGalleryOpen(data, state) {
   const name = (c) => data.classes[c];
   document.getElementById("enlarged-images").replaceChildren(
     panel("image", galleryPicture(im, 288)),
-    panel(`predicted: ${name(im.predicted)}`, galleryOverlay(data, im, "pred", 288)),
-    ...(im.label === null ? [] : [panel(`true: ${name(im.label)}`, galleryOverlay(data, im, "true", 288))])
+    panel(`predicted: ${name(im.predicted)}${data.compare_layers ? " (layers fused)" : ""}`, galleryOverlay(data, im, "pred", 288)),
+    ...(im.label === null ? [] : [panel(`true: ${name(im.label)}`, galleryOverlay(data, im, "true", 288))]),
+    // With --compare-layers, each layer's predicted-class map on its own scale; the fused one
+    // is the predicted-class map above.
+    ...(data.compare_layers
+      ? data.layers.map((layer) => panel(`${layer}, own scale`, galleryOverlay(data, im, `pred.${layer}`, 192)))
+      : [])
   );
   const fixed = (v, digits) => (v === null || v === undefined ? "–" : v.toFixed(digits));
   const m = im.map;

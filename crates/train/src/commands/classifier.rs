@@ -2,6 +2,7 @@
 //! it expects. `explain` and `gallery` load it the same way.
 
 use burn::prelude::*;
+use cam::TargetLayer;
 use cam::preprocess::EvalTransform;
 use mobilenetv2::checkpoint::{self, LoadOptions};
 use mobilenetv2::{MobileNetV2, Normalization, Resize};
@@ -54,5 +55,15 @@ impl Classifier {
     /// Square input side.
     pub fn size(&self) -> usize {
         self.transform.size
+    }
+
+    /// The target layers: `given`, else for a layer comparison `features.13` (the last block
+    /// at stride 16) and `features.18` (the last block), else the default for the input size.
+    pub fn layers(&self, given: &[TargetLayer], compare: bool) -> Vec<TargetLayer> {
+        if compare && given.is_empty() {
+            vec![TargetLayer::LAST_STRIDE_16, TargetLayer::LAST]
+        } else {
+            TargetLayer::or_default_for(given, self.size())
+        }
     }
 }

@@ -16,7 +16,7 @@ use burn::prelude::*;
 use cam::guided::GuidedBackprop;
 use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
 use cam::preprocess;
-use cam::{CamEngine, Explanation, TargetLayer, Targets};
+use cam::{CamEngine, Explanation, Targets};
 use image::{GrayImage, RgbImage};
 use mobilenetv2::FoldedMobileNetV2;
 use mobilenetv2::checkpoint::Metadata;
@@ -54,11 +54,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
         ..
     } = &classifier;
     let size = classifier.size();
-    let layers = if args.compare_layers && args.layers.is_empty() {
-        vec![TargetLayer::LAST_STRIDE_16, TargetLayer::LAST]
-    } else {
-        TargetLayer::or_default_for(&args.layers, size)
-    };
+    let layers = classifier.layers(&args.layers, args.compare_layers);
     let classes = args
         .classes
         .iter()

@@ -19,7 +19,7 @@ use anyhow::Context;
 use cam::metrics::MapStats;
 use cam::preprocess;
 use cam::render::npy::save_npy;
-use cam::{CamEngine, TargetLayer, Targets};
+use cam::{CamEngine, Targets};
 use serde::Serialize;
 
 use super::classifier::Classifier;
@@ -48,6 +48,9 @@ pub struct Gallery {
     pub method: &'static str,
     /// Its target layers.
     pub layers: Vec<String>,
+    /// Whether each layer's predicted-class map was drawn too (`--compare-layers`):
+    /// `maps/NNNNN.pred.LAYER.png`.
+    pub compare_layers: bool,
     /// Square input side.
     pub image_size: usize,
     /// One record per image, in path order.
@@ -91,7 +94,7 @@ pub fn run(args: &GalleryArgs) -> anyhow::Result<()> {
 /// Does the work of [`run`] and returns what `gallery.json` holds.
 pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
     let classifier = Classifier::load(&args.classifier)?;
-    let layers = TargetLayer::or_default_for(&args.layers, classifier.size());
+    let layers = classifier.layers(&args.layers, args.compare_layers);
     let folder = scan_test(&args.folder, &classifier.names, args.masks.as_deref())?;
     for dir in ["images", "maps", "means"] {
         let dir = args.output.join(dir);
@@ -161,6 +164,7 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
         labelled,
         method: args.method.name(),
         layers: layers.iter().map(ToString::to_string).collect(),
+        compare_layers: args.compare_layers,
         image_size: classifier.size(),
         images: records,
         skipped,
@@ -249,6 +253,16 @@ impl Explainer<'_> {
                     page::heatmap_path(out, index, which),
                     browser::small_heatmap(map),
                 );
+            }
+            if self.args.compare_layers {
+                for layer in &explanation.layer_maps {
+                    let map = layer.scaled(explanation.images, 0, i, [MAP_SIDE as usize; 2]);
+                    let which = format!("pred.{}", layer.layer);
+                    self.writer.png(
+                        page::heatmap_path(out, index, &which),
+                        browser::small_heatmap(&map),
+                    );
+                }
             }
             let flat: Vec<f32> = small.concat();
             let side = MAP_SIDE as usize;
