@@ -70,13 +70,7 @@ pub fn curves(history: &History) -> RgbImage {
                     )
                     .expect("drawing into a memory buffer");
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerLeft)
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()
-                .expect("drawing into a memory buffer");
+            legend(&mut chart, SeriesLabelPosition::MiddleRight);
         }
     })
 }
@@ -191,13 +185,21 @@ pub fn sanity(cascade: &cam::sanity::Cascade) -> RgbImage {
                         PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
                     });
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerLeft)
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()
-                .expect("drawing into a memory buffer");
+            legend(&mut chart, SeriesLabelPosition::LowerLeft);
         }
     })
+}
+
+/// Draws `chart`'s series labels at `position`, on a translucent white box.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .expect("drawing into a memory buffer");
 }

@@ -9,7 +9,7 @@ mod text;
 
 pub use report::{BaselineScores, ExplainReport, ImageReport, MapMetrics, MapReport, Prediction};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use burn::prelude::*;
@@ -19,8 +19,6 @@ use cam::preprocess;
 use cam::{CamEngine, Explanation, Targets};
 use image::{GrayImage, RgbImage};
 use mobilenetv2::FoldedMobileNetV2;
-use mobilenetv2::checkpoint::Metadata;
-use serde_json::Value;
 
 use super::classifier::Classifier;
 use super::sanity;
@@ -306,58 +304,6 @@ fn predictions(
             probability,
         })
         .collect()
-}
-
-/// Class names from `--class-names`, else the checkpoint's, else `class N`.
-pub(super) fn class_names(
-    file: Option<&Path>,
-    meta: Option<&Metadata>,
-    num_classes: usize,
-) -> anyhow::Result<Vec<String>> {
-    let names = match (file, meta) {
-        (Some(file), _) => read_class_names(file)?,
-        (None, Some(meta)) => meta.class_names.clone(),
-        (None, None) => (0..num_classes).map(|i| format!("class {i}")).collect(),
-    };
-    if names.len() != num_classes {
-        bail!(
-            "{} class names for a {num_classes}-class model; the names file must list one name per class",
-            names.len()
-        );
-    }
-    Ok(names)
-}
-
-/// Reads `["a", "b"]` or `{"0": "a", "1": "b"}` (class_indices.json).
-pub fn read_class_names(file: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read class names {}", file.display()))?;
-    let bad = || {
-        format!(
-            "{} is not a JSON list of names or an index → name object",
-            file.display()
-        )
-    };
-    match serde_json::from_str::<Value>(&text).with_context(bad)? {
-        Value::Array(list) => list
-            .into_iter()
-            .map(|v| v.as_str().map(str::to_owned).with_context(bad))
-            .collect(),
-        Value::Object(map) => {
-            let mut pairs = map
-                .into_iter()
-                .map(|(k, v)| {
-                    Ok((
-                        k.parse::<usize>().ok().with_context(bad)?,
-                        v.as_str().with_context(bad)?.to_owned(),
-                    ))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            pairs.sort();
-            Ok(pairs.into_iter().map(|(_, name)| name).collect())
-        }
-        _ => bail!(bad()),
-    }
 }
 
 /// A class given as an index or a (case-insensitive) name.
