@@ -124,8 +124,8 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
     };
     let progress = bar(items.len(), "gallery");
     for (batch, failed) in decoded(&items, args.batch_size.max(1), classifier.transform) {
+        progress.inc((batch.len() + failed.len()) as u64);
         skipped.extend(failed);
-        progress.inc(batch.len() as u64);
         explainer.explain(&args.folder, batch)?;
     }
     progress.finish_and_clear();
