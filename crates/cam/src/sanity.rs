@@ -91,9 +91,11 @@ pub fn cascade(
     };
     let [_, _, height, width] = images.dims();
     let maps = |model: &MobileNetV2| -> Vec<Vec<Vec<f32>>> {
+        // One inference copy of this step's model serves every CAM method.
+        let folded = CamEngine::new(model, Method::GradCam, layers);
         explainers
             .iter()
-            .map(|&e| explain(model, e, images.clone(), &classes, layers))
+            .map(|&e| explain(model, &folded, e, images.clone(), &classes))
             .collect()
     };
     let trained = maps(model);
@@ -144,18 +146,20 @@ pub fn cascade(
     }
 }
 
-/// Each image's map of `classes[i]` by `explainer`, `H × W` values in `[0, 1]`.
+/// Each image's map of `classes[i]` by `explainer`, `H × W` values in `[0, 1]`: CAM methods
+/// on `folded`'s inference copy of `model` and target layers.
 fn explain(
     model: &MobileNetV2,
+    folded: &CamEngine,
     explainer: Explainer,
     images: Tensor<4>,
     classes: &[usize],
-    layers: &[TargetLayer],
 ) -> Vec<Vec<f32>> {
     let n = classes.len();
     match explainer {
         Explainer::Cam(method) => {
-            let explanation = CamEngine::new(model, method, layers)
+            let explanation = folded
+                .with(method, folded.layers())
                 .explain(images, &[Targets::Classes(classes.to_vec())]);
             (0..n).map(|i| explanation.map(0, i).to_vec()).collect()
         }

@@ -162,16 +162,20 @@ fn prefetch<T: Send + 'static>(
     })
 }
 
+/// Says how many hidden or system files and folders a scan passed over, if any.
+pub fn print_ignored(ignored: usize) {
+    if ignored > 0 {
+        println!(
+            "ignored {ignored} hidden or system files and folders (.DS_Store, Thumbs.db, @eaDir, ...)"
+        );
+    }
+}
+
 /// Checks every scanned file, chooses where decoded images live (`cache`), and decodes them up
 /// front when in memory; one line each on what the scan passed over, the masks it found and
 /// the cache chosen.
 pub fn load(scan: Scan, transform: EvalTransform, cache: Cache) -> anyhow::Result<Data> {
-    if scan.ignored > 0 {
-        println!(
-            "ignored {} hidden or system files and folders (.DS_Store, Thumbs.db, @eaDir, ...)",
-            scan.ignored
-        );
-    }
+    print_ignored(scan.ignored);
     let (masked, all) = scan.mask_count();
     match &scan.mask_tree {
         Some(tree) => println!(

@@ -92,9 +92,10 @@ pub fn picture_path(run: &RunDir, index: usize) -> PathBuf {
     run.reports.join("images").join(format!("{index:05}.png"))
 }
 
-/// A heatmap of validation image `index` in an epoch's folder; `which` is `true` or `pred`.
-pub fn heatmap_path(epoch_dir: &Path, index: usize, which: &str) -> PathBuf {
-    epoch_dir
+/// A heatmap of image `index` in a page's folder (an epoch's or the gallery's); `which` is
+/// `true`, `pred` or `pred.LAYER`.
+pub fn heatmap_path(page_dir: &Path, index: usize, which: &str) -> PathBuf {
+    page_dir
         .join("maps")
         .join(format!("{index:05}.{which}.png"))
 }

@@ -25,7 +25,9 @@ use serde::Serialize;
 use super::classifier::Classifier;
 use super::sanity;
 use crate::cli::GalleryArgs;
-use crate::data::{Item, Prefetch, Sample, Skipped, TestFolder, decode_view, scan_test};
+use crate::data::{
+    Item, Prefetch, Sample, Skipped, TestFolder, decode_view, print_ignored, scan_test,
+};
 use crate::progress::bar;
 use crate::report::Writer;
 use crate::report::browser::{self, MAP_SIDE};
@@ -62,25 +64,31 @@ pub struct Gallery {
     pub sanity: Option<cam::sanity::Cascade>,
 }
 
-/// Classifies and explains every image of `args.folder`; writes the gallery to `args.output`.
-pub fn run(args: &GalleryArgs) -> anyhow::Result<()> {
-    let gallery = build(args)?;
-    let wrong = gallery
-        .images
-        .iter()
-        .filter(|r| r.label.is_some_and(|l| l != r.predicted))
-        .count();
-    let summary = if gallery.labelled {
-        let n = gallery.images.len();
+impl Gallery {
+    /// How many images, and in labelled folders how many the model got right.
+    pub fn summary(&self) -> String {
+        let n = self.images.len();
+        if !self.labelled {
+            return format!("{n} unlabelled images");
+        }
+        let wrong = self
+            .images
+            .iter()
+            .filter(|r| r.label != Some(r.predicted))
+            .count();
         format!(
             "{n} images, {:.1}% right ({wrong} wrong)",
             100.0 * (n - wrong) as f64 / n.max(1) as f64
         )
-    } else {
-        format!("{} unlabelled images", gallery.images.len())
-    };
+    }
+}
+
+/// Classifies and explains every image of `args.folder`; writes the gallery to `args.output`.
+pub fn run(args: &GalleryArgs) -> anyhow::Result<()> {
+    let gallery = build(args)?;
     println!(
-        "{summary}; gallery {}, results {} and {}",
+        "{}; gallery {}, results {} and {}",
+        gallery.summary(),
         args.output.join("index.html").display(),
         args.output.join("predictions.csv").display(),
         args.output.join("gallery.json").display()
@@ -106,8 +114,10 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
         items,
         labelled,
         mut skipped,
-        ..
+        ignored,
     } = folder;
+    print_ignored(ignored);
+    let items = Arc::new(items);
     let mut explainer = Explainer {
         args,
         classifier: &classifier,
@@ -151,7 +161,7 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
         for (class, name) in classifier.names.iter().enumerate() {
             if let Some(mean) = means.mean(class) {
                 writer.png(
-                    page::mean_path(&args.output, name, which),
+                    args.output.join(page::mean_file(name, which)),
                     browser::small_heatmap(&mean),
                 );
             }
@@ -184,11 +194,11 @@ fn sanity_sample(len: usize, n: usize) -> Vec<usize> {
 /// The folder's images in batches of `batch_size`, decoded on worker threads ahead of the
 /// model; each batch with the files that failed to decode.
 fn decoded(
-    items: &[Item],
+    items: &Arc<Vec<Item>>,
     batch_size: usize,
     transform: preprocess::EvalTransform,
 ) -> Prefetch<(Vec<(usize, Sample)>, Vec<Skipped>)> {
-    let items: Arc<Vec<Item>> = Arc::new(items.to_vec());
+    let items = Arc::clone(items);
     let batches = items.len().div_ceil(batch_size);
     Prefetch::new(0..batches, AHEAD, move |b| {
         use rayon::prelude::*;
@@ -230,7 +240,12 @@ impl Explainer<'_> {
             return Ok(());
         }
         let classifier = self.classifier;
-        let images: Vec<image::RgbImage> = batch.iter().map(|(_, s)| s.image.clone()).collect();
+        // The pictures move out of their samples: the batch tensor, then the JPEG writer.
+        let mut batch = batch;
+        let images: Vec<image::RgbImage> = batch
+            .iter_mut()
+            .map(|(_, s)| std::mem::take(&mut s.image))
+            .collect();
         let inputs = preprocess::batch(&images, &classifier.normalization, &classifier.device);
         let mut targets = vec![Targets::Predicted];
         if self.labelled {
@@ -250,7 +265,7 @@ impl Explainer<'_> {
                 let class = explanation.classes[t][i];
                 self.means[t].add(class, map);
                 self.writer.png(
-                    page::heatmap_path(out, index, which),
+                    browser::heatmap_path(out, index, which),
                     browser::small_heatmap(map),
                 );
             }
@@ -259,25 +274,18 @@ impl Explainer<'_> {
                     let map = layer.scaled(explanation.images, 0, i, [MAP_SIDE as usize; 2]);
                     let which = format!("pred.{}", layer.layer);
                     self.writer.png(
-                        page::heatmap_path(out, index, &which),
+                        browser::heatmap_path(out, index, &which),
                         browser::small_heatmap(&map),
                     );
                 }
             }
-            let flat: Vec<f32> = small.concat();
-            let side = MAP_SIDE as usize;
-            save_npy(
-                &flat,
-                &[small.len(), side, side],
-                &out.join(format!("maps/{index:05}.npy")),
-            )?;
             if self.sanity_indices.binary_search(&index).is_ok() {
                 self.sanity_pictures.push(image.clone());
             }
             self.writer.jpeg(page::picture_path(out, index), image);
             let stats = MapStats::new(explanation.map(0, i), sample.mask.as_ref());
             let path = sample.path.strip_prefix(root).unwrap_or(&sample.path);
-            self.records.push(Record::new(
+            let record = Record::new(
                 index,
                 path.to_string_lossy().into_owned(),
                 &explanation,
@@ -285,7 +293,14 @@ impl Explainer<'_> {
                 label,
                 self.args.top_k,
                 stats,
-            ));
+            );
+            let side = MAP_SIDE as usize;
+            save_npy(
+                &small.concat(),
+                &[small.len(), side, side],
+                &out.join(&record.npy),
+            )?;
+            self.records.push(record);
         }
         Ok(())
     }

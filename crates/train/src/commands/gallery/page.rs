@@ -13,15 +13,9 @@ pub fn picture_path(out: &Path, index: usize) -> PathBuf {
     out.join("images").join(format!("{index:05}.jpg"))
 }
 
-/// A heatmap of image `index`; `which` is `pred` or `true`.
-pub fn heatmap_path(out: &Path, index: usize, which: &str) -> PathBuf {
-    out.join("maps").join(format!("{index:05}.{which}.png"))
-}
-
-/// Class `name`'s mean heatmap; `which` is `pred` or `true`.
-pub fn mean_path(out: &Path, name: &str, which: &str) -> PathBuf {
-    out.join("means")
-        .join(format!("{}.{which}.png", safe_file_name(name)))
+/// Class `name`'s mean heatmap, relative to the gallery's folder; `which` is `pred` or `true`.
+pub fn mean_file(name: &str, which: &str) -> String {
+    format!("means/{}.{which}.png", safe_file_name(name))
 }
 
 /// `index.html`: the summary, per-class counts and mean maps, and the browser's frame.
@@ -66,21 +60,6 @@ struct ClassRow {
 
 /// The page of `gallery`, whose mean maps are `means` (predicted, true).
 pub fn render(gallery: &Gallery, means: &[MeanMaps; 2]) -> String {
-    let n = gallery.images.len();
-    let right = gallery
-        .images
-        .iter()
-        .filter(|r| r.label == Some(r.predicted))
-        .count();
-    let summary = if gallery.labelled {
-        format!(
-            "{n} images, {right} classified right ({:.1}%)",
-            100.0 * right as f64 / n.max(1) as f64
-        )
-    } else {
-        format!("{n} unlabelled images")
-    };
-    let src = |name: &str, which: &str| format!("means/{}.{which}.png", safe_file_name(name));
     let classes = gallery
         .classes
         .iter()
@@ -107,14 +86,14 @@ pub fn render(gallery: &Gallery, means: &[MeanMaps; 2]) -> String {
                 precision: share(tp, tp + fp),
                 recall: share(tp, tp + fn_),
                 predicted: means[0].count(c),
-                mean_pred: (means[0].count(c) > 0).then(|| src(name, "pred")),
-                mean_true: (means[1].count(c) > 0).then(|| src(name, "true")),
+                mean_pred: (means[0].count(c) > 0).then(|| mean_file(name, "pred")),
+                mean_true: (means[1].count(c) > 0).then(|| mean_file(name, "true")),
             }
         })
         .collect();
     let page = GalleryPage {
         folder: gallery.folder.display().to_string(),
-        summary,
+        summary: gallery.summary(),
         method: gallery.method.to_owned(),
         layers: gallery.layers.join(" + "),
         labelled: gallery.labelled,
