@@ -5,7 +5,8 @@
 run: setup
 	cargo run --release -p train -- --num-classes 5
 
-# The whole test suite (one optimised build shared with `make run`), then the tests that train
+# Clippy on every target with warnings as errors, the whole test suite (one optimised build
+# shared with `make run`; doctests and the library example included), then the tests that train
 # once more as an AVX2-only CPU with one thread computes: LibTorch picks kernels by instruction
 # set and splits sums across threads, so short training runs differ between machines, and the
 # tests must hold on any of them. The second pass differs from the first on every host: by
@@ -13,6 +14,7 @@ run: setup
 AVX2 := ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
 TRAINING_TESTS := cargo test --release -p camwatch-tests --test integration -- shortcut:: train:: sanity::
 test: setup test-setup
+	cargo clippy --release --workspace --all-targets -- -D warnings
 	cargo test --release --workspace
 	$(AVX2) OMP_NUM_THREADS=1 $(TRAINING_TESTS)
 

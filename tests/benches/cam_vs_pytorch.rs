@@ -42,7 +42,7 @@ fn main() {
     )];
     for layer in [18, 14] {
         let engine = CamEngine::new(
-            &model,
+            &model.fold(),
             Method::GradCam,
             &[TargetLayer::new(layer).expect("valid layer")],
         );

@@ -16,9 +16,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use burn_dataset::transform::SelectionDataset;
-use cam::preprocess::{EvalTransform, RandomResizedCrop};
-use mobilenetv2::Resize;
 use train::data::{Cache, Split};
+use vision::Resize;
+use vision::{EvalTransform, RandomResizedCrop};
 
 const SIZE: usize = 224;
 const BATCH: usize = 32;

@@ -5,10 +5,10 @@
 
 mod common;
 
-use cam::preprocess::{EvalTransform, load_rgb, load_rgb_for};
 use common::{REPEATS, median_seconds};
 use image::RgbImage;
-use mobilenetv2::Resize;
+use vision::Resize;
+use vision::{EvalTransform, load_rgb, load_rgb_for};
 
 /// A 24-megapixel phone photo's size.
 const WIDTH: u32 = 6000;

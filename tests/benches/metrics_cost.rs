@@ -13,7 +13,7 @@ use burn_dataset::Dataset;
 use cam::metrics::{
     Baseline, MapStats, baseline_map, faithfulness, object_reliance, occlusion_drops,
 };
-use cam::{CamEngine, Method, TargetLayer, Targets, preprocess};
+use cam::{CamEngine, Method, TargetLayer, Targets};
 use common::median_seconds;
 
 /// The median of `values`.
@@ -35,9 +35,9 @@ fn main() {
     train::allocator::keep_freed_memory();
     let root = common::default_dataset();
     let scan = train::data::scan(&root, None, 0.2, 42).expect("the default dataset");
-    let transform = cam::preprocess::EvalTransform {
+    let transform = vision::EvalTransform {
         size: SIZE,
-        resize: mobilenetv2::Resize::Squash,
+        resize: vision::Resize::Squash,
     };
     let data = train::data::load(scan, transform, train::data::Cache::Memory)
         .expect("the default dataset");
@@ -52,10 +52,10 @@ fn main() {
 
     let report: Vec<Sample> = data.val.samples(&(0..REPORT_IMAGES).collect::<Vec<_>>());
     let images = batch(&report).images;
-    let pictures = preprocess::denormalize(images.clone(), &data.normalization);
+    let pictures = vision::denormalize(images.clone(), &data.normalization);
     let labels: Vec<usize> = report.iter().map(|s| s.label).collect();
     let layer = TargetLayer::default_for(data.image_size);
-    let engine = CamEngine::new(&model, Method::GradCam, &[layer]);
+    let engine = CamEngine::new(&model.fold(), Method::GradCam, &[layer]);
     let explanation = engine.explain(images.clone(), &[Targets::Classes(labels.clone())]);
     let maps: Vec<Vec<f32>> = (0..REPORT_IMAGES)
         .map(|i| explanation.map(0, i).to_vec())
@@ -85,10 +85,14 @@ fn main() {
         .iter()
         .map(|s| s.mask.as_ref().expect("the default dataset has masks"))
         .collect();
-    let audit_engine = CamEngine::new(&model, Method::GradCam, &[TargetLayer::LAST_STRIDE_16]);
+    let audit_engine = CamEngine::new(
+        &model.fold(),
+        Method::GradCam,
+        &[TargetLayer::LAST_STRIDE_16],
+    );
 
     let scratch = tempfile::tempdir().expect("a temporary folder");
-    let val_engine = CamEngine::new(&model, Method::GradCam, &[layer]);
+    let val_engine = CamEngine::new(&model.fold(), Method::GradCam, &[layer]);
     let mut val_maps: Vec<(Vec<f32>, Option<image::GrayImage>)> = Vec::new();
     train::validate(&val_engine, &data, &device, |batch| {
         for (j, sample) in batch.samples.iter().enumerate() {

@@ -37,7 +37,7 @@ fn every_method_matches_pytorch_grad_cam() {
     let mut failures = Vec::new();
     for method in Method::ALL {
         for tag in ["18", "10", "10+18"] {
-            let engine = CamEngine::new(&model, method, &layers(tag));
+            let engine = CamEngine::new(&model.fold(), method, &layers(tag));
             let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
             let ours = maps_tensor(&explanation.maps, 2, explanation.size, &device);
             let theirs = tensor_from::<3>(REFERENCE, &format!("{}/{tag}", method.name()), &device);
@@ -56,7 +56,7 @@ fn grad_cam_weights_at_the_last_layer_are_the_classifier_row_over_area() {
     let device = device();
     let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
-    let engine = CamEngine::new(&model, Method::GradCam, &[TargetLayer::LAST]);
+    let engine = CamEngine::new(&model.fold(), Method::GradCam, &[TargetLayer::LAST]);
     let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
 
     let activations = model.forward_features(inputs, 0..FEATURE_LAYERS); // [2, C, h, w]
@@ -86,7 +86,7 @@ fn true_and_predicted_targets_in_one_pass_equal_separate_passes() {
     let device = device();
     let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
-    let engine = CamEngine::new(&model, Method::GradCamPlusPlus, &layers("10+18"));
+    let engine = CamEngine::new(&model.fold(), Method::GradCamPlusPlus, &layers("10+18"));
     let both = engine.explain(
         inputs.clone(),
         &[Targets::Classes(CLASSES.to_vec()), Targets::Predicted],
@@ -114,14 +114,14 @@ fn the_layers_on_their_own_scales_average_to_the_fused_map() {
     let device = device();
     let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
-    let engine = CamEngine::new(&model, Method::GradCam, &layers("10+18"));
+    let engine = CamEngine::new(&model.fold(), Method::GradCam, &layers("10+18"));
     let explanation = engine.explain(inputs, &[Targets::Classes(CLASSES.to_vec())]);
     let size = explanation.size;
-    for image in 0..explanation.images {
+    for image in 0..explanation.image_count() {
         let scaled: Vec<Vec<f32>> = explanation
             .layer_maps
             .iter()
-            .map(|layer| layer.scaled(explanation.images, 0, image, size))
+            .map(|layer| layer.scaled(explanation.image_count(), 0, image, size))
             .collect();
         // Two layers of different resolution and different maps.
         assert!(max_abs(&scaled[0], &scaled[1]) > 0.1);
@@ -169,7 +169,7 @@ fn computing_maps_leaves_the_training_model_untouched() {
     };
     let before = snapshot(&model);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
-    let engine = CamEngine::new(&model, Method::GradCam, &layers("10+18"));
+    let engine = CamEngine::new(&model.fold(), Method::GradCam, &layers("10+18"));
     engine.explain(inputs.clone(), &[Targets::Predicted]);
     assert_eq!(
         before,
@@ -190,7 +190,7 @@ fn a_firmly_rejected_class_gives_a_flagged_empty_map_not_nan() {
     let device = device();
     let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
-    let engine = CamEngine::new(&model, Method::HiResCam, &[TargetLayer::LAST]);
+    let engine = CamEngine::new(&model.fold(), Method::HiResCam, &[TargetLayer::LAST]);
     // Explain every class: some map with no positive evidence must be flagged, and no map
     // may hold NaN.
     let classes = model.num_classes();
@@ -241,7 +241,7 @@ fn confidence_metrics_match_pytorch_grad_cam_and_curves_have_the_right_ends() {
     let device = device();
     let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
-    let engine = CamEngine::new(&model, Method::GradCam, &[TargetLayer::LAST]);
+    let engine = CamEngine::new(&model.fold(), Method::GradCam, &[TargetLayer::LAST]);
     let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
     let maps: Vec<Vec<f32>> = (0..2).map(|i| explanation.map(0, i).to_vec()).collect();
     let scores = cam::metrics::faithfulness(engine.model(), inputs.clone(), &maps, &CLASSES);
@@ -315,7 +315,7 @@ fn guided_backprop_and_guided_grad_cam_match_pytorch_grad_cam() {
     let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
     let classes = vec![CLASSES.to_vec()];
-    let gradients = GuidedBackprop::new(&model).gradients(inputs.clone(), &classes);
+    let gradients = GuidedBackprop::new(&model.fold()).gradients(inputs.clone(), &classes);
     let theirs = tensor_from::<4>(REFERENCE, "guided/backprop", &device).permute([0, 3, 1, 2]);
     let scale: f32 = theirs.clone().abs().max().into_scalar();
     assert!(scale > 0.0, "the reference gradients are not all zero");
@@ -326,7 +326,7 @@ fn guided_backprop_and_guided_grad_cam_match_pytorch_grad_cam() {
     );
 
     // Guided Grad-CAM pictures, scaled as pytorch-grad-cam's deprocess_image: equal up to rounding.
-    let engine = CamEngine::new(&model, Method::GradCam, &[TargetLayer::LAST]);
+    let engine = CamEngine::new(&model.fold(), Method::GradCam, &[TargetLayer::LAST]);
     let explanation = engine.explain(inputs, &[Targets::Classes(CLASSES.to_vec())]);
     let maps = maps_tensor(&explanation.maps, 2, explanation.size, &device);
     let pictures = guided_grad_cam(gradients, maps);

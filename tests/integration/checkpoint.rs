@@ -151,7 +151,7 @@ fn camwatch_checkpoint_round_trips_and_exports_to_torchvision_names() {
         width_mult: 0.35,
         image_size: 64,
         normalization: Default::default(),
-        resize: mobilenetv2::Resize::Crop,
+        resize: vision::Resize::Crop,
         epoch: 3,
         val_accuracy: Some(0.5),
         parameters: loaded.info.parameters,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use image::{DynamicImage, GrayImage, ImageFormat};
 
-use crate::train::{args, json, tiny_dataset, training_command};
+use crate::common::{args, json, tiny_dataset, training_command};
 
 /// Rewrites the tiny textures dataset at `source` as photo collections come: JPEG (and one
 /// TIFF) images in `images/{train,val}/<class>/<album>/`, masks as 0/1 PNGs in a parallel
@@ -132,7 +132,7 @@ fn a_train_folder_without_val_says_which_folder_to_pass() {
     let dir = tempfile::tempdir().unwrap();
     let source = tiny_dataset(dir.path());
     std::fs::remove_dir_all(source.join("val")).unwrap();
-    let message = crate::train::run(args(dir.path(), &source, &[]))
+    let message = crate::common::run(args(dir.path(), &source, &[]))
         .unwrap_err()
         .to_string();
     assert!(
@@ -151,10 +151,10 @@ fn a_train_folder_without_val_says_which_folder_to_pass() {
 /// DCT and the chroma upsampling differently by a few levels.
 #[test]
 fn the_evaluation_transform_matches_torchvision_on_odd_aspect_ratios() {
-    use cam::preprocess::{EvalTransform, load_rgb};
+    use vision::{EvalTransform, load_rgb};
     let transform = EvalTransform {
         size: 224,
-        resize: mobilenetv2::Resize::Crop,
+        resize: vision::Resize::Crop,
     };
     let device = camwatch_tests::device();
     for (name, file) in [
@@ -262,9 +262,9 @@ fn a_file_damaged_past_its_header_is_reported_when_streamed_not_fatal() {
     std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
 
     let scan = train::data::scan(&source, None, 0.2, 0).unwrap();
-    let transform = cam::preprocess::EvalTransform {
+    let transform = vision::EvalTransform {
         size: 32,
-        resize: mobilenetv2::Resize::Crop,
+        resize: vision::Resize::Crop,
     };
     let data = train::data::load(scan, transform, train::data::Cache::Off).unwrap();
     let skipped = |data: &train::data::Data| -> Vec<String> {

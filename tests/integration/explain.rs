@@ -317,3 +317,64 @@ fn inspect_reads_every_format() {
     let message = error_of(&["train", "inspect", fixture("empty.pth").to_str().unwrap()]);
     assert!(message.contains("is empty"), "{message}");
 }
+
+/// The library example (`crates/cam/examples/gradcam.rs`) explains an image through the public
+/// API as `explain` does: the same class and probability, and an overlay at the input size.
+#[test]
+fn the_library_example_computes_the_map_explain_computes() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("disc.png");
+    write_image(&photo);
+    let checkpoint = fixture("small_module.pth");
+    // `cargo test` builds the examples beside the test binaries: target/<profile>/examples.
+    let exe = std::env::current_exe().unwrap();
+    let example = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/gradcam");
+    let overlay = dir.path().join("overlay.png");
+    let output = std::process::Command::new(&example)
+        .args([&checkpoint, &photo, &overlay])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", example.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // "class 3 with probability 0.412, Grad-CAM at features.18"
+    let words: Vec<&str> = stdout.split_whitespace().collect();
+    let class: usize = words[1].parse().unwrap();
+    let probability: f32 = words[4].trim_end_matches(',').parse().unwrap();
+    assert_eq!(
+        words[7], "features.18",
+        "torchvision's 224 px: the last block"
+    );
+
+    let out = dir.path().join("explain");
+    let args = [
+        "train",
+        "explain",
+        photo.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    let Some(train::cli::Command::Explain(args)) = Cli::try_parse_from(args).unwrap().command
+    else {
+        panic!("explain")
+    };
+    let report = train::explain_report(&args).unwrap();
+    let top = &report.images[0].predictions[0];
+    assert_eq!(top.class, class);
+    assert!(
+        (top.probability - probability).abs() < 1e-3,
+        "{top:?} vs {probability}"
+    );
+    let picture = image::open(&overlay).unwrap();
+    assert_eq!((picture.width(), picture.height()), (224, 224));
+}

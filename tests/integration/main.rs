@@ -2,6 +2,7 @@
 
 mod cam;
 mod checkpoint;
+mod common;
 mod data;
 mod explain;
 mod gallery;

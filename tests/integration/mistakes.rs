@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::train::{args, run, tiny_dataset};
+use crate::common::{args, run, tiny_dataset};
 
 /// `epoch-NNN/data.js` as JSON.
 fn epoch_data(reports: &Path, epoch: usize) -> serde_json::Value {
@@ -49,7 +49,7 @@ fn every_mistake_is_written_and_the_page_filters_sorts_and_shows_its_history() {
         "more mistakes than the grid shows: {}",
         wrong.len()
     );
-    let metrics = crate::train::json(&reports.join("epoch-003/metrics.json"));
+    let metrics = crate::common::json(&reports.join("epoch-003/metrics.json"));
     let misclassified_in_grid = metrics["samples"]
         .as_array()
         .unwrap()

@@ -39,7 +39,7 @@ fn grad_cam_follows_the_weights_and_guided_backprop_does_not() {
         "--shortcut-audit",
         "off",
     ];
-    crate::train::train_in_child(args.iter().map(|a| a.to_string()).collect());
+    crate::common::train_in_child(args.iter().map(|a| a.to_string()).collect());
 
     let mut explain = vec![
         "train".to_owned(),

@@ -51,7 +51,7 @@ fn trained(
         "--reports",
         &out("reports"),
     ];
-    crate::train::train_in_child(args.iter().map(|a| a.to_string()).collect());
+    crate::common::train_in_child(args.iter().map(|a| a.to_string()).collect());
     let metrics = dir.join(format!("reports/{name}/epoch-{epochs:0>3}/metrics.json"));
     let metrics: serde_json::Value =
         serde_json::from_slice(&std::fs::read(metrics).unwrap()).unwrap();
@@ -170,9 +170,9 @@ fn without_masks(dir: &Path, name: &str, data: &Path, marked: &[&str]) -> Vec<St
         .unwrap()
         .model;
     let scan = train::data::scan(data, None, 0.2, 0).unwrap();
-    let transform = cam::preprocess::EvalTransform {
+    let transform = vision::EvalTransform {
         size: 96,
-        resize: mobilenetv2::Resize::Squash,
+        resize: vision::Resize::Squash,
     };
     let data = train::data::load(scan, transform, train::data::Cache::Memory).unwrap();
     let audit = train::audit_attention(&model, &data, AuditScope::All, &device, dir).unwrap();

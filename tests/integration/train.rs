@@ -1,65 +1,13 @@
 //! The training command end to end: files, report, bad input, kill and resume.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
-use train::cli::Cli;
-use train::data::synthetic::{self, Background, Spec};
+use train::data::synthetic::{self, Spec};
 
-/// A tiny textures dataset in `dir/data` (6 training and 3 validation images per class).
-pub(crate) fn tiny_dataset(dir: &Path) -> PathBuf {
-    let root = dir.join("data");
-    let spec = Spec {
-        train_per_class: 6,
-        val_per_class: 3,
-        seed: 7,
-        shortcut: None,
-        background: Background::Camouflage,
-    };
-    synthetic::generate(&root, spec, &indicatif::ProgressBar::hidden()).unwrap();
-    root
-}
-
-/// Training flags for a small, fast run into `dir`.
-pub(crate) fn args(dir: &Path, data: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--checkpoints",
-        dir.join("checkpoints").to_str().unwrap(),
-        "--reports",
-        dir.join("reports").to_str().unwrap(),
-        "--run",
-        "tiny",
-        "--image-size",
-        "32",
-        "--width-mult",
-        "0.25",
-        "--batch-size",
-        "8",
-        "--epochs",
-        "2",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
-pub(crate) fn run(args: Vec<String>) -> anyhow::Result<()> {
-    train::execute(Cli::try_parse_from(args)?)
-}
-
-pub(crate) fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_slice(
-        &std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap()
-}
+use crate::common::{
+    args, json, run, spawn_training, tiny_dataset, train_in_child, training_command,
+};
 
 #[test]
 fn two_epochs_write_checkpoints_and_a_complete_report() {
@@ -407,40 +355,6 @@ fn a_diverging_run_stops_with_a_clear_message_and_keeps_its_checkpoint() {
     assert_eq!(meta.epoch, 1, "the good checkpoint stays");
 }
 
-/// Runs training with the arguments in `CAMWATCH_CHILD_ARGS`; the kill-and-resume test starts
-/// this test binary again with it, so that it can kill a real training process (and so that
-/// runs it compares number for number do not share LibTorch's random generator with the
-/// tests running beside them).
-#[test]
-fn child_training_process() {
-    if let Ok(args) = std::env::var("CAMWATCH_CHILD_ARGS") {
-        run(serde_json::from_str(&args).unwrap()).unwrap();
-    }
-}
-
-/// A training process: this test binary again, running [`child_training_process`].
-pub(crate) fn training_command(args: Vec<String>) -> Command {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args([
-            "--exact",
-            "train::child_training_process",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("CAMWATCH_CHILD_ARGS", serde_json::to_string(&args).unwrap());
-    command
-}
-
-/// Starts training in a child process.
-fn spawn_training(args: Vec<String>) -> std::process::Child {
-    training_command(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
 /// The variables that make this machine compute as an AVX2-only CPU with one thread reach
 /// LibTorch: the run's first line names the kernels and threads, and oneDNN's verbose mode
 /// (which the convolutions go through) names the instruction set it dispatches to.
@@ -480,12 +394,6 @@ fn a_run_names_its_cpu_kernels_and_libtorch_honours_the_isa_variables() {
         isa.contains("AVX2") && !isa.contains("AVX-512") && !isa.contains("AMX"),
         "{isa}"
     );
-}
-
-/// Trains in a child process to the end (deterministic: LibTorch's random generator is its own).
-pub(crate) fn train_in_child(args: Vec<String>) {
-    let status = spawn_training(args).wait().unwrap();
-    assert!(status.success(), "training failed");
 }
 
 #[test]

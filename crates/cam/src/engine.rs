@@ -5,7 +5,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use mobilenetv2::native::channels_last;
-use mobilenetv2::{FEATURE_LAYERS, FoldedMobileNetV2, MobileNetV2};
+use mobilenetv2::{FEATURE_LAYERS, FoldedMobileNetV2};
 
 use crate::explanation::Explanation;
 use crate::layer::TargetLayer;
@@ -35,10 +35,14 @@ pub struct CamEngine {
 }
 
 impl CamEngine {
-    /// An engine for `method` on `layers` (at least one; sorted and de-duplicated here).
-    /// [`TargetLayer::or_default_for`] picks the default layer for an image size.
-    pub fn new(model: &MobileNetV2, method: Method, layers: &[TargetLayer]) -> Self {
-        let plain = FoldedMobileNetV2::new(model);
+    /// An engine for `method` on `layers` (at least one; sorted and de-duplicated here) over
+    /// `model`, the inference copy of a network ([`MobileNetV2::fold`]): fold a checkpoint once
+    /// and hand the same copy to every engine, [`GuidedBackprop`](crate::guided::GuidedBackprop)
+    /// and scorer. [`TargetLayer::or_default_for`] picks the default layer for an image size.
+    ///
+    /// [`MobileNetV2::fold`]: mobilenetv2::MobileNetV2::fold
+    pub fn new(model: &FoldedMobileNetV2, method: Method, layers: &[TargetLayer]) -> Self {
+        let plain = model.clone();
         let tracked = plain.tracked();
         Self::on(plain, tracked, method, layers)
     }

@@ -31,15 +31,13 @@ impl LayerMaps {
         let min = raw.iter().copied().fold(f32::INFINITY, f32::min);
         let max = raw.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let scaled: Vec<f32> = raw.iter().map(|v| (v - min) / (max - min + 1e-7)).collect();
-        crate::resize::map(&scaled, self.size, (size[1] as u32, size[0] as u32))
+        vision::resize::map(&scaled, self.size, (size[1] as u32, size[0] as u32))
     }
 }
 
 /// Maps for `N` images and `K` targets, plus the model's predictions.
 #[derive(Clone, Debug)]
 pub struct Explanation {
-    /// Images in the batch (`N`).
-    pub images: usize,
     /// Logits per image, `[N][classes]`.
     pub logits: Vec<Vec<f32>>,
     /// Softmax probabilities per image, `[N][classes]`.
@@ -74,7 +72,6 @@ impl Explanation {
             flat.chunks(c).map(<[f32]>::to_vec).collect()
         };
         Self {
-            images: logits.dims()[0],
             probabilities: rows(softmax(logits.clone(), 1)),
             logits: rows(logits),
             classes,
@@ -99,13 +96,30 @@ impl Explanation {
     /// The final map of `image` for target `target`, `height × width` values in `[0, 1]`.
     pub fn map(&self, target: usize, image: usize) -> &[f32] {
         let len = self.size[0] * self.size[1];
-        let at = (target * self.images + image) * len;
+        let at = (target * self.image_count() + image) * len;
         &self.maps[at..at + len]
     }
 
     /// Whether that map is empty (see [`Explanation::empty`]).
     pub fn is_empty(&self, target: usize, image: usize) -> bool {
-        self.empty[target * self.images + image]
+        self.empty[target * self.image_count() + image]
+    }
+
+    /// Images in the batch (`N`).
+    pub fn image_count(&self) -> usize {
+        self.logits.len()
+    }
+
+    /// The `k` most probable classes of `image` with their probabilities, most probable first.
+    pub fn top(&self, image: usize, k: usize) -> Vec<(usize, f32)> {
+        let mut ranked: Vec<(usize, f32)> = self.probabilities[image]
+            .iter()
+            .copied()
+            .enumerate()
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(k);
+        ranked
     }
 
     /// The predicted class of `image`.

@@ -11,7 +11,7 @@
 
 use burn::prelude::*;
 use image::RgbImage;
-use mobilenetv2::{FoldedMobileNetV2, MobileNetV2};
+use mobilenetv2::FoldedMobileNetV2;
 
 use crate::engine::class_tensor;
 
@@ -22,10 +22,10 @@ pub struct GuidedBackprop {
 }
 
 impl GuidedBackprop {
-    /// An inference copy of `model` with guided ReLU6s (the model itself is not touched).
-    pub fn new(model: &MobileNetV2) -> Self {
+    /// A copy of the inference network `model` with guided ReLU6s (`model` is not touched).
+    pub fn new(model: &FoldedMobileNetV2) -> Self {
         Self {
-            tracked: FoldedMobileNetV2::new(model).guided().tracked(),
+            tracked: model.clone().guided().tracked(),
         }
     }
 

@@ -3,9 +3,8 @@
 //! [`CamEngine`] runs one split forward and (for gradient methods) one backward for all
 //! images, targets and layers; each [`Method`] in [`methods`] turns a layer's activations and
 //! gradients into a map. [`guided`] adds guided backpropagation and Guided Grad-CAM;
-//! [`preprocess`] turns image files into model inputs and back; [`render`] draws and saves maps;
-//! [`resize`] scales pictures and maps; [`metrics`] measures them; [`sanity`] checks that maps
-//! depend on the model at all.
+//! [`render`] draws and saves maps; [`metrics`] measures them; [`sanity`] checks that maps
+//! depend on the model at all. Images reach the engine through the `vision` crate.
 
 mod engine;
 mod explanation;
@@ -13,9 +12,7 @@ pub mod guided;
 mod layer;
 pub mod methods;
 pub mod metrics;
-pub mod preprocess;
 pub mod render;
-pub mod resize;
 pub mod sanity;
 
 pub use engine::{CamEngine, Forward, Front, Targets};

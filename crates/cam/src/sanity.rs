@@ -83,22 +83,23 @@ pub fn cascade(
     explainers: &[Explainer],
     layers: &[TargetLayer],
 ) -> Cascade {
+    let folded = model.fold();
     let classes: Vec<usize> = {
-        let logits = FoldedMobileNetV2::new(model).forward(channels_last(images.clone()));
+        let logits = folded.forward(channels_last(images.clone()));
         let [_, k] = logits.dims();
         let values: Vec<f32> = logits.into_data().iter::<f32>().collect();
         values.chunks(k).map(argmax).collect()
     };
     let [_, _, height, width] = images.dims();
-    let maps = |model: &MobileNetV2| -> Vec<Vec<Vec<f32>>> {
-        // One inference copy of this step's model serves every CAM method.
-        let folded = CamEngine::new(model, Method::GradCam, layers);
+    let maps = |model: &FoldedMobileNetV2| -> Vec<Vec<Vec<f32>>> {
+        // One inference copy of this step's model serves every method.
+        let engine = CamEngine::new(model, Method::GradCam, layers);
         explainers
             .iter()
-            .map(|&e| explain(model, &folded, e, images.clone(), &classes))
+            .map(|&e| explain(&engine, e, images.clone(), &classes))
             .collect()
     };
-    let trained = maps(model);
+    let trained = maps(&folded);
     let mut steps = vec!["trained".to_owned()];
     let mut scores: Vec<Vec<(f64, f64)>> = vec![vec![(1.0, 1.0)]; explainers.len()];
     let mut randomized = model.clone();
@@ -114,7 +115,7 @@ pub fn cascade(
                 steps.push(format!("features.{k}"));
             }
         }
-        for (e, now) in maps(&randomized).into_iter().enumerate() {
+        for (e, now) in maps(&randomized.fold()).into_iter().enumerate() {
             let n = now.len() as f64;
             let (r, s) = now
                 .iter()
@@ -146,11 +147,10 @@ pub fn cascade(
     }
 }
 
-/// Each image's map of `classes[i]` by `explainer`, `H × W` values in `[0, 1]`: CAM methods
-/// on `folded`'s inference copy of `model` and target layers.
+/// Each image's map of `classes[i]` by `explainer`, `H × W` values in `[0, 1]`, on `engine`'s
+/// inference copy of the model (and its target layers, for CAM methods).
 fn explain(
-    model: &MobileNetV2,
-    folded: &CamEngine,
+    engine: &CamEngine,
     explainer: Explainer,
     images: Tensor<4>,
     classes: &[usize],
@@ -158,13 +158,14 @@ fn explain(
     let n = classes.len();
     match explainer {
         Explainer::Cam(method) => {
-            let explanation = folded
-                .with(method, folded.layers())
+            let explanation = engine
+                .with(method, engine.layers())
                 .explain(images, &[Targets::Classes(classes.to_vec())]);
             (0..n).map(|i| explanation.map(0, i).to_vec()).collect()
         }
         Explainer::GuidedBackprop => {
-            let gradients = GuidedBackprop::new(model).gradients(images, &[classes.to_vec()]);
+            let gradients =
+                GuidedBackprop::new(engine.model()).gradients(images, &[classes.to_vec()]);
             let [_, _, h, w] = gradients.dims();
             let magnitude: Vec<f32> = gradients
                 .abs()

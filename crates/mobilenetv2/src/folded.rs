@@ -11,9 +11,11 @@ use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, Linear};
 use burn::prelude::*;
 
-use crate::layers::{BlockPart, ConvBnAct, Feature};
-use crate::model::{FEATURE_LAYERS, MobileNetV2, global_pool};
+use crate::conv_norm::ConvNorm;
+use crate::inverted_residual::BlockPart;
 use crate::native::{guided_relu6, relu6};
+use crate::network::Feature;
+use crate::network::{FEATURE_LAYERS, MobileNetV2, global_pool};
 
 /// What follows a folded convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +37,7 @@ pub struct FoldedConv {
 }
 
 impl FoldedConv {
-    fn new((conv, norm): &ConvBnAct, activation: Activation) -> Self {
+    fn new((conv, norm): &ConvNorm, activation: Activation) -> Self {
         Self {
             conv: fold(conv, norm),
             activation,
@@ -147,6 +149,13 @@ impl FoldedMobileNetV2 {
     /// Global average pooling and the linear classifier (dropout is the identity in eval mode).
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
         self.classifier.forward(global_pool(features))
+    }
+}
+
+impl MobileNetV2 {
+    /// This network's inference copy, batch norms folded ([`FoldedMobileNetV2::new`]).
+    pub fn fold(&self) -> FoldedMobileNetV2 {
+        FoldedMobileNetV2::new(self)
     }
 }
 

@@ -1,16 +1,16 @@
 //! The command line, and nothing else: flags become the plain configurations the rest of the
 //! crate takes ([`TrainArgs::config`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cam::{Method, TargetLayer};
 use clap::{Args, Parser, Subcommand};
-use mobilenetv2::Resize;
+use vision::Resize;
 
 use crate::audit::AuditScope;
 use crate::data::synthetic::{Background, Shortcut};
 use crate::data::{Cache, DataConfig};
-use crate::report::MonitorConfig;
+use crate::monitor::MonitorConfig;
 use crate::run_dir::OutputConfig;
 use crate::training::{ModelConfig, OptimizationConfig, OptimizerKind, Schedule, TrainConfig};
 
@@ -410,8 +410,15 @@ pub struct ClassifierArgs {
 /// Options of `inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The checkpoint.
-    pub path: PathBuf,
+    /// The checkpoint, as on every command (its path alone, `inspect PATH`, works too).
+    #[arg(
+        long = "checkpoint",
+        value_name = "PATH",
+        required_unless_present = "path"
+    )]
+    checkpoint: Option<PathBuf>,
+    #[arg(value_name = "PATH", conflicts_with = "checkpoint", hide = true)]
+    path: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -446,10 +453,37 @@ pub struct GenerateArgs {
 /// Options of `export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// A camwatch (or torchvision) checkpoint.
-    pub checkpoint: PathBuf,
+    /// A camwatch (or torchvision) checkpoint, as on every command (`export CHECKPOINT OUTPUT`,
+    /// its path first, works too).
+    #[arg(long = "checkpoint", value_name = "PATH")]
+    checkpoint: Option<PathBuf>,
     /// The .safetensors file to write.
-    pub output: PathBuf,
+    #[arg(value_name = "OUTPUT", num_args = 1..=2, required = true)]
+    paths: Vec<PathBuf>,
+}
+
+impl InspectArgs {
+    /// The checkpoint, however it was named.
+    pub fn checkpoint(&self) -> &Path {
+        (self.checkpoint.as_deref().or(self.path.as_deref()))
+            .expect("clap requires --checkpoint or PATH")
+    }
+}
+
+impl ExportArgs {
+    /// The checkpoint and the file to write, however the checkpoint was named.
+    pub fn paths(&self) -> anyhow::Result<(&Path, &Path)> {
+        match (&self.checkpoint, self.paths.as_slice()) {
+            (Some(checkpoint), [output]) => Ok((checkpoint, output)),
+            (None, [checkpoint, output]) => Ok((checkpoint, output)),
+            (Some(_), _) => anyhow::bail!(
+                "export takes one OUTPUT after --checkpoint PATH: train export --checkpoint CK OUT.safetensors"
+            ),
+            (None, _) => anyhow::bail!(
+                "export needs a checkpoint and an OUTPUT: train export --checkpoint CK OUT.safetensors"
+            ),
+        }
+    }
 }
 
 fn parse_method(s: &str) -> Result<Method, String> {

@@ -1,23 +1,28 @@
 //! The `train` binary: fine-tune MobileNetV2 with a heatmap report after every epoch, and the
-//! `explain`, `inspect`, `export` and `generate` commands around it.
+//! commands around it: `explain` (single images), `gallery` (a whole test folder), `inspect`
+//! and `export` (checkpoints) and `generate` (the default dataset).
 //!
 //! An image's way through a run: [`data`] scans the folder and decodes each file once (with
-//! `cam::preprocess`), `training` fits the model on batches of them, `evaluation` scores the
-//! validation split, and `report` explains the mistakes and probes with `cam` and writes the
-//! grid and pages into the run's folder (`run_dir`). [`cli`] turns flags into the plain
-//! configurations all of these take.
+//! `vision`), `training` fits the model on batches of them, and after every epoch the `monitor`
+//! validates with `cam`'s maps of every image (`evaluation`), audits shortcuts (`audit`) and
+//! has `report` write the grid and pages into the run's folder (`run_dir`); the image
+//! `browser`'s files and the background `writer` serve the epoch pages and the gallery alike.
+//! [`cli`] turns flags into the plain configurations all of these take.
 
 pub mod allocator;
 mod audit;
+mod browser;
 pub mod cli;
 mod commands;
 pub mod data;
 mod device;
 mod evaluation;
+mod monitor;
 mod progress;
 mod report;
 mod run_dir;
 mod training;
+mod writer;
 
 use cli::{Cli, Command};
 

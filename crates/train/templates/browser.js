@@ -7,8 +7,11 @@
 
 const camwatch = {
   epochs: {},
+  /** Where pictures and maps are, relative to the page (see `file`). */
+  files: null,
   /** Called by each epoch-NNN/data.js. */
   epoch(data) {
+    this.files = data.files;
     this.epochs[data.epoch] = data;
     const waiting = this.waiting[data.epoch];
     delete this.waiting[data.epoch];
@@ -17,6 +20,7 @@ const camwatch = {
   waiting: {},
   /** Called by a gallery's data.js. */
   gallery(data) {
+    this.files = data.files;
     this.galleryData = data;
   },
 };
@@ -40,8 +44,10 @@ function nullLast(x, y, order) {
   return order;
 }
 
-function pad(n) {
-  return String(n).padStart(5, "0");
+/** Image `index`'s picture (`kind` "picture") or its `which` heatmap (`kind` "map"), from the
+ * patterns the data script gives. */
+function file(kind, index, which) {
+  return camwatch.files[kind].replace("{i}", String(index).padStart(5, "0")).replace("{which}", which);
 }
 
 function fragment() {
@@ -134,13 +140,13 @@ function closeButton() {
 // ---- The epoch page's mistakes browser ---------------------------------------------------
 
 function picture(im, side) {
-  return image(`../images/${pad(im.i)}.png`, side);
+  return image(file("picture", im.i), side);
 }
 
 /** The picture with one of its heatmap files over it. */
 function overlay(im, which, side) {
   const alt = `${which === "true" ? "true" : "predicted"}-class map`;
-  return layered(`../images/${pad(im.i)}.png`, `maps/${pad(im.i)}.${which}.png`, alt, side);
+  return layered(file("picture", im.i), file("map", im.i, which), alt, side);
 }
 
 function caption(data, im) {
@@ -204,7 +210,7 @@ function mapCanvas(data, im, side) {
     context.imageSmoothingEnabled = true;
     context.drawImage(small, 0, 0, side, side);
   };
-  image.src = `../images/${pad(im.i)}.png`;
+  image.src = file("picture", im.i);
   return canvas;
 }
 
@@ -320,12 +326,12 @@ function galleryShown(data, state) {
 }
 
 function galleryPicture(im, side) {
-  return image(`images/${pad(im.index)}.jpg`, side);
+  return image(file("picture", im.index), side);
 }
 
 function galleryOverlay(data, im, which, side) {
   const c = which === "true" ? im.label : im.predicted;
-  return layered(`images/${pad(im.index)}.jpg`, `maps/${pad(im.index)}.${which}.png`, `map of ${data.classes[c]}`, side);
+  return layered(file("picture", im.index), file("map", im.index, which), `map of ${data.classes[c]}`, side);
 }
 
 function galleryCaption(data, im) {

@@ -72,7 +72,7 @@ pub fn grid(rows: &[Vec<Panel>], cell: u32) -> RgbImage {
                     root.draw(&Text::new(text, at, font.clone()))
                         .expect("drawing into a memory buffer");
                 }
-                let image = crate::resize::rgb(&panel.image, (cell, cell));
+                let image = vision::resize::rgb(&panel.image, (cell, cell));
                 let element = BitMapElement::with_owned_buffer(
                     (x, y + title as i32),
                     (cell, cell),

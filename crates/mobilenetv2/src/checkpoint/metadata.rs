@@ -4,7 +4,7 @@ use burn::store::burn_pack::Reader;
 use serde::{Deserialize, Serialize};
 
 use super::CheckpointError;
-use crate::{Normalization, Resize};
+use vision::{Normalization, Resize};
 
 /// The burnpack metadata key holding camwatch's JSON metadata.
 pub(crate) const KEY: &str = "camwatch";

@@ -277,7 +277,7 @@ pub fn audit(
     dir: &std::path::Path,
 ) -> anyhow::Result<Vec<ClassAttention>> {
     let mut audit = Audit::with_step(data.classes.len(), AT_ONCE);
-    let engine = CamEngine::new(model, Method::GradCam, &[LAYER]);
+    let engine = CamEngine::new(&model.fold(), Method::GradCam, &[LAYER]);
     audit.run(&engine, data, scope, device, dir, None)
 }
 

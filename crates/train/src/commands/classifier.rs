@@ -6,10 +6,11 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use cam::TargetLayer;
-use cam::preprocess::EvalTransform;
+use mobilenetv2::MobileNetV2;
 use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
-use mobilenetv2::{MobileNetV2, Normalization, Resize};
 use serde_json::Value;
+use vision::EvalTransform;
+use vision::{Normalization, Resize};
 
 use crate::cli::ClassifierArgs;
 

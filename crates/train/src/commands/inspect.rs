@@ -1,14 +1,14 @@
 //! `train inspect PATH`: what a checkpoint holds.
 
 use anyhow::Context;
-use mobilenetv2::Resize;
 use mobilenetv2::checkpoint;
+use vision::Resize;
 
 use crate::cli::InspectArgs;
 
 /// Prints the checkpoint's description, as text or JSON.
 pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
-    let info = checkpoint::inspect(&args.path)?;
+    let info = checkpoint::inspect(args.checkpoint())?;
     if args.json {
         println!(
             "{}",

@@ -3,10 +3,10 @@
 
 use burn::prelude::*;
 use image::RgbImage;
-use mobilenetv2::Normalization;
 use rayon::prelude::*;
+use vision::Normalization;
 
-use cam::preprocess::RandomResizedCrop;
+use vision::RandomResizedCrop;
 
 use super::Sample;
 
@@ -39,7 +39,7 @@ impl HostBatch {
     pub fn views(samples: &[Sample], normalization: &Normalization) -> Self {
         let pixels = samples
             .par_iter()
-            .flat_map_iter(|s| cam::preprocess::normalize(&s.image, normalization))
+            .flat_map_iter(|s| vision::normalize(&s.image, normalization))
             .collect();
         let labels = samples.iter().map(|s| s.label).collect();
         Self::from_parts(pixels, labels, samples[0].image.width() as usize)
@@ -58,7 +58,7 @@ impl HostBatch {
             .enumerate()
             .flat_map_iter(|(i, (image, _))| {
                 let image = crop.apply(image, seed.wrapping_add(i as u64));
-                cam::preprocess::normalize(&image, normalization)
+                vision::normalize(&image, normalization)
             })
             .collect();
         let labels = sources.iter().map(|&(_, label)| label).collect();

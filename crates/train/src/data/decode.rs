@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use image::{GrayImage, RgbImage};
 
-use cam::preprocess::EvalTransform;
-use mobilenetv2::Resize;
+use vision::EvalTransform;
+use vision::Resize;
 
 use super::files::short_name;
 use super::{Item, Skipped};
@@ -44,7 +44,7 @@ pub(super) fn keeps_original(transform: EvalTransform, training: bool) -> bool {
 
 /// The decoded file of `item` (DCT-scaled for the transform), or why it cannot be used.
 fn load(item: &Item, transform: EvalTransform) -> Result<RgbImage, Skipped> {
-    cam::preprocess::load_rgb_for(&item.path, transform.base_side()).map_err(|e| Skipped {
+    vision::load_rgb_for(&item.path, transform.base_side()).map_err(|e| Skipped {
         path: item.path.clone(),
         reason: e.reason(),
     })
@@ -80,7 +80,7 @@ pub(super) fn decode(
     let image = load(item, transform)?;
     // A mask that cannot be read costs the image its mask scores, not the image.
     let mask = item.mask.as_deref().and_then(|path| {
-        cam::preprocess::load_mask(path)
+        vision::load_mask(path)
             .inspect_err(|e| {
                 eprintln!(
                     "warning: {e}; {} is used without its mask",

@@ -24,9 +24,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::bail;
-use cam::preprocess::{EvalTransform, RandomResizedCrop};
-use mobilenetv2::{Normalization, Resize};
 use rayon::prelude::*;
+use vision::{EvalTransform, RandomResizedCrop};
+use vision::{Normalization, Resize};
 
 use crate::progress::bar;
 
@@ -245,7 +245,7 @@ pub fn load(scan: Scan, transform: EvalTransform, cache: Cache) -> anyhow::Resul
     })
 }
 
-/// The items whose files pass [`cam::preprocess::probe`] (the others are warned about and
+/// The items whose files pass [`vision::probe`] (the others are warned about and
 /// added to `left_out`), and the bytes their decoded samples take in memory.
 fn check(
     items: Vec<Item>,
@@ -257,7 +257,7 @@ fn check(
     let probed: Vec<_> = items
         .par_iter()
         .map(|item| {
-            let probe = cam::preprocess::probe(&item.path, transform.base_side());
+            let probe = vision::probe(&item.path, transform.base_side());
             progress.inc(1);
             probe
         })

@@ -8,7 +8,7 @@ use image::RgbImage;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-use cam::preprocess::EvalTransform;
+use vision::EvalTransform;
 
 use super::decode::{decode, decode_crop_source};
 use super::{Item, Sample, Skipped};

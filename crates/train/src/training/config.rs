@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::optim::{OptimizerKind, Schedule};
 use crate::data::DataConfig;
-use crate::report::MonitorConfig;
+use crate::monitor::MonitorConfig;
 use crate::run_dir::OutputConfig;
 
 /// A whole training run.

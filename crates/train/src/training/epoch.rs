@@ -11,7 +11,7 @@ use mobilenetv2::MobileNetV2;
 
 use super::TrainConfig;
 use super::feature_cache::FeatureCache;
-use cam::preprocess::RandomResizedCrop;
+use vision::RandomResizedCrop;
 
 use crate::data::{Data, Split};
 use crate::progress::bar;

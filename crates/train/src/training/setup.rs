@@ -5,9 +5,9 @@ use burn::module::Module;
 use burn::nn::DropoutConfig;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
-use cam::preprocess::EvalTransform;
 use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
 use mobilenetv2::{MobileNetV2, MobileNetV2Config};
+use vision::EvalTransform;
 
 use super::{ModelConfig, TrainConfig, optim};
 use crate::data::{self, Data};
@@ -143,7 +143,7 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
         resize: transform.resize,
         epoch: history.epochs.len(),
         val_accuracy: None,
-        parameters: model.num_params(),
+        parameters: model.trainable_params(),
     };
     std::fs::create_dir_all(&run.checkpoints)?;
     let names: serde_json::Map<String, serde_json::Value> = data

@@ -15,7 +15,6 @@ use anyhow::{Context, bail};
 use burn::prelude::*;
 use cam::guided::GuidedBackprop;
 use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
-use cam::preprocess;
 use cam::{CamEngine, Explanation, Targets};
 use image::{GrayImage, RgbImage};
 use mobilenetv2::FoldedMobileNetV2;
@@ -61,7 +60,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
     let photos = args
         .images
         .iter()
-        .map(|p| preprocess::load_rgb(p))
+        .map(|p| vision::load_rgb(p))
         .collect::<Result<Vec<_>, _>>()?;
     let inputs: Vec<RgbImage> = photos.iter().map(|p| transform.apply(p)).collect();
     // The part of each photo the model sees, at the photo's resolution, for the overlays.
@@ -79,14 +78,14 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
         .iter()
         .zip(&photos)
         .map(|(p, photo)| {
-            let mask = preprocess::load_mask(&finder.find_loose(p)?);
+            let mask = vision::load_mask(&finder.find_loose(p)?);
             let mask = mask.inspect_err(|e| {
                 eprintln!("warning: {e}; {} is scored without its mask", p.display())
             });
             Some(transform.apply_mask(&mask.ok()?, photo.dimensions()))
         })
         .collect();
-    let batch = preprocess::batch(&inputs, normalization, device);
+    let batch = vision::batch(&inputs, normalization, device);
     let n = inputs.len();
     let targets: Vec<Targets> = if classes.is_empty() {
         vec![Targets::Predicted]
@@ -96,7 +95,8 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
             .map(|&c| Targets::Classes(vec![c; n]))
             .collect()
     };
-    let folded = FoldedMobileNetV2::new(model);
+    // One inference copy of the model serves every method, guided backprop and the scores.
+    let folded = model.fold();
     let scorer = Scorer {
         model: &folded,
         batch: &batch,
@@ -115,7 +115,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
         .collect();
 
     let mut passes = args.methods.iter().map(|&method| {
-        let engine = CamEngine::new(model, method, &layers);
+        let engine = CamEngine::new(&folded, method, &layers);
         let explanation = engine.explain(batch.clone(), &targets);
         (engine, explanation)
     });
@@ -124,7 +124,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
     let (engine, explanation) = passes.next().context("no CAM method to explain with")?;
     let guided = args
         .guided
-        .then(|| GuidedBackprop::new(model).gradients(batch.clone(), &explanation.classes));
+        .then(|| GuidedBackprop::new(&folded).gradients(batch.clone(), &explanation.classes));
     let baselines: Vec<Option<BaselineScores>> = if args.metrics {
         scorer
             .baselines(&inputs, &explanation.classes, &names)
@@ -215,13 +215,9 @@ impl Scorer<'_> {
         faithfulness(self.model, self.batch.clone(), maps, classes)
             .into_iter()
             .zip(maps.iter().zip(self.masks))
-            .map(|(f, (map, mask))| MapMetrics {
+            .map(|(faithfulness, (map, mask))| MapMetrics {
                 stats: MapStats::new(map, mask.as_ref()),
-                confidence_change: f.confidence_change,
-                drop_in_confidence: f.drop_in_confidence,
-                increase_in_confidence: f.increase_in_confidence,
-                deletion_auc: f.deletion_auc,
-                insertion_auc: f.insertion_auc,
+                faithfulness,
             })
             .collect()
     }
@@ -289,15 +285,9 @@ fn predictions(
     names: &[String],
     top_k: usize,
 ) -> Vec<Prediction> {
-    let mut ranked: Vec<(usize, f32)> = explanation.probabilities[i]
-        .iter()
-        .copied()
-        .enumerate()
-        .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    ranked
+    explanation
+        .top(i, top_k)
         .into_iter()
-        .take(top_k)
         .map(|(class, probability)| Prediction {
             class,
             name: names[class].clone(),

@@ -110,7 +110,7 @@ impl Pass<'_> {
                 ),
                 image: overlay::overlay(input, map, args.image_weight),
             });
-            let full = cam::resize::map(map, explanation.size, (ow, oh));
+            let full = vision::resize::map(map, explanation.size, (ow, oh));
             let path = suffixed(
                 &base,
                 &format!(".{}.overlay.png", safe_file_name(&names[class])),
@@ -122,7 +122,7 @@ impl Pass<'_> {
         save_png(&grid(&[panels], PANEL), &figure)?;
         let npy = suffixed(&base, ".npy");
         save_npy(&maps, &[k, h, w], &npy)?;
-        let n = explanation.images;
+        let n = explanation.image_count();
         let mut raw_npy = Vec::with_capacity(explanation.layer_maps.len());
         for layer in &explanation.layer_maps {
             let [lh, lw] = layer.size;
@@ -155,7 +155,7 @@ impl Pass<'_> {
     fn write_layers(&self, image: &Image<'_>, base: &Path) -> anyhow::Result<PathBuf> {
         let explanation = self.explanation;
         let method = self.engine.method();
-        let (i, n) = (image.index, explanation.images);
+        let (i, n) = (image.index, explanation.image_count());
         let [h, w] = explanation.size;
         let weight = self.args.image_weight;
         let rows: Vec<Vec<Panel>> = explanation
@@ -197,7 +197,7 @@ impl Pass<'_> {
         let method = self.engine.method();
         let i = image.index;
         let [h, w] = explanation.size;
-        let n = explanation.images;
+        let n = explanation.image_count();
         let device = gradients.device();
         let mut panels = Vec::new();
         for (target, classes) in explanation.classes.iter().enumerate() {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use cam::metrics::MapStats;
+use cam::metrics::{Faithfulness, MapStats};
 use serde::Serialize;
 
 /// The whole report: input size, target layers and one entry per image.
@@ -86,14 +86,7 @@ pub struct MapMetrics {
     /// Entropy, Gini and the object-mask scores.
     #[serde(flatten)]
     pub stats: MapStats,
-    /// Class probability on `input × map` minus on the input.
-    pub confidence_change: f32,
-    /// How much the class probability fell on `input × map` (0 if it rose).
-    pub drop_in_confidence: f32,
-    /// Whether the class probability rose on `input × map`.
-    pub increase_in_confidence: bool,
-    /// Deletion AUC (lower is better).
-    pub deletion_auc: f32,
-    /// Insertion AUC (higher is better).
-    pub insertion_auc: f32,
+    /// Confidence change, deletion and insertion AUC and their curves.
+    #[serde(flatten)]
+    pub faithfulness: Faithfulness,
 }

@@ -29,9 +29,10 @@ pub(super) fn print(report: &ExplainReport) {
             let Some(m) = &map.metrics else {
                 continue;
             };
+            let f = &m.faithfulness;
             println!(
                 "    deletion AUC {:.3} (lower is better), insertion AUC {:.3} (higher is better), confidence change {:+.3}, entropy {:.2}, Gini {:.2}",
-                m.deletion_auc, m.insertion_auc, m.confidence_change, m.stats.entropy, m.stats.gini
+                f.deletion_auc, f.insertion_auc, f.confidence_change, m.stats.entropy, m.stats.gini
             );
             if let Some(iou) = m.stats.iou_top20 {
                 println!(
@@ -48,7 +49,7 @@ pub(super) fn print(report: &ExplainReport) {
             for (baseline, b) in baselines.into_iter().flatten() {
                 println!(
                     "    {baseline:>8} baseline: deletion AUC {:.3}, insertion AUC {:.3}",
-                    b.deletion_auc, b.insertion_auc
+                    b.faithfulness.deletion_auc, b.faithfulness.insertion_auc
                 );
             }
         }

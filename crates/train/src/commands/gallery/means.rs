@@ -1,6 +1,6 @@
 //! Per-class mean heatmaps: where the model looks for a class, over all its images.
 
-use crate::report::browser::MAP_SIDE;
+use crate::browser::MAP_SIDE;
 
 /// Running sums of small maps per class.
 pub struct MeanMaps {

@@ -17,20 +17,19 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use cam::metrics::MapStats;
-use cam::preprocess;
 use cam::render::npy::save_npy;
 use cam::{CamEngine, Targets};
 use serde::Serialize;
 
 use super::classifier::Classifier;
 use super::sanity;
+use crate::browser::{self, MAP_SIDE};
 use crate::cli::GalleryArgs;
 use crate::data::{
     Item, Prefetch, Sample, Skipped, TestFolder, decode_view, print_ignored, scan_test,
 };
 use crate::progress::bar;
-use crate::report::Writer;
-use crate::report::browser::{self, MAP_SIDE};
+use crate::writer::Writer;
 use means::MeanMaps;
 use record::CsvRow;
 
@@ -59,6 +58,8 @@ pub struct Gallery {
     pub images: Vec<Record>,
     /// Files left out, each with its reason.
     pub skipped: Vec<Skipped>,
+    /// Where the page finds each image's picture and maps.
+    pub files: browser::FilePatterns,
     /// The model-parameter randomization test (`--sanity N`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sanity: Option<cam::sanity::Cascade>,
@@ -82,6 +83,37 @@ impl Gallery {
         )
     }
 }
+
+/// Which class a gallery map explains. The engine's targets, the mean maps and the map files
+/// come in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The class the model predicts.
+    Predicted,
+    /// The image's class folder (labelled folders only).
+    True,
+}
+
+impl Target {
+    /// Both targets, in order.
+    pub const ALL: [Target; 2] = [Target::Predicted, Target::True];
+
+    /// The target's position among the engine's targets.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The target in file names (`NNNNN.pred.png`) and the page script.
+    pub fn file_tag(self) -> &'static str {
+        match self {
+            Target::Predicted => "pred",
+            Target::True => "true",
+        }
+    }
+}
+
+/// The format of the gallery's pictures.
+const PICTURES: &str = "jpg";
 
 /// Classifies and explains every image of `args.folder`; writes the gallery to `args.output`.
 pub fn run(args: &GalleryArgs) -> anyhow::Result<()> {
@@ -109,7 +141,7 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create output folder {}", dir.display()))?;
     }
-    let engine = CamEngine::new(&classifier.model, args.method, &layers);
+    let engine = CamEngine::new(&classifier.model.fold(), args.method, &layers);
     let TestFolder {
         items,
         labelled,
@@ -118,7 +150,7 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
     } = folder;
     print_ignored(ignored);
     let items = Arc::new(items);
-    let mut explainer = Explainer {
+    let mut streaming = Streaming {
         args,
         classifier: &classifier,
         engine: &engine,
@@ -136,16 +168,16 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
     for (batch, failed) in decoded(&items, args.batch_size.max(1), classifier.transform) {
         progress.inc((batch.len() + failed.len()) as u64);
         skipped.extend(failed);
-        explainer.explain(&args.folder, batch)?;
+        streaming.explain(&args.folder, batch)?;
     }
     progress.finish_and_clear();
-    let Explainer {
+    let Streaming {
         writer,
         means,
         records,
         sanity_pictures,
         ..
-    } = explainer;
+    } = streaming;
     let sanity = (!sanity_pictures.is_empty())
         .then(|| {
             sanity::check(
@@ -157,11 +189,11 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
             )
         })
         .transpose()?;
-    for (which, means) in ["pred", "true"].iter().zip(&means) {
+    for (target, means) in Target::ALL.iter().zip(&means) {
         for (class, name) in classifier.names.iter().enumerate() {
             if let Some(mean) = means.mean(class) {
                 writer.png(
-                    args.output.join(page::mean_file(name, which)),
+                    args.output.join(page::mean_file(name, *target)),
                     browser::small_heatmap(&mean),
                 );
             }
@@ -178,6 +210,7 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
         image_size: classifier.size(),
         images: records,
         skipped,
+        files: browser::FilePatterns::new("", PICTURES),
         sanity,
     };
     write_results(&args.output, &gallery, &means)?;
@@ -196,7 +229,7 @@ fn sanity_sample(len: usize, n: usize) -> Vec<usize> {
 fn decoded(
     items: &Arc<Vec<Item>>,
     batch_size: usize,
-    transform: preprocess::EvalTransform,
+    transform: vision::EvalTransform,
 ) -> Prefetch<(Vec<(usize, Sample)>, Vec<Skipped>)> {
     let items = Arc::clone(items);
     let batches = items.len().div_ceil(batch_size);
@@ -219,13 +252,14 @@ fn decoded(
 }
 
 /// The streaming state: the model side and what accumulates over the batches.
-struct Explainer<'a> {
+struct Streaming<'a> {
     args: &'a GalleryArgs,
     classifier: &'a Classifier,
     engine: &'a CamEngine,
     labelled: bool,
     writer: Writer,
-    /// Mean predicted-class maps by predicted class, and true-class maps by true class.
+    /// Mean predicted-class maps by predicted class, and true-class maps by true class
+    /// (in `Target` order).
     means: [MeanMaps; 2],
     records: Vec<Record>,
     /// The images the sanity check runs on (sorted), and their pictures as they come.
@@ -233,7 +267,7 @@ struct Explainer<'a> {
     sanity_pictures: Vec<image::RgbImage>,
 }
 
-impl Explainer<'_> {
+impl Streaming<'_> {
     /// Explains one batch of `(index, sample)` and queues its files.
     fn explain(&mut self, root: &Path, batch: Vec<(usize, Sample)>) -> anyhow::Result<()> {
         if batch.is_empty() {
@@ -246,7 +280,8 @@ impl Explainer<'_> {
             .iter_mut()
             .map(|(_, s)| std::mem::take(&mut s.image))
             .collect();
-        let inputs = preprocess::batch(&images, &classifier.normalization, &classifier.device);
+        let inputs = vision::batch(&images, &classifier.normalization, &classifier.device);
+        // In `Target` order.
         let mut targets = vec![Targets::Predicted];
         if self.labelled {
             targets.push(Targets::Classes(
@@ -261,18 +296,23 @@ impl Explainer<'_> {
             let small: Vec<Vec<f32>> = (0..targets.len())
                 .map(|t| browser::small_map(explanation.map(t, i), size))
                 .collect();
-            for (t, (map, which)) in small.iter().zip(["pred", "true"]).enumerate() {
-                let class = explanation.classes[t][i];
-                self.means[t].add(class, map);
+            for (map, target) in small.iter().zip(Target::ALL) {
+                let class = explanation.classes[target.index()][i];
+                self.means[target.index()].add(class, map);
                 self.writer.png(
-                    browser::heatmap_path(out, index, which),
+                    browser::heatmap_path(out, index, target.file_tag()),
                     browser::small_heatmap(map),
                 );
             }
             if self.args.compare_layers {
                 for layer in &explanation.layer_maps {
-                    let map = layer.scaled(explanation.images, 0, i, [MAP_SIDE as usize; 2]);
-                    let which = format!("pred.{}", layer.layer);
+                    let map = layer.scaled(
+                        explanation.image_count(),
+                        Target::Predicted.index(),
+                        i,
+                        [MAP_SIDE as usize; 2],
+                    );
+                    let which = format!("{}.{}", Target::Predicted.file_tag(), layer.layer);
                     self.writer.png(
                         browser::heatmap_path(out, index, &which),
                         browser::small_heatmap(&map),
@@ -282,8 +322,12 @@ impl Explainer<'_> {
             if self.sanity_indices.binary_search(&index).is_ok() {
                 self.sanity_pictures.push(image.clone());
             }
-            self.writer.jpeg(page::picture_path(out, index), image);
-            let stats = MapStats::new(explanation.map(0, i), sample.mask.as_ref());
+            self.writer
+                .jpeg(browser::picture_path(out, index, PICTURES), image);
+            let stats = MapStats::new(
+                explanation.map(Target::Predicted.index(), i),
+                sample.mask.as_ref(),
+            );
             let path = sample.path.strip_prefix(root).unwrap_or(&sample.path);
             let record = Record::new(
                 index,

@@ -1,21 +1,14 @@
 //! The gallery's page (`index.html`) and the paths of its files.
 
-use std::path::{Path, PathBuf};
-
 use askama::Template;
 use cam::render::figure::safe_file_name;
 
-use super::Gallery;
 use super::means::MeanMaps;
+use super::{Gallery, Target};
 
-/// The picture of image `index`, as the model saw it.
-pub fn picture_path(out: &Path, index: usize) -> PathBuf {
-    out.join("images").join(format!("{index:05}.jpg"))
-}
-
-/// Class `name`'s mean heatmap, relative to the gallery's folder; `which` is `pred` or `true`.
-pub fn mean_file(name: &str, which: &str) -> String {
-    format!("means/{}.{which}.png", safe_file_name(name))
+/// Class `name`'s mean heatmap of `target`, relative to the gallery's folder.
+pub fn mean_file(name: &str, target: Target) -> String {
+    format!("means/{}.{}.png", safe_file_name(name), target.file_tag())
 }
 
 /// `index.html`: the summary, per-class counts and mean maps, and the browser's frame.
@@ -85,9 +78,11 @@ pub fn render(gallery: &Gallery, means: &[MeanMaps; 2]) -> String {
                 fn_,
                 precision: share(tp, tp + fp),
                 recall: share(tp, tp + fn_),
-                predicted: means[0].count(c),
-                mean_pred: (means[0].count(c) > 0).then(|| mean_file(name, "pred")),
-                mean_true: (means[1].count(c) > 0).then(|| mean_file(name, "true")),
+                predicted: means[Target::Predicted.index()].count(c),
+                mean_pred: (means[Target::Predicted.index()].count(c) > 0)
+                    .then(|| mean_file(name, Target::Predicted)),
+                mean_true: (means[Target::True.index()].count(c) > 0)
+                    .then(|| mean_file(name, Target::True)),
             }
         })
         .collect();

@@ -1,5 +1,6 @@
 //! One gallery image's results, as `gallery.json`, `data.js` and `predictions.csv` hold them.
 
+use super::Target;
 use cam::Explanation;
 use cam::metrics::MapStats;
 use serde::Serialize;
@@ -30,7 +31,7 @@ pub struct Record {
 }
 
 impl Record {
-    /// Image `i` of `explanation` (targets: predicted, then true), gallery index `index`.
+    /// Image `i` of `explanation` (its [`Target`]s in order), gallery index `index`.
     pub fn new(
         index: usize,
         path: String,
@@ -41,10 +42,7 @@ impl Record {
         map: MapStats,
     ) -> Self {
         let probabilities = &explanation.probabilities[i];
-        let predicted = explanation.classes[0][i];
-        let mut top: Vec<(usize, f32)> = probabilities.iter().copied().enumerate().collect();
-        top.sort_by(|a, b| b.1.total_cmp(&a.1));
-        top.truncate(top_k);
+        let predicted = explanation.classes[Target::Predicted.index()][i];
         let p_true = label.map(|l| probabilities[l]);
         Self {
             index,
@@ -54,7 +52,7 @@ impl Record {
             p_predicted: probabilities[predicted],
             p_true,
             loss: p_true.map(|p| -p.max(f32::MIN_POSITIVE).ln()),
-            top,
+            top: explanation.top(i, top_k),
             map,
             npy: format!("maps/{index:05}.npy"),
         }

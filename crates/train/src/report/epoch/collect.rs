@@ -8,12 +8,12 @@ use cam::metrics::MapStats;
 use rayon::prelude::*;
 
 use super::select::Reason;
+use crate::browser::{self, ImageRecord};
 use crate::data::Sample;
 use crate::evaluation::BatchMaps;
-use crate::report::Writer;
 use crate::report::baselines::ScoreSums;
-use crate::report::browser::{self, ImageRecord};
 use crate::run_dir::{History, RunDir};
+use crate::writer::Writer;
 
 /// An image the epoch page shows, with its maps at full size.
 #[derive(Clone)]
@@ -205,7 +205,7 @@ impl<'a> Collector<'a> {
         (truth, wrong): (&[f32], Option<&[f32]>),
         size: [usize; 2],
     ) {
-        let picture = browser::picture_path(self.run, index);
+        let picture = browser::picture_path(&self.run.reports, index, browser::EPOCH_PICTURES);
         if !picture.exists() {
             self.writer.png(picture, sample.image.clone());
         }

@@ -19,10 +19,11 @@ pub use write::write_epoch;
 
 use super::baselines::{self, MapScores, ScoreSums};
 use super::drift;
-use super::{MonitorConfig, Writer};
 use crate::audit::{self, Audit, ClassAttention};
 use crate::data::{Batch, Data};
+use crate::monitor::MonitorConfig;
 use crate::run_dir::RunDir;
+use crate::writer::Writer;
 
 /// Side of each grid panel.
 const CELL: u32 = 160;

@@ -1,16 +1,28 @@
-//! The one path of an image into the model and back: decoding any file to RGB, the geometry
-//! (torchvision's resize and crops, masks with them), normalization into a tensor, and
-//! de-normalization into a picture again.
-
-mod decode;
-mod geometry;
-
-pub use decode::{ImageError, SUPPORTED, load_mask, load_rgb, load_rgb_for, probe};
-pub use geometry::{EvalTransform, RandomResizedCrop, Region};
+//! Normalization: pictures at model size into the model's input tensor (`ToTensor` then
+//! `Normalize`), and back into displayable pictures.
 
 use burn::prelude::*;
 use image::RgbImage;
-use mobilenetv2::Normalization;
+use serde::{Deserialize, Serialize};
+
+/// Per-channel mean and standard deviation the model's inputs were normalized with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Normalization {
+    /// Channel means (RGB), in `[0, 1]` pixel units.
+    pub mean: [f32; 3],
+    /// Channel standard deviations (RGB).
+    pub std: [f32; 3],
+}
+
+impl Default for Normalization {
+    /// ImageNet's statistics, as torchvision's pretrained models expect.
+    fn default() -> Self {
+        Self {
+            mean: [0.485, 0.456, 0.406],
+            std: [0.229, 0.224, 0.225],
+        }
+    }
+}
 
 /// Normalized CHW floats of an image already at model size (`ToTensor` then `Normalize`).
 pub fn normalize(image: &RgbImage, normalization: &Normalization) -> Vec<f32> {

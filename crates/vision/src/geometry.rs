@@ -10,9 +10,30 @@
 
 use image::imageops::{FilterType, crop_imm, flip_horizontal, resize};
 use image::{GrayImage, ImageBuffer, Pixel, RgbImage};
-use mobilenetv2::Resize;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+/// How an image of any shape is fitted to the model's square input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resize {
+    /// torchvision's classification recipe, which pretrained weights expect: for evaluation the
+    /// short side is resized to `round(s · 256/224)` and the centre `s × s` cropped (aspect ratio
+    /// kept); for training a random resized crop.
+    #[default]
+    Crop,
+    /// The whole frame squashed to `s × s` (`Resize((s, s))`), for data where every pixel of the
+    /// frame matters.
+    Squash,
+}
+
+impl Resize {
+    /// What checkpoints from before the field was recorded were trained with.
+    pub fn legacy() -> Self {
+        Self::Squash
+    }
+}
 
 /// The evaluation transform of a model with `size × size` inputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,7 +24,7 @@ pub const HISTORY_MAP_SIDE: u32 = 16;
 pub const MAP_SIDE: u32 = 32;
 
 /// The page script, written beside the pages.
-pub const SCRIPT: &str = include_str!("../../templates/browser.js");
+pub const SCRIPT: &str = include_str!("../templates/browser.js");
 
 /// One validation image in one epoch, as `data.js` holds it. Short keys: a history strip
 /// loads this for every epoch.
@@ -64,6 +64,7 @@ struct EpochData<'a> {
     epoch: usize,
     classes: &'a [String],
     map_side: u32,
+    files: FilePatterns,
     images: &'a [ImageRecord],
 }
 
@@ -78,6 +79,7 @@ pub fn write_data(
         epoch,
         classes,
         map_side: HISTORY_MAP_SIDE,
+        files: epoch_files(),
         images,
     };
     let json = serde_json::to_string(&data).context("JSON encoding")?;
@@ -87,18 +89,56 @@ pub fn write_data(
     Ok(())
 }
 
-/// The picture of validation image `index` as the model saw it.
-pub fn picture_path(run: &RunDir, index: usize) -> PathBuf {
-    run.reports.join("images").join(format!("{index:05}.png"))
+/// Where a browser finds image `{i}`'s picture, below the pictures' root (the run's reports,
+/// or the gallery's folder); `{ext}` is `png` or `jpg`.
+const PICTURE: &str = "images/{i}.{ext}";
+/// Where a browser finds image `{i}`'s `{which}` heatmap (`true`, `pred` or `pred.LAYER`),
+/// below its page's folder (an epoch's, or the gallery's).
+const MAP: &str = "maps/{i}.{which}.png";
+
+/// Where a page's script finds its pictures and maps: [`PICTURE`] and [`MAP`] relative to the
+/// page, as the page's data script hands them to `browser.js`.
+#[derive(Clone, Debug, Serialize)]
+pub struct FilePatterns {
+    picture: String,
+    map: &'static str,
+}
+
+impl FilePatterns {
+    /// For a page `up` below the pictures' root (`""` or `"../"`), pictures in `ext`.
+    pub fn new(up: &str, ext: &str) -> Self {
+        Self {
+            picture: format!("{up}{}", PICTURE.replace("{ext}", ext)),
+            map: MAP,
+        }
+    }
+}
+
+/// The picture of image `index` under the pictures' `root`, in format `ext` (`png`, `jpg`).
+pub fn picture_path(root: &Path, index: usize, ext: &str) -> PathBuf {
+    root.join(fill(&PICTURE.replace("{ext}", ext), index, ""))
 }
 
 /// A heatmap of image `index` in a page's folder (an epoch's or the gallery's); `which` is
 /// `true`, `pred` or `pred.LAYER`.
 pub fn heatmap_path(page_dir: &Path, index: usize, which: &str) -> PathBuf {
-    page_dir
-        .join("maps")
-        .join(format!("{index:05}.{which}.png"))
+    page_dir.join(fill(MAP, index, which))
 }
+
+/// A pattern with `{i}` and `{which}` filled in, as `browser.js` fills them.
+fn fill(pattern: &str, index: usize, which: &str) -> String {
+    pattern
+        .replace("{i}", &format!("{index:05}"))
+        .replace("{which}", which)
+}
+
+/// The epoch pages' pictures: PNG, one folder up.
+pub fn epoch_files() -> FilePatterns {
+    FilePatterns::new("../", EPOCH_PICTURES)
+}
+
+/// The format of the validation pictures the epoch pages show.
+pub const EPOCH_PICTURES: &str = "png";
 
 /// The JET heatmap of a `size` map in `[0, 1]`, `MAP_SIDE` pixels square.
 pub fn heatmap_image(map: &[f32], size: [usize; 2]) -> RgbImage {
@@ -126,7 +166,7 @@ pub fn history_map(map: &[f32], size: [usize; 2]) -> String {
 
 /// A `[height, width]` map resized to `side × side` (bilinear, antialiasing).
 fn shrink(map: &[f32], size: [usize; 2], side: u32) -> Vec<f32> {
-    cam::resize::map(map, size, (side, side))
+    vision::resize::map(map, size, (side, side))
 }
 
 #[cfg(test)]

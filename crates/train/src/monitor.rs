@@ -1,0 +1,188 @@
+//! The per-epoch monitor: everything camwatch observes of a model after an epoch, whoever
+//! trained it. [`Monitor::observe`] validates with every image's maps, keeps the mistakes and
+//! probes, scores the maps beside the baselines, audits shortcuts, and writes the epoch's
+//! record and pages; the figures and small files keep being written in the background until
+//! [`EpochFiles::finish`], so that a caller can save its checkpoint meanwhile.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use burn::prelude::*;
+use cam::{CamEngine, Method, TargetLayer};
+use mobilenetv2::MobileNetV2;
+
+use crate::audit::{Audit, AuditScope};
+use crate::data::Data;
+use crate::evaluation::{prepare_kernels, validate};
+use crate::report::{self, Collector, EpochInputs, MapScores};
+use crate::run_dir::{EpochRecord, History, RunDir, TrainStats};
+use crate::writer::Writer;
+
+/// What the per-epoch monitor shows and measures.
+#[derive(Clone, Debug)]
+pub struct MonitorConfig {
+    /// Most misclassified validation images per epoch (highest loss first).
+    pub samples: usize,
+    /// Fixed validation images shown in every epoch.
+    pub probes: usize,
+    /// The CAM method.
+    pub method: Method,
+    /// CAM target layers; empty for the default of the image size.
+    pub layers: Vec<TargetLayer>,
+    /// Also score the maps by deletion and insertion AUC.
+    pub faithfulness: bool,
+    /// Which classes the shortcut audit covers.
+    pub audit: AuditScope,
+}
+
+/// The monitor of one run: its target layers, the baselines' scores (which know nothing of the
+/// model, so they hold for every epoch) and the shortcut audit's rolling state.
+pub struct Monitor<'a> {
+    data: &'a Data,
+    run: &'a RunDir,
+    config: &'a MonitorConfig,
+    device: &'a Device,
+    layers: Vec<TargetLayer>,
+    baselines: Vec<MapScores>,
+    audit: Audit,
+}
+
+/// An epoch of training, as the monitor records it beside what it observes.
+pub struct TrainedEpoch<'a> {
+    /// The epoch (1-based).
+    pub epoch: usize,
+    /// What training measured.
+    pub stats: &'a TrainStats,
+    /// Seconds the epoch's training took.
+    pub seconds: f64,
+}
+
+/// The epoch's report files still being written in the background.
+#[must_use = "the epoch's files are complete only after `finish`"]
+pub struct EpochFiles {
+    writer: Writer,
+    /// Seconds spent writing the epoch's files so far (the monitor's cost).
+    writing: f64,
+}
+
+impl<'a> Monitor<'a> {
+    /// A monitor of `data`'s validation split writing into `run`. Prepares LibTorch's kernels
+    /// for the monitor's batch shapes once, before the epochs that use them.
+    pub fn new(
+        model: &MobileNetV2,
+        data: &'a Data,
+        run: &'a RunDir,
+        config: &'a MonitorConfig,
+        device: &'a Device,
+    ) -> Self {
+        let layers = TargetLayer::or_default_for(&config.layers, data.image_size);
+        let audit = Audit::new(data.classes.len());
+        let engine = CamEngine::new(&model.fold(), config.method, &layers);
+        prepare_kernels(&engine, data, device);
+        audit.prepare_kernels(&engine, data, config.audit, device);
+        Self {
+            data,
+            run,
+            config,
+            device,
+            layers,
+            baselines: report::baseline_scores(data),
+            audit,
+        }
+    }
+
+    /// Observes `model` after `trained`: appends the epoch's record to `history` and rewrites
+    /// the run page. Validation runs through the CAM engine: past the plain forward pass (what
+    /// any validation costs), the maps and everything after them are the monitor's cost, in
+    /// the record's `seconds[2]`.
+    pub fn observe(
+        &mut self,
+        model: &MobileNetV2,
+        trained: TrainedEpoch<'_>,
+        history: &mut History,
+    ) -> anyhow::Result<EpochFiles> {
+        let TrainedEpoch {
+            epoch,
+            stats,
+            seconds,
+        } = trained;
+        let started = Instant::now();
+        let engine = CamEngine::new(&model.fold(), self.config.method, &self.layers);
+        let (data, run, config) = (self.data, self.run, self.config);
+        let writer = Writer::new();
+        let mut collector = Collector::new(
+            run,
+            &writer,
+            epoch,
+            history,
+            data.val.len(),
+            config.samples,
+            report::probes(data, config.probes),
+        );
+        let (evaluation, val_seconds) =
+            validate(&engine, data, self.device, |batch| collector.add(batch));
+        let (shown, cam_scores) = collector.finish(&data.classes)?;
+        let report::Observation {
+            attention,
+            drift,
+            shown,
+        } = report::observe(EpochInputs {
+            engine: &engine,
+            data,
+            shown,
+            cam_scores,
+            baselines: &self.baselines,
+            config,
+            run,
+            epoch,
+            train_accuracy: stats.accuracy,
+            device: self.device,
+            audit: &mut self.audit,
+            writer: &writer,
+        })?;
+        let val_accuracy = evaluation.accuracy();
+        let record = EpochRecord {
+            epoch,
+            train_loss: stats.loss,
+            train_accuracy: stats.accuracy,
+            val_loss: evaluation.loss(),
+            val_accuracy,
+            lr: stats.lr,
+            images_per_second: stats.images_per_second,
+            seconds: [
+                seconds,
+                val_seconds,
+                started.elapsed().as_secs_f64() - val_seconds,
+            ],
+            confusion: evaluation.confusion(data.classes.len()),
+            misclassified: evaluation.misclassified(),
+            best: history.best_accuracy().is_none_or(|b| val_accuracy > b),
+            attention_drift: drift,
+            attention,
+        };
+        let writing = Instant::now();
+        report::write_epoch(run, &record, &shown, data)?;
+        history.epochs.push(record);
+        report::run_index(history, data, run, config.probes, &writer)?;
+        Ok(EpochFiles {
+            writer,
+            writing: writing.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+impl EpochFiles {
+    /// Waits for the epoch's files, adds the writing to the monitor's share of the last
+    /// epoch's record (the run page written before shows the epoch's cost without it), and
+    /// saves `history`.
+    pub fn finish(self, run: &RunDir, history: &mut History) -> anyhow::Result<()> {
+        let waited = Instant::now();
+        self.writer
+            .finish()
+            .context("writing the epoch's report files")?;
+        let writing = self.writing + waited.elapsed().as_secs_f64();
+        let last = history.epochs.last_mut().context("no epoch observed")?;
+        last.seconds[2] += writing;
+        run.save_history(history)
+    }
+}

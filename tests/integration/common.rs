@@ -1,0 +1,104 @@
+//! Helpers the test modules share: a tiny dataset, training flags, and training in a child
+//! process.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::Parser;
+use train::cli::Cli;
+use train::data::synthetic::{self, Background, Spec};
+
+/// A tiny textures dataset in `dir/data` (6 training and 3 validation images per class).
+pub(crate) fn tiny_dataset(dir: &Path) -> PathBuf {
+    let root = dir.join("data");
+    let spec = Spec {
+        train_per_class: 6,
+        val_per_class: 3,
+        seed: 7,
+        shortcut: None,
+        background: Background::Camouflage,
+    };
+    synthetic::generate(&root, spec, &indicatif::ProgressBar::hidden()).unwrap();
+    root
+}
+
+/// Training flags for a small, fast run into `dir`.
+pub(crate) fn args(dir: &Path, data: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--checkpoints",
+        dir.join("checkpoints").to_str().unwrap(),
+        "--reports",
+        dir.join("reports").to_str().unwrap(),
+        "--run",
+        "tiny",
+        "--image-size",
+        "32",
+        "--width-mult",
+        "0.25",
+        "--batch-size",
+        "8",
+        "--epochs",
+        "2",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// Runs the command line `args` in this process.
+pub(crate) fn run(args: Vec<String>) -> anyhow::Result<()> {
+    train::execute(Cli::try_parse_from(args)?)
+}
+
+/// A JSON file's value.
+pub(crate) fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(
+        &std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
+}
+
+/// Runs training with the arguments in `CAMWATCH_CHILD_ARGS`; the kill-and-resume test starts
+/// this test binary again with it, so that it can kill a real training process (and so that
+/// runs it compares number for number do not share LibTorch's random generator with the
+/// tests running beside them).
+#[test]
+fn child_training_process() {
+    if let Ok(args) = std::env::var("CAMWATCH_CHILD_ARGS") {
+        run(serde_json::from_str(&args).unwrap()).unwrap();
+    }
+}
+
+/// A training process: this test binary again, running [`child_training_process`].
+pub(crate) fn training_command(args: Vec<String>) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            "common::child_training_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CAMWATCH_CHILD_ARGS", serde_json::to_string(&args).unwrap());
+    command
+}
+
+/// Starts training in a child process.
+pub(crate) fn spawn_training(args: Vec<String>) -> std::process::Child {
+    training_command(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Trains in a child process to the end (deterministic: LibTorch's random generator is its own).
+pub(crate) fn train_in_child(args: Vec<String>) {
+    let status = spawn_training(args).wait().unwrap();
+    assert!(status.success(), "training failed");
+}
