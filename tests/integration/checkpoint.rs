@@ -154,8 +154,10 @@ fn camwatch_checkpoint_round_trips_and_exports_to_torchvision_names() {
         resize: vision::Resize::Crop,
         epoch: 3,
         val_accuracy: Some(0.5),
-        parameters: loaded.info.parameters,
+        parameters: loaded.model.trainable_params(),
     };
+    // A .bpk counts the parameters as a .pth of the same network does.
+    assert_eq!(metadata.parameters, loaded.info.parameters);
     let own = dir.path().join("model.bpk");
     checkpoint::save(&loaded.model, &metadata, &own).unwrap();
     let info = checkpoint::inspect(&own).unwrap();

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use clap::Parser;
 use train::cli::Cli;
-use train::data::synthetic::{self, Background, Spec};
+use train::data::synthetic::{self, Spec};
 
 /// A tiny textures dataset in `dir/data` (6 training and 3 validation images per class).
 pub(crate) fn tiny_dataset(dir: &Path) -> PathBuf {
@@ -15,8 +15,7 @@ pub(crate) fn tiny_dataset(dir: &Path) -> PathBuf {
         train_per_class: 6,
         val_per_class: 3,
         seed: 7,
-        shortcut: None,
-        background: Background::Camouflage,
+        ..Spec::default()
     };
     synthetic::generate(&root, spec, &indicatif::ProgressBar::hidden()).unwrap();
     root

@@ -3,12 +3,28 @@
 use std::path::Path;
 
 use clap::Parser;
+use train::ExplainReport;
 use train::cli::Cli;
 
 use camwatch_tests::fixture;
 
 fn run(args: &[&str]) -> anyhow::Result<()> {
     train::execute(Cli::try_parse_from(args)?)
+}
+
+/// What `explain` reports (and `--json` prints) for `images`, with `flags` beside the
+/// checkpoint and output folder.
+fn explain(images: &[&Path], checkpoint: &Path, out: &Path, flags: &[&str]) -> ExplainReport {
+    let mut args = vec!["train", "explain"];
+    args.extend(images.iter().map(|p| p.to_str().unwrap()));
+    args.extend(["--checkpoint", checkpoint.to_str().unwrap()]);
+    args.extend(["--output", out.to_str().unwrap()]);
+    args.extend(flags);
+    let Some(train::cli::Command::Explain(args)) = Cli::try_parse_from(args).unwrap().command
+    else {
+        panic!("explain")
+    };
+    train::explain_report(&args).unwrap()
 }
 
 /// A 120×80 photo-like test image (a bright disc on a gradient).
@@ -108,12 +124,7 @@ fn compare_layers_draws_each_layer_beside_the_fused_map() {
     write_image(&image);
     let out = dir.path().join("out");
     let checkpoint = fixture("small.pth");
-    let args = [
-        "train",
-        "explain",
-        image.to_str().unwrap(),
-        "--checkpoint",
-        checkpoint.to_str().unwrap(),
+    let flags = [
         "--image-size",
         "224",
         "--class",
@@ -121,14 +132,8 @@ fn compare_layers_draws_each_layer_beside_the_fused_map() {
         "--class",
         "2",
         "--compare-layers",
-        "--output",
-        out.to_str().unwrap(),
     ];
-    let Some(train::cli::Command::Explain(args)) = Cli::try_parse_from(args).unwrap().command
-    else {
-        panic!("explain")
-    };
-    let report = train::explain_report(&args).unwrap();
+    let report = explain(&[&image], &checkpoint, &out, &flags);
     // Default layers: the last block at stride 16 and the last block, fused.
     assert_eq!(report.layers, ["features.13", "features.18"]);
     let figure_path = report.images[0].maps[0].layers_figure.clone().unwrap();
@@ -175,27 +180,10 @@ fn metrics_score_each_map_beside_the_baselines() {
     let unmasked = dir.path().join("plain.png");
     write_image(&unmasked);
     let (checkpoint, out) = (fixture("cam_model.pth"), dir.path().join("out"));
-    let cli = Cli::try_parse_from([
-        "train",
-        "explain",
-        image.to_str().unwrap(),
-        unmasked.to_str().unwrap(),
-        "--checkpoint",
-        checkpoint.to_str().unwrap(),
-        "--image-size",
-        "64",
-        "--metrics",
-        "--class",
-        "0",
-        "--output",
-        out.to_str().unwrap(),
-    ])
-    .unwrap();
-    let Some(train::cli::Command::Explain(args)) = cli.command else {
-        panic!("explain")
-    };
+    let flags = ["--image-size", "64", "--metrics", "--class", "0"];
+    let report = explain(&[&image, &unmasked], &checkpoint, &out, &flags);
     // The JSON that `--json` prints.
-    let report = serde_json::to_value(train::explain_report(&args).unwrap()).unwrap();
+    let report = serde_json::to_value(report).unwrap();
     let image = &report["images"][0];
     let scores = &image["maps"][0]["metrics"];
     for key in [
@@ -354,21 +342,7 @@ fn the_library_example_computes_the_map_explain_computes() {
         "torchvision's 224 px: the last block"
     );
 
-    let out = dir.path().join("explain");
-    let args = [
-        "train",
-        "explain",
-        photo.to_str().unwrap(),
-        "--checkpoint",
-        checkpoint.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ];
-    let Some(train::cli::Command::Explain(args)) = Cli::try_parse_from(args).unwrap().command
-    else {
-        panic!("explain")
-    };
-    let report = train::explain_report(&args).unwrap();
+    let report = explain(&[&photo], &checkpoint, &dir.path().join("explain"), &[]);
     let top = &report.images[0].predictions[0];
     assert_eq!(top.class, class);
     assert!(

@@ -10,6 +10,8 @@ fn width_one_has_torchvision_parameter_count() {
     // (Burn counts those as parameters too).
     let model = MobileNetV2Config::new(1000).init(&device());
     assert_eq!(burn::module::Module::num_params(&model), 3_504_872 + 34_112);
+    // What a checkpoint records and `inspect` prints, as `model.parameters()` counts them.
+    assert_eq!(model.trainable_params(), 3_504_872);
     assert_eq!(model.features.len(), FEATURE_LAYERS);
 }
 

@@ -17,8 +17,8 @@ fn grad_cam_follows_the_weights_and_guided_backprop_does_not() {
         train_per_class: 40,
         val_per_class: 2,
         seed: 5,
-        shortcut: None,
         background: Background::Plain,
+        ..Spec::default()
     };
     synthetic::generate(&data, spec, &indicatif::ProgressBar::hidden()).unwrap();
     let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();

@@ -5,6 +5,25 @@
 //! gradients into a map. [`guided`] adds guided backpropagation and Guided Grad-CAM;
 //! [`render`] draws and saves maps; [`metrics`] measures them; [`sanity`] checks that maps
 //! depend on the model at all. Images reach the engine through the `vision` crate.
+//!
+//! ```
+//! # #![allow(deprecated)]
+//! use burn::prelude::*;
+//! use burn::tensor::Distribution;
+//! use cam::{CamEngine, Method, TargetLayer, Targets};
+//! use mobilenetv2::MobileNetV2Config;
+//!
+//! let device = Device::libtorch();
+//! let model = MobileNetV2Config::new(3).with_width_mult(0.35).init(&device);
+//! // Fold the model once; engines, guided backprop and scorers share the inference copy.
+//! let engine = CamEngine::new(&model.fold(), Method::GradCam, &[TargetLayer::LAST]);
+//! let images = Tensor::<4>::random([2, 3, 96, 96], Distribution::Default, &device);
+//! // Maps of each image's predicted class and of class 0, from one forward and one backward.
+//! let explanation = engine.explain(images, &[Targets::Predicted, Targets::Classes(vec![0, 0])]);
+//! assert_eq!(explanation.size, [96, 96]);
+//! assert_eq!(explanation.classes[1], [0, 0]);
+//! assert!(explanation.map(0, 1).iter().all(|v| (0.0..=1.0).contains(v)));
+//! ```
 
 mod engine;
 mod explanation;

@@ -27,7 +27,7 @@ mod writer;
 use cli::{Cli, Command};
 
 pub use audit::{Audit, AuditScope, ClassAttention, audit as audit_attention};
-pub use commands::explain::report as explain_report;
+pub use commands::explain::{ExplainReport, report as explain_report};
 pub use commands::gallery::{Gallery, build as gallery};
 pub use evaluation::validate;
 

@@ -83,7 +83,7 @@ pub fn faithfulness(
         .flat_map(|&k| std::iter::repeat_n(k, steps))
         .collect();
     let deleted = probabilities(
-        &model,
+        model,
         repeated.clone() * (top.clone().neg() + 1.0),
         &step_classes,
     );

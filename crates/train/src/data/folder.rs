@@ -216,7 +216,7 @@ impl Walk<'_> {
     fn images(&mut self, folder: &Path, label: usize) -> anyhow::Result<Vec<Item>> {
         let mut items = Vec::new();
         let mut ignored = 0;
-        let walk = walkdir::WalkDir::new(&folder)
+        let walk = walkdir::WalkDir::new(folder)
             .follow_links(true)
             .min_depth(1)
             .sort_by_file_name()

@@ -127,7 +127,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
         .then(|| GuidedBackprop::new(&folded).gradients(batch.clone(), &explanation.classes));
     let baselines: Vec<Option<BaselineScores>> = if args.metrics {
         scorer
-            .baselines(&inputs, &explanation.classes, &names)
+            .baselines(&inputs, &explanation.classes, names)
             .into_iter()
             .map(Some)
             .collect()
@@ -141,7 +141,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
         .enumerate()
         .map(|(i, (path, baselines))| ImageReport {
             path: path.clone(),
-            predictions: predictions(&explanation, i, &names, args.top_k),
+            predictions: predictions(&explanation, i, names, args.top_k),
             maps: Vec::new(),
             baselines,
         })
@@ -163,7 +163,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
         });
         let pass = Pass {
             args,
-            names: &names,
+            names,
             engine: &engine,
             explanation: &explanation,
         };

@@ -224,13 +224,16 @@ fn sanity_sample(len: usize, n: usize) -> Vec<usize> {
     indices
 }
 
+/// A batch of `(index, sample)`, with the files of the batch that failed to decode.
+type DecodedBatch = (Vec<(usize, Sample)>, Vec<Skipped>);
+
 /// The folder's images in batches of `batch_size`, decoded on worker threads ahead of the
-/// model; each batch with the files that failed to decode.
+/// model.
 fn decoded(
     items: &Arc<Vec<Item>>,
     batch_size: usize,
     transform: vision::EvalTransform,
-) -> Prefetch<(Vec<(usize, Sample)>, Vec<Skipped>)> {
+) -> Prefetch<DecodedBatch> {
     let items = Arc::clone(items);
     let batches = items.len().div_ceil(batch_size);
     Prefetch::new(0..batches, AHEAD, move |b| {
