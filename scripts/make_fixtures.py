@@ -195,12 +195,15 @@ def transform_references():
     folder.mkdir(exist_ok=True)
     rng = np.random.default_rng(5)
     evaluate = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor()])
+    squash = transforms.Compose([transforms.Resize((224, 224)), transforms.ToTensor()])
     out = {}
     for name, (width, height), fmt in [
         ("landscape", (317, 211), "PNG"),
         ("portrait", (150, 403), "PNG"),
         ("photo", (641, 480), "JPEG"),
         ("panorama", (1200, 260), "PNG"),
+        # Smaller than the input: both resizes enlarge it.
+        ("small", (160, 123), "PNG"),
     ]:
         field = rng.random((6, 8, 3)) * 255
         picture = Image.fromarray(field.astype(np.uint8)).resize((width, height), Image.BICUBIC)
@@ -212,6 +215,7 @@ def transform_references():
         path = folder / f"{name}.{'jpg' if fmt == 'JPEG' else 'png'}"
         picture.save(path, fmt, quality=90)
         out[name] = evaluate(Image.open(path).convert("RGB"))
+        out[f"{name}_squash"] = squash(Image.open(path).convert("RGB"))
     save_file(out, OUT / "transform.safetensors")
 
 

@@ -11,3 +11,4 @@ mod model;
 mod sanity;
 mod shortcut;
 mod train;
+mod watch;

@@ -50,6 +50,9 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Write a checkpoint as .safetensors with torchvision's key names, for PyTorch.
     Export(ExportArgs),
+    /// Watch a run trained elsewhere (PyTorch, Lightning, ...): each checkpoint the training
+    /// writes becomes one epoch of the same per-epoch heatmap report training gives.
+    Watch(WatchArgs),
     /// Generate the synthetic textures dataset (with object masks), optionally with a planted
     /// shortcut, to see the shortcut warning of the reports fire.
     Generate(GenerateArgs),
@@ -269,14 +272,7 @@ impl TrainArgs {
                 checkpoints: output.checkpoints.clone(),
                 reports: output.reports.clone(),
             },
-            monitor: MonitorConfig {
-                samples: monitor.report_samples,
-                probes: monitor.probes,
-                method: monitor.cam_method,
-                layers: monitor.cam_layers.clone(),
-                faithfulness: monitor.faithfulness,
-                audit: monitor.shortcut_audit,
-            },
+            monitor: monitor.config(),
             device: output.device.clone(),
             seed: model.seed,
         }
@@ -392,19 +388,105 @@ pub struct GalleryArgs {
 /// The checkpoint that `explain` and `gallery` classify with, and how its inputs are made.
 #[derive(Debug, Args)]
 pub struct ClassifierArgs {
-    /// Checkpoint: camwatch's .bpk or a torchvision .pth/.pt/.safetensors.
+    /// Checkpoint: camwatch's .bpk, or a PyTorch .pth/.pt/.ckpt/.safetensors in any common
+    /// layout (plain, `module.`, Lightning's `model.`, wrapped in a dict).
     #[arg(long, value_name = "PATH")]
     pub checkpoint: PathBuf,
-    /// Input size; default: the checkpoint's, or 224 for torchvision files.
-    #[arg(long)]
-    pub image_size: Option<usize>,
-    /// JSON file of class names (camwatch's class_indices.json, or a list); default: the
-    /// checkpoint's names, else "class N". `gallery` matches class folders against them.
-    #[arg(long, value_name = "FILE")]
-    pub class_names: Option<PathBuf>,
+    /// How the checkpoint's inputs are made and its classes named.
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// LibTorch device: cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+}
+
+/// What a PyTorch checkpoint does not say: how its inputs were prepared and what its classes
+/// are called. camwatch's own checkpoints record both; these flags override them.
+#[derive(Clone, Debug, Default, Args)]
+pub struct InputArgs {
+    /// Input size; default: the checkpoint's, or 224 for PyTorch files.
+    #[arg(long, value_parser = parse_image_size)]
+    pub image_size: Option<usize>,
+    /// How images were fitted to the square input: `crop` (torchvision's Resize(round(s·256/224))
+    /// then CenterCrop(s), what pretrained models expect) or `squash` (Resize((s, s)), the whole
+    /// frame, as many PyTorch training scripts do). Default: the checkpoint's, or crop for
+    /// PyTorch files.
+    #[arg(long, value_parser = parse_resize)]
+    pub resize: Option<Resize>,
+    /// Per-channel mean the inputs were normalized with, R,G,B on the [0, 1] scale. Default:
+    /// the checkpoint's, or ImageNet's 0.485,0.456,0.406 for PyTorch files.
+    #[arg(long, value_name = "R,G,B", value_parser = parse_mean)]
+    pub mean: Option<[f32; 3]>,
+    /// Per-channel standard deviation the inputs were normalized with, R,G,B. Default: the
+    /// checkpoint's, or ImageNet's 0.229,0.224,0.225 for PyTorch files.
+    #[arg(long, value_name = "R,G,B", value_parser = parse_std)]
+    pub std: Option<[f32; 3]>,
+    /// JSON file of class names: a list, or class_indices.json's {"0": "daisy", ...}. Default:
+    /// the checkpoint's names, else a class_indices.json beside the checkpoint, else the image
+    /// folder's class folders in sorted order (as torchvision's ImageFolder numbers them) when
+    /// there are as many as the model has classes, else "class N".
+    #[arg(long, value_name = "FILE")]
+    pub class_names: Option<PathBuf>,
+}
+
+/// Options of `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Folder where a training process writes its checkpoints, one per epoch (epoch_003.pth,
+    /// epoch=3-step=120.ckpt, model_3.pt: ordered by the number in the name, else by time),
+    /// or a file it rewrites every epoch (model.pth: each new complete version is an epoch).
+    #[arg(value_name = "CHECKPOINTS")]
+    pub checkpoints: PathBuf,
+    /// The image folder the model is validated on, read as training reads it: its val/
+    /// sub-tree is validation (and train/, with object masks, feeds the shortcut audit); a
+    /// folder of class folders alone is all validation.
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Object masks in a folder that mirrors --data (see training's --masks).
+    #[arg(long, value_name = "DIR")]
+    pub masks: Option<PathBuf>,
+    /// Keep watching: report new checkpoints as they appear, until Ctrl-C (which finishes the
+    /// current epoch's files and exits 0). A file still being written is retried until it
+    /// loads whole.
+    #[arg(long)]
+    pub follow: bool,
+    /// Seconds between looks at the folder with --follow.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_poll)]
+    pub poll: f64,
+    /// Training numbers for the curves: Lightning's metrics.csv or JSON lines with epoch,
+    /// train loss and accuracy. Default: metrics.csv or metrics.jsonl beside the checkpoints
+    /// (or one level up, as Lightning's logs keep it), when there is one.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+    /// How the checkpoints' inputs are made and their classes named.
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Run name; default: the checkpoint folder's name (a new name if that report exists).
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Folder for reports.
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub reports: PathBuf,
+    /// LibTorch device: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// The per-epoch monitor, as in training.
+    #[command(flatten, next_help_heading = "Monitor (per-epoch heatmap report)")]
+    pub monitor: MonitorArgs,
+}
+
+impl MonitorArgs {
+    /// The monitor these flags describe.
+    pub fn config(&self) -> MonitorConfig {
+        MonitorConfig {
+            samples: self.report_samples,
+            probes: self.probes,
+            method: self.cam_method,
+            layers: self.cam_layers.clone(),
+            faithfulness: self.faithfulness,
+            audit: self.shortcut_audit,
+        }
+    }
 }
 
 /// Options of `inspect`.
@@ -513,6 +595,58 @@ fn parse_share(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(p) if p > 0.0 && p <= 1.0 => Ok(p),
         _ => Err(format!("'{s}' is not a share of the image in (0, 1]")),
+    }
+}
+
+fn parse_image_size(s: &str) -> Result<usize, String> {
+    parse_in_range(s, MIN_IMAGE_SIZE..=MAX_IMAGE_SIZE)
+}
+
+/// The smallest input MobileNetV2's five stride-2 stages leave a feature map of.
+const MIN_IMAGE_SIZE: usize = 32;
+/// The largest input side accepted (a 4096² batch of 32 already takes 6 GB).
+const MAX_IMAGE_SIZE: usize = 4096;
+
+/// A whole number in `range`.
+fn parse_in_range(s: &str, range: std::ops::RangeInclusive<usize>) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{s}' is not a whole number from {} to {}",
+            range.start(),
+            range.end()
+        )),
+    }
+}
+
+fn parse_poll(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if (0.05..=3600.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds from 0.05 to 3600"
+        )),
+    }
+}
+
+fn parse_mean(s: &str) -> Result<[f32; 3], String> {
+    parse_triple(s, |v| (0.0..=1.0).contains(&v), "in [0, 1]")
+}
+
+fn parse_std(s: &str) -> Result<[f32; 3], String> {
+    parse_triple(s, |v| v > 0.0 && v <= 1.0, "in (0, 1]")
+}
+
+/// Three comma-separated numbers, each one `valid`.
+fn parse_triple(s: &str, valid: impl Fn(f32) -> bool, what: &str) -> Result<[f32; 3], String> {
+    let values: Vec<f32> = s
+        .split(',')
+        .map(|v| v.trim().parse::<f32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("'{s}' is not three numbers R,G,B"))?;
+    match <[f32; 3]>::try_from(values) {
+        Ok(rgb) if rgb.iter().all(|&v| valid(v)) => Ok(rgb),
+        Ok(_) => Err(format!("'{s}': each of R,G,B must be {what}")),
+        Err(_) => Err(format!("'{s}' is not three numbers R,G,B")),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `train` binary: fine-tune MobileNetV2 with a heatmap report after every epoch, and the
-//! commands around it: `explain` (single images), `gallery` (a whole test folder), `inspect`
-//! and `export` (checkpoints) and `generate` (the default dataset).
+//! commands around it: `explain` (single images), `gallery` (a whole test folder), `watch` (a
+//! run trained elsewhere, checkpoint by checkpoint), `inspect` and `export` (checkpoints) and
+//! `generate` (the default dataset).
 //!
 //! An image's way through a run: [`data`] scans the folder and decodes each file once (with
 //! `vision`), `training` fits the model on batches of them, and after every epoch the `monitor`
@@ -40,5 +41,6 @@ pub fn execute(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Inspect(args)) => commands::inspect::run(&args),
         Some(Command::Export(args)) => commands::export::run(&args),
         Some(Command::Generate(args)) => commands::generate::run(&args),
+        Some(Command::Watch(args)) => commands::watch::run(&args),
     }
 }

@@ -15,7 +15,7 @@ use crate::audit::{Audit, AuditScope};
 use crate::data::Data;
 use crate::evaluation::{prepare_kernels, validate};
 use crate::report::{self, Collector, EpochInputs, MapScores};
-use crate::run_dir::{EpochRecord, History, RunDir, TrainStats};
+use crate::run_dir::{EpochRecord, History, RunDir, TrainNumbers};
 use crate::writer::Writer;
 
 /// What the per-epoch monitor shows and measures.
@@ -48,12 +48,12 @@ pub struct Monitor<'a> {
 }
 
 /// An epoch of training, as the monitor records it beside what it observes.
-pub struct TrainedEpoch<'a> {
+pub struct TrainedEpoch {
     /// The epoch (1-based).
     pub epoch: usize,
-    /// What training measured.
-    pub stats: &'a TrainStats,
-    /// Seconds the epoch's training took.
+    /// What training measured, where known.
+    pub train: TrainNumbers,
+    /// Seconds the epoch's training took (0 where unknown).
     pub seconds: f64,
 }
 
@@ -98,12 +98,12 @@ impl<'a> Monitor<'a> {
     pub fn observe(
         &mut self,
         model: &MobileNetV2,
-        trained: TrainedEpoch<'_>,
+        trained: TrainedEpoch,
         history: &mut History,
     ) -> anyhow::Result<EpochFiles> {
         let TrainedEpoch {
             epoch,
-            stats,
+            train,
             seconds,
         } = trained;
         let started = Instant::now();
@@ -122,6 +122,7 @@ impl<'a> Monitor<'a> {
         let (evaluation, val_seconds) =
             validate(&engine, data, self.device, |batch| collector.add(batch));
         let (shown, cam_scores) = collector.finish(&data.classes)?;
+        let val_accuracy = evaluation.accuracy();
         let report::Observation {
             attention,
             drift,
@@ -135,20 +136,18 @@ impl<'a> Monitor<'a> {
             config,
             run,
             epoch,
-            train_accuracy: stats.accuracy,
+            // The audit waits for the model to learn: training accuracy, or validation's where
+            // the trainer did not say.
+            learned: train.train_accuracy.unwrap_or(val_accuracy),
             device: self.device,
             audit: &mut self.audit,
             writer: &writer,
         })?;
-        let val_accuracy = evaluation.accuracy();
         let record = EpochRecord {
             epoch,
-            train_loss: stats.loss,
-            train_accuracy: stats.accuracy,
+            train,
             val_loss: evaluation.loss(),
             val_accuracy,
-            lr: stats.lr,
-            images_per_second: stats.images_per_second,
             seconds: [
                 seconds,
                 val_seconds,
@@ -171,6 +170,13 @@ impl<'a> Monitor<'a> {
     }
 }
 
+impl Monitor<'_> {
+    /// Tells an open run page that no epoch follows `history`'s last.
+    pub fn close(&self, history: &History) -> anyhow::Result<()> {
+        report::live(self.run, history.epochs.len(), false)
+    }
+}
+
 impl EpochFiles {
     /// Waits for the epoch's files, adds the writing to the monitor's share of the last
     /// epoch's record (the run page written before shows the epoch's cost without it), and
@@ -183,6 +189,7 @@ impl EpochFiles {
         let writing = self.writing + waited.elapsed().as_secs_f64();
         let last = history.epochs.last_mut().context("no epoch observed")?;
         last.seconds[2] += writing;
-        run.save_history(history)
+        run.save_history(history)?;
+        report::live(run, history.epochs.len(), true)
     }
 }

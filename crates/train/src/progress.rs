@@ -14,3 +14,13 @@ pub fn bar(len: usize, prefix: &str) -> ProgressBar {
     );
     bar
 }
+
+/// A spinner with `message`, for a wait of unknown length; hidden when stderr is not a terminal.
+pub fn spinner(message: &str) -> ProgressBar {
+    let spinner = ProgressBar::new_spinner().with_message(message.to_owned());
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
+    );
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    spinner
+}

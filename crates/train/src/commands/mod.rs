@@ -7,3 +7,4 @@ pub mod gallery;
 pub mod generate;
 pub mod inspect;
 pub mod sanity;
+pub mod watch;

@@ -25,7 +25,11 @@ pub fn check(
     layers: &[TargetLayer],
     out: &Path,
 ) -> anyhow::Result<Cascade> {
-    let images = vision::batch(pictures, &classifier.normalization, &classifier.device);
+    let images = vision::batch(
+        pictures,
+        &classifier.inputs.normalization,
+        &classifier.device,
+    );
     classifier.device.seed(SEED);
     let fresh = MobileNetV2Config {
         num_classes: classifier.model.num_classes(),

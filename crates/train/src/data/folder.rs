@@ -73,6 +73,29 @@ impl Scan {
 /// per class by `val_split` with `seed`. Masks come from the tree at `masks` (same relative
 /// paths) or lie beside their images.
 pub fn scan(root: &Path, masks: Option<&Path>, val_split: f64, seed: u64) -> anyhow::Result<Scan> {
+    if !(0.0..1.0).contains(&val_split) {
+        bail!("--val-split must be in [0, 1), got {val_split}");
+    }
+    scan_holding_out(root, masks, Holdout::Share { val_split, seed })
+}
+
+/// Scans `root` as [`scan`] does for a model trained elsewhere: `val/` is validation (and
+/// `train/`, when there, feeds the shortcut audit); a folder of class folders alone is all
+/// validation.
+pub fn scan_validation(root: &Path, masks: Option<&Path>) -> anyhow::Result<Scan> {
+    scan_holding_out(root, masks, Holdout::All)
+}
+
+/// What a folder without `train/` and `val/` holds out for validation.
+#[derive(Clone, Copy)]
+enum Holdout {
+    /// `val_split` of each class, drawn with `seed` (at least one image stays for training).
+    Share { val_split: f64, seed: u64 },
+    /// Every image.
+    All,
+}
+
+fn scan_holding_out(root: &Path, masks: Option<&Path>, holdout: Holdout) -> anyhow::Result<Scan> {
     if !root.is_dir() {
         bail!(
             "dataset folder {} does not exist; pass --data DIR with one sub-folder per class",
@@ -119,10 +142,11 @@ pub fn scan(root: &Path, masks: Option<&Path>, val_split: f64, seed: u64) -> any
                 half.display()
             );
         }
-        if !(0.0..1.0).contains(&val_split) {
-            bail!("--val-split must be in [0, 1), got {val_split}");
-        }
         let classes = class_folders(&root)?;
+        let (val_split, seed) = match holdout {
+            Holdout::Share { val_split, seed } => (val_split, seed),
+            Holdout::All => (1.0, 0),
+        };
         let mut rng = StdRng::seed_from_u64(seed);
         let (mut train, mut val) = (Vec::new(), Vec::new());
         for label in 0..classes.len() {
@@ -132,8 +156,12 @@ pub fn scan(root: &Path, masks: Option<&Path>, val_split: f64, seed: u64) -> any
                 .map(|item| Item { label, ..item })
                 .collect();
             of_class.shuffle(&mut rng);
-            let n_val =
-                ((of_class.len() as f64 * val_split).round() as usize).min(of_class.len() - 1);
+            let n_val = match holdout {
+                Holdout::All => of_class.len(),
+                Holdout::Share { .. } => {
+                    ((of_class.len() as f64 * val_split).round() as usize).min(of_class.len() - 1)
+                }
+            };
             val.extend(of_class.drain(..n_val));
             train.extend(of_class);
         }
@@ -156,7 +184,7 @@ fn has_split(dir: &Path) -> bool {
 }
 
 /// Sorted names of the sub-folders of `dir` (hidden and system ones ignored).
-fn sub_folders(dir: &Path) -> anyhow::Result<Vec<String>> {
+pub fn sub_folders(dir: &Path) -> anyhow::Result<Vec<String>> {
     let mut folders: Vec<String> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read folder {}", dir.display()))?
         .filter_map(Result::ok)

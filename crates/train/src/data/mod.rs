@@ -15,7 +15,7 @@ pub use batch::{Batch, HostBatch};
 pub use cache::{Cache, Choice};
 pub use decode::Sample;
 pub use decode::decode_view;
-pub use folder::{Item, Scan, Skipped, TestFolder, scan, scan_test};
+pub use folder::{Item, Scan, Skipped, TestFolder, scan, scan_test, scan_validation, sub_folders};
 pub use masks::{MASK_SUFFIX, MaskFinder, mask_beside};
 pub use prefetch::Prefetch;
 pub use split::Split;
@@ -175,6 +175,20 @@ pub fn print_ignored(ignored: usize) {
 /// front when in memory; one line each on what the scan passed over, the masks it found and
 /// the cache chosen.
 pub fn load(scan: Scan, transform: EvalTransform, cache: Cache) -> anyhow::Result<Data> {
+    load_splits(scan, transform, cache, true)
+}
+
+/// [`load`] for a model trained elsewhere: the training split may be empty.
+pub fn load_validation(scan: Scan, transform: EvalTransform, cache: Cache) -> anyhow::Result<Data> {
+    load_splits(scan, transform, cache, false)
+}
+
+fn load_splits(
+    scan: Scan,
+    transform: EvalTransform,
+    cache: Cache,
+    need_train: bool,
+) -> anyhow::Result<Data> {
     print_ignored(scan.ignored);
     let (masked, all) = scan.mask_count();
     match &scan.mask_tree {
@@ -223,7 +237,7 @@ pub fn load(scan: Scan, transform: EvalTransform, cache: Cache) -> anyhow::Resul
             Split::streamed(val, transform, false),
         ),
     };
-    if train.is_empty() || val.is_empty() {
+    if (need_train && train.is_empty()) || val.is_empty() {
         bail!(
             "{} has no decodable {} images; add images or check the folder",
             root.display(),

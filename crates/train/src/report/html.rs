@@ -93,13 +93,8 @@ impl From<Gap> for GapBanner {
 
 /// The warning for `record`, if what it learned does not carry over.
 fn gap_banner(record: &EpochRecord, classes: usize) -> Option<GapBanner> {
-    Gap::find(
-        record.epoch,
-        record.train_accuracy,
-        record.val_accuracy,
-        classes,
-    )
-    .map(GapBanner::from)
+    let train = record.train.train_accuracy?;
+    Gap::find(record.epoch, train, record.val_accuracy, classes).map(GapBanner::from)
 }
 
 /// `reports/<run>/index.html`: the run's curves, epochs, confusion and changes since the
@@ -131,6 +126,8 @@ struct RunPage {
     since: Option<Since>,
     skipped: Vec<SkippedRow>,
     generalization: Option<GapBanner>,
+    /// Whether any epoch's training numbers are known (runs trained elsewhere may not say).
+    training_known: bool,
 }
 
 /// One class of the per-class table.
@@ -258,6 +255,11 @@ fn opt(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}"))
 }
 
+/// A training number, or "unknown" (a run trained elsewhere without a metrics file).
+fn known(v: Option<f64>, format: fn(f64) -> String) -> String {
+    v.map_or_else(|| "unknown".to_owned(), format)
+}
+
 fn opt_pct(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_owned(), pct)
 }
@@ -361,9 +363,9 @@ pub fn epoch_page(
         epoch: record.epoch,
         val_accuracy: pct(record.val_accuracy),
         val_loss: format!("{:.3}", record.val_loss),
-        train_accuracy: pct(record.train_accuracy),
-        train_loss: format!("{:.3}", record.train_loss),
-        lr: format!("{:.2e}", record.lr),
+        train_accuracy: known(record.train.train_accuracy, pct),
+        train_loss: known(record.train.train_loss, |v| format!("{v:.3}")),
+        lr: known(record.train.lr, |v| format!("{v:.2e}")),
         method: shown.method.clone(),
         layers: shown.layers.join(" + "),
         samples,
@@ -425,12 +427,12 @@ pub fn run_page(run: &RunDir, history: &History, data: &Data) -> String {
                 epoch: e.epoch,
                 folder: format!("epoch-{:03}", e.epoch),
                 best: e.best,
-                train_loss: format!("{:.3}", e.train_loss),
-                train_accuracy: pct(e.train_accuracy),
+                train_loss: known(e.train.train_loss, |v| format!("{v:.3}")),
+                train_accuracy: known(e.train.train_accuracy, pct),
                 val_loss: format!("{:.3}", e.val_loss),
                 val_accuracy: pct(e.val_accuracy),
                 drift: opt(e.attention_drift),
-                images_per_second: format!("{:.0}", e.images_per_second),
+                images_per_second: known(e.train.images_per_second, |v| format!("{v:.0}")),
                 train_seconds: format!("{train:.1}"),
                 val_seconds: format!("{val:.1}"),
                 report_seconds: format!("{report:.1}"),
@@ -480,6 +482,7 @@ pub fn run_page(run: &RunDir, history: &History, data: &Data) -> String {
             })
             .collect(),
         generalization: gap_banner(last, data.classes.len()),
+        training_known: history.epochs.iter().any(|e| e.train.train_loss.is_some()),
     })
 }
 

@@ -43,3 +43,12 @@ pub fn run_index(
     atomic_write::write_bytes(&run.reports.join("index.html"), page.as_bytes())?;
     Ok(())
 }
+
+/// `reports/<run>/live.js`, which the open run page reads every few seconds: how many epochs
+/// the run has, and whether more may come.
+pub fn live(run: &RunDir, epochs: usize, running: bool) -> anyhow::Result<()> {
+    let script =
+        format!("window.camwatchLive = {{\"epochs\": {epochs}, \"running\": {running}}};\n");
+    atomic_write::write_bytes(&run.reports.join("live.js"), script.as_bytes())?;
+    Ok(())
+}

@@ -18,16 +18,26 @@ pub fn curves(history: &History) -> RgbImage {
         let max_loss = history
             .epochs
             .iter()
-            .flat_map(|e| [e.train_loss, e.val_loss])
+            .flat_map(|e| [e.train.train_loss, Some(e.val_loss)])
+            .flatten()
             .fold(0.1, f64::max)
             * 1.1;
-        type Series = fn(&crate::run_dir::EpochRecord) -> f64;
+        // A run trained elsewhere may not give its training numbers: their points are missing.
+        type Series = fn(&crate::run_dir::EpochRecord) -> Option<f64>;
         let panels: [(&str, f64, [Series; 2], _); 2] = [
-            ("loss", max_loss, [|e| e.train_loss, |e| e.val_loss], left),
+            (
+                "loss",
+                max_loss,
+                [|e| e.train.train_loss, |e| Some(e.val_loss)],
+                left,
+            ),
             (
                 "accuracy (%)",
                 100.0,
-                [|e| 100.0 * e.train_accuracy, |e| 100.0 * e.val_accuracy],
+                [
+                    |e| e.train.train_accuracy.map(|a| 100.0 * a),
+                    |e| Some(100.0 * e.val_accuracy),
+                ],
                 right,
             ),
         ];
@@ -53,7 +63,7 @@ pub fn curves(history: &History) -> RgbImage {
                 let points: Vec<(f64, f64)> = history
                     .epochs
                     .iter()
-                    .map(|e| (e.epoch as f64, value(e)))
+                    .filter_map(|e| Some((e.epoch as f64, value(e)?)))
                     .collect();
                 chart
                     .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))

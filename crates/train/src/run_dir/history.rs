@@ -14,23 +14,46 @@ pub struct TrainStats {
     pub lr: f64,
 }
 
+/// An epoch's training numbers, each unknown where the trainer did not give it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainNumbers {
+    /// Mean training loss.
+    #[serde(default)]
+    pub train_loss: Option<f64>,
+    /// Training accuracy (on augmented images, in training mode).
+    #[serde(default)]
+    pub train_accuracy: Option<f64>,
+    /// Learning rate at the end of the epoch.
+    #[serde(default)]
+    pub lr: Option<f64>,
+    /// Training images per second.
+    #[serde(default)]
+    pub images_per_second: Option<f64>,
+}
+
+impl From<&TrainStats> for TrainNumbers {
+    fn from(stats: &TrainStats) -> Self {
+        Self {
+            train_loss: Some(stats.loss),
+            train_accuracy: Some(stats.accuracy),
+            lr: Some(stats.lr),
+            images_per_second: Some(stats.images_per_second),
+        }
+    }
+}
+
 /// One epoch's numbers.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// 1-based epoch.
     pub epoch: usize,
-    /// Mean training loss.
-    pub train_loss: f64,
-    /// Training accuracy (on augmented images, in training mode).
-    pub train_accuracy: f64,
+    /// What training measured (unknown for runs trained elsewhere without a metrics file).
+    #[serde(flatten)]
+    pub train: TrainNumbers,
     /// Mean validation loss.
     pub val_loss: f64,
     /// Validation accuracy.
     pub val_accuracy: f64,
-    /// Learning rate at the end of the epoch.
-    pub lr: f64,
-    /// Training images per second.
-    pub images_per_second: f64,
     /// Seconds spent training, validating and reporting.
     pub seconds: [f64; 3],
     /// `confusion[true][predicted]` counts on validation.
@@ -60,19 +83,20 @@ impl History {
         self.epochs.iter().map(|e| e.val_accuracy).reduce(f64::max)
     }
 
-    /// The one-line summary of the last epoch.
+    /// The one-line summary of the last epoch of a training run.
     pub fn summary_line(&self, epochs: usize) -> String {
         let e = self.epochs.last().expect("at least one epoch");
         let [train, val, report] = e.seconds;
+        let number = |v: Option<f64>, format: fn(f64) -> String| v.map_or("?".to_owned(), format);
         format!(
-            "epoch {}/{epochs}  train loss {:.3} acc {:.1}%  val loss {:.3} acc {:.1}%{}  {:.0} img/s  time {:.1}s + val {:.1}s + report {:.1}s ({:.1}% of epoch)",
+            "epoch {}/{epochs}  train loss {} acc {}  val loss {:.3} acc {:.1}%{}  {} img/s  time {:.1}s + val {:.1}s + report {:.1}s ({:.1}% of epoch)",
             e.epoch,
-            e.train_loss,
-            100.0 * e.train_accuracy,
+            number(e.train.train_loss, |v| format!("{v:.3}")),
+            number(e.train.train_accuracy, |v| format!("{:.1}%", 100.0 * v)),
             e.val_loss,
             100.0 * e.val_accuracy,
             if e.best { " (best)" } else { "" },
-            e.images_per_second,
+            number(e.train.images_per_second, |v| format!("{v:.0}")),
             train,
             val,
             report,

@@ -9,7 +9,7 @@ use burn::optim::ModuleOptimizer;
 use mobilenetv2::MobileNetV2;
 use mobilenetv2::checkpoint::{self, Metadata};
 
-pub use history::{EpochRecord, History, TrainStats};
+pub use history::{EpochRecord, History, TrainNumbers, TrainStats};
 
 /// Where a run goes.
 #[derive(Clone, Debug)]

@@ -79,7 +79,7 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
         }
         let trained = TrainedEpoch {
             epoch,
-            stats: &train,
+            train: (&train).into(),
             seconds: started.elapsed().as_secs_f64(),
         };
         let files = monitor.observe(&model, trained, &mut history)?;
@@ -94,6 +94,7 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
         files.finish(&run, &mut history)?;
         println!("{}", history.summary_line(epochs));
     }
+    monitor.close(&history)?;
     println!(
         "done: report {}, checkpoints {}",
         run.reports.join("index.html").display(),

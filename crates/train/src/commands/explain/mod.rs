@@ -19,7 +19,7 @@ use cam::{CamEngine, Explanation, Targets};
 use image::{GrayImage, RgbImage};
 use mobilenetv2::FoldedMobileNetV2;
 
-use super::classifier::Classifier;
+use super::classifier::{Classifier, Inputs};
 use super::sanity;
 use crate::cli::ExplainArgs;
 use outputs::{Image, Pass};
@@ -41,15 +41,14 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
 /// Does the work of `run` and returns what `--json` prints: per image its predictions and,
 /// per method and class, the written files, the empty-map flag and (`--metrics`) the scores.
 pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
-    let classifier = Classifier::load(&args.classifier)?;
-    let Classifier {
-        model,
+    let classifier = Classifier::load(&args.classifier, None)?;
+    let Classifier { model, device, .. } = &classifier;
+    let Inputs {
         names,
         transform,
         normalization,
-        device,
         ..
-    } = &classifier;
+    } = &classifier.inputs;
     let size = classifier.size();
     let layers = classifier.layers(&args.layers, args.compare_layers);
     let classes = args

@@ -26,7 +26,7 @@ use super::sanity;
 use crate::browser::{self, MAP_SIDE};
 use crate::cli::GalleryArgs;
 use crate::data::{
-    Item, Prefetch, Sample, Skipped, TestFolder, decode_view, print_ignored, scan_test,
+    Item, Prefetch, Sample, Skipped, TestFolder, decode_view, print_ignored, scan_test, sub_folders,
 };
 use crate::progress::bar;
 use crate::writer::Writer;
@@ -133,9 +133,11 @@ pub fn run(args: &GalleryArgs) -> anyhow::Result<()> {
 
 /// Does the work of [`run`] and returns what `gallery.json` holds.
 pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
-    let classifier = Classifier::load(&args.classifier)?;
+    // A folder of as many class folders as the model has classes names them, as ImageFolder.
+    let folders = sub_folders(&args.folder).ok();
+    let classifier = Classifier::load(&args.classifier, folders.as_deref())?;
     let layers = classifier.layers(&args.layers, args.compare_layers);
-    let folder = scan_test(&args.folder, &classifier.names, args.masks.as_deref())?;
+    let folder = scan_test(&args.folder, classifier.names(), args.masks.as_deref())?;
     for dir in ["images", "maps", "means"] {
         let dir = args.output.join(dir);
         std::fs::create_dir_all(&dir)
@@ -157,15 +159,15 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
         labelled,
         writer: Writer::new(),
         means: [
-            MeanMaps::new(classifier.names.len()),
-            MeanMaps::new(classifier.names.len()),
+            MeanMaps::new(classifier.names().len()),
+            MeanMaps::new(classifier.names().len()),
         ],
         records: Vec::with_capacity(items.len()),
         sanity_indices: sanity_sample(items.len(), args.sanity.unwrap_or(0)),
         sanity_pictures: Vec::new(),
     };
     let progress = bar(items.len(), "gallery");
-    for (batch, failed) in decoded(&items, args.batch_size.max(1), classifier.transform) {
+    for (batch, failed) in decoded(&items, args.batch_size.max(1), classifier.inputs.transform) {
         progress.inc((batch.len() + failed.len()) as u64);
         skipped.extend(failed);
         streaming.explain(&args.folder, batch)?;
@@ -190,7 +192,7 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
         })
         .transpose()?;
     for (target, means) in Target::ALL.iter().zip(&means) {
-        for (class, name) in classifier.names.iter().enumerate() {
+        for (class, name) in classifier.names().iter().enumerate() {
             if let Some(mean) = means.mean(class) {
                 writer.png(
                     args.output.join(page::mean_file(name, *target)),
@@ -202,7 +204,7 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
     writer.finish()?;
     let gallery = Gallery {
         folder: args.folder.clone(),
-        classes: classifier.names.clone(),
+        classes: classifier.names().to_vec(),
         labelled,
         method: args.method.name(),
         layers: layers.iter().map(ToString::to_string).collect(),
@@ -283,7 +285,11 @@ impl Streaming<'_> {
             .iter_mut()
             .map(|(_, s)| std::mem::take(&mut s.image))
             .collect();
-        let inputs = vision::batch(&images, &classifier.normalization, &classifier.device);
+        let inputs = vision::batch(
+            &images,
+            &classifier.inputs.normalization,
+            &classifier.device,
+        );
         // In `Target` order.
         let mut targets = vec![Targets::Predicted];
         if self.labelled {

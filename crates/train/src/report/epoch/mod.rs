@@ -46,8 +46,8 @@ pub struct EpochInputs<'a> {
     pub run: &'a RunDir,
     /// This epoch (1-based).
     pub epoch: usize,
-    /// Training accuracy of this epoch (the audit waits for the model to learn something).
-    pub train_accuracy: f64,
+    /// The accuracy the audit waits on: it starts once the model has learned something.
+    pub learned: f64,
     /// The plain device.
     pub device: &'a Device,
     /// The run's shortcut audit.
@@ -94,7 +94,7 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
         config,
         run,
         epoch,
-        train_accuracy,
+        learned,
         device,
         audit,
         writer,
@@ -103,7 +103,7 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
     // An untrained model's answers rest on nothing yet: audit once it has learned something.
     // The audit's tensor work comes first, while LibTorch's threads are still awake from
     // validation's.
-    let attention = if train_accuracy >= audit::MIN_TRAIN_ACCURACY {
+    let attention = if learned >= audit::MIN_TRAIN_ACCURACY {
         audit.run(engine, data, config.audit, device, &dir, Some(epoch))?
     } else {
         Vec::new()
