@@ -1,5 +1,5 @@
 # The two commands of the README. Each runs the one-time setup first when it is needed.
-.PHONY: run test test-cpus setup test-setup bench bench-train bench-metrics bench-decode bench-data bench-gallery
+.PHONY: run test test-cpus setup test-setup bench bench-train bench-metrics bench-decode bench-data bench-gallery bench-watch
 
 # Fine-tune MobileNetV2 on the embedded default dataset, with a Grad-CAM report per epoch.
 run: setup
@@ -50,6 +50,11 @@ bench-data: setup
 # pytorch-grad-cam: whole-process time and peak memory.
 bench-gallery: setup
 	cargo bench -p camwatch-tests --bench gallery
+
+# `train watch` on one checkpoint of 1,000 photos at 224 px against PyTorch's own evaluation of
+# it: whole-process time and peak memory.
+bench-watch: setup
+	cargo bench -p camwatch-tests --bench watch
 
 # PyTorch 2.9.0 / LibTorch in the user cache, linked as .libtorch and .venv.
 setup:

@@ -181,6 +181,7 @@ def main():
     torch.save(cam_model.state_dict(), OUT / "cam_model.pth")
     cam_references(cam_model)
     transform_references()
+    enlarged_cam_references(cam_model)
     print(f"fixtures written to {OUT}", file=sys.stderr)
 
 
@@ -316,6 +317,32 @@ def cam_references(model):
     out["overlay/mask"] = torch.from_numpy(mask)
     out["overlay/blended"] = torch.from_numpy(np.float32(blended))
     save_file({k: v.contiguous() for k, v in out.items()}, OUT / "cam_reference.safetensors")
+
+
+def enlarged_cam_references(model, size=128):
+    """Every method's maps of photos smaller than the input, as a PyTorch user computes them:
+    torchvision's preprocessing (crop: Resize(round(s*256/224)) + CenterCrop(s); squash:
+    Resize((s, s))), which enlarges them, then pytorch-grad-cam at features.18."""
+    from PIL import Image
+    from torchvision import transforms
+
+    normalize = [transforms.ToTensor(), transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])]
+    recipes = {
+        "crop": transforms.Compose([transforms.Resize(round(size * 256 / 224)), transforms.CenterCrop(size), *normalize]),
+        "squash": transforms.Compose([transforms.Resize((size, size)), *normalize]),
+    }
+    photos = [Image.open(OUT / "transform" / "small.png").convert("RGB")]
+    photos.append(photos[0].transpose(Image.Transpose.ROTATE_90).resize((97, 110), Image.BICUBIC))
+    photos[1].save(OUT / "transform" / "small_portrait.png")
+    targets = [ClassifierOutputTarget(c) for c in CAM_CLASSES]
+    out = {}
+    for resize, recipe in recipes.items():
+        inputs = torch.stack([recipe(photo) for photo in photos])
+        out[f"{resize}/inputs"] = inputs
+        for name, method in CAM_METHODS.items():
+            with method(model=model, target_layers=[model.features[18]]) as cam:
+                out[f"{resize}/{name}"] = torch.from_numpy(cam(input_tensor=inputs, targets=targets))
+    save_file({k: v.contiguous() for k, v in out.items()}, OUT / "enlarged_cam.safetensors")
 
 
 if __name__ == "__main__":

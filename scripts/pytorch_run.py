@@ -59,6 +59,7 @@ val_loader = torch.utils.data.DataLoader(val, batch_size=64)
 names = [os.path.relpath(path, args.data / "val") for path, _ in val.samples]
 predictions = {}
 for epoch in range(1, args.epochs + 1):
+    started = time.perf_counter()
     model.train()
     seen = correct = loss_sum = 0
     for images, labels in loader:
@@ -80,5 +81,6 @@ for epoch in range(1, args.epochs + 1):
         f.write(json.dumps({"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen}) + "\n")
     target = Path(args.single) if args.single else args.out / f"epoch_{epoch:03d}.pth"
     torch.save(model.state_dict(), target)
-    print(f"epoch {epoch}: train loss {loss_sum / seen:.3f} acc {correct / seen:.3f}, saved {target}", flush=True)
+    seconds = time.perf_counter() - started
+    print(f"epoch {epoch}: train loss {loss_sum / seen:.3f} acc {correct / seen:.3f}, {seconds:.1f} s, saved {target}", flush=True)
     time.sleep(args.pause)

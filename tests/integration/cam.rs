@@ -368,3 +368,38 @@ fn the_default_layer_is_the_last_unless_its_map_is_under_seven_cells_wide() {
     let chosen = [TargetLayer::new(10).unwrap()];
     assert_eq!(TargetLayer::or_default_for(&chosen, 96), chosen);
 }
+
+/// Photos smaller than the input, enlarged by either resize: from the file to the map, every
+/// method's maps equal pytorch-grad-cam's on torchvision's preprocessing (and the inputs
+/// torchvision's to the level).
+#[test]
+fn maps_of_enlarged_photos_match_pytorch_grad_cam_from_the_file_on() {
+    use vision::{EvalTransform, Normalization, Resize};
+    const ENLARGED: &str = "enlarged_cam.safetensors";
+    let device = device();
+    let folded = cam_model(&device).fold();
+    let photos = ["small.png", "small_portrait.png"]
+        .map(|f| vision::load_rgb(&fixture(&format!("transform/{f}"))).unwrap());
+    let mut failures = Vec::new();
+    for (resize, tag) in [(Resize::Crop, "crop"), (Resize::Squash, "squash")] {
+        let transform = EvalTransform { size: 128, resize };
+        let pictures: Vec<_> = photos.iter().map(|p| transform.apply(p)).collect();
+        let inputs = vision::batch(&pictures, &Normalization::default(), &device);
+        let theirs = tensor_from::<4>(ENLARGED, &format!("{tag}/inputs"), &device);
+        // One level is 1/255/std ≈ 0.017 after normalization: this is the level, exactly.
+        let input_diff = max_abs_diff(inputs.clone(), theirs);
+        assert!(input_diff < 1e-4, "{tag}: inputs differ by {input_diff}");
+        for method in Method::ALL {
+            let engine = CamEngine::new(&folded, method, &[TargetLayer::LAST]);
+            let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
+            let ours = maps_tensor(&explanation.maps, 2, explanation.size, &device);
+            let theirs = tensor_from::<3>(ENLARGED, &format!("{tag}/{}", method.name()), &device);
+            let diff = max_abs_diff(ours, theirs);
+            eprintln!("{tag} {method}: max abs diff {diff:.1e}");
+            if diff > 2e-3 {
+                failures.push(format!("{tag} {method}: max abs diff {diff}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -211,6 +211,35 @@ fn a_pytorch_run_watched_while_it_trains_shows_pytorchs_own_answers() {
         "{agree} of {}",
         images.len()
     );
+
+    // `explain` with --resize squash too, on the first image of each class.
+    for class in ["checker", "dots", "grid", "rings", "stripes"] {
+        let image = format!("{class}/0000.png");
+        let (path, explained) = (data.join("val").join(&image), dir.path().join("explain"));
+        let args = [
+            "train",
+            "explain",
+            path.to_str().unwrap(),
+            "--checkpoint",
+            alone.to_str().unwrap(),
+            "--image-size",
+            "64",
+            "--resize",
+            "squash",
+            "--output",
+            explained.to_str().unwrap(),
+        ];
+        let Some(train::cli::Command::Explain(args)) =
+            <train::cli::Cli as clap::Parser>::try_parse_from(args)
+                .unwrap()
+                .command
+        else {
+            panic!("explain")
+        };
+        let report = train::explain_report(&args).unwrap();
+        let ours = report.images[0].predictions[0].class as u64;
+        assert_eq!(Some(ours), theirs["3"][&image].as_u64(), "{image}");
+    }
 }
 
 /// A checkpoint written in slow chunks (torch.save is not atomic) is reported once it loads

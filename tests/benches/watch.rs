@@ -1,0 +1,100 @@
+//! `train watch` against PyTorch's own evaluation of the same checkpoint: one epoch of a
+//! watched run (every image's true-class map, the mistakes' predicted-class maps, the report)
+//! on a folder of 1,000 photo-like JPEGs (500×375 to 800×533) at 224 px, MobileNetV2 width 1
+//! with 5 classes (random weights, the same file on both sides), against torchvision's
+//! evaluation of that checkpoint with `DataLoader(num_workers=2)`. Each side runs as its own
+//! process, timed whole (start-up and model loading included), and reports its peak resident
+//! memory.
+//!
+//! Run: `cargo bench -p camwatch-tests --bench watch` (after `make setup`). The photos are
+//! generated once under `target/bench-photos/`.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use clap::Parser;
+
+/// Images in the folder.
+const IMAGES: usize = 1_000;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--measure") {
+        measure(&args[at + 1..]);
+        return;
+    }
+    // A folder of class folders alone: all of it is validation.
+    let folder = common::photos(IMAGES).join("train");
+    let scratch = camwatch_tests::workspace().join("target/bench-watch");
+    let run = scratch.join("run");
+    std::fs::create_dir_all(&run).expect("writable target/");
+    let model = run.join("epoch_001.pth");
+    let path = |p: &Path| p.to_str().expect("UTF-8 path").to_owned();
+    camwatch_tests::python_json("bench_gallery.py", ["--save-model", &path(&model)]);
+    let reports = scratch.join("reports");
+    let _ = std::fs::remove_dir_all(&reports);
+
+    let start = Instant::now();
+    let mut camwatch = Command::new(std::env::current_exe().expect("this benchmark"));
+    camwatch.args([
+        "--measure",
+        "train",
+        "watch",
+        &path(&run),
+        "--data",
+        &path(&folder),
+    ]);
+    camwatch.args(["--image-size", "224", "--reports", &path(&reports)]);
+    let ours = camwatch_tests::json_output(&mut camwatch, "the measuring process");
+    let ours_seconds = start.elapsed().as_secs_f64();
+
+    let start = Instant::now();
+    let theirs = camwatch_tests::python_json(
+        "bench_watch.py",
+        ["--data", &path(&folder), "--checkpoint", &path(&model)],
+    );
+    let theirs_seconds = start.elapsed().as_secs_f64();
+
+    println!("one checkpoint, {IMAGES} JPEGs at 224 px, MobileNetV2 width 1, whole process");
+    println!(
+        "{:<52} {:>8} {:>8} {:>13} {:>14}",
+        "", "s", "img/s", "peak RSS MiB", "+ worker MiB"
+    );
+    let rss = |r: &serde_json::Value, key: &str| {
+        r[key].as_f64().map_or("-".into(), |v| format!("{v:.0}"))
+    };
+    for (name, seconds, r) in [
+        ("camwatch train watch (maps, report)", ours_seconds, &ours),
+        (
+            "PyTorch evaluation (ImageFolder, 2 workers)",
+            theirs_seconds,
+            &theirs,
+        ),
+    ] {
+        println!(
+            "{name:<52} {seconds:>8.1} {:>8.0} {:>13} {:>14}",
+            IMAGES as f64 / seconds,
+            rss(r, "peak_rss_mib"),
+            rss(r, "worker_peak_rss_mib"),
+        );
+    }
+    println!(
+        "watching an epoch takes {:.2}x PyTorch's own evaluation of it",
+        ours_seconds / theirs_seconds
+    );
+}
+
+/// `train watch` with `args` in this process, as the `train` binary runs it; prints its peak
+/// resident memory as JSON.
+fn measure(args: &[String]) {
+    train::allocator::keep_freed_memory();
+    let cli = train::cli::Cli::try_parse_from(args).expect("watch arguments");
+    train::execute(cli).expect("the watch");
+    println!(
+        "{}",
+        serde_json::json!({ "peak_rss_mib": common::peak_rss_mib() })
+    );
+}
