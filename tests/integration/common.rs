@@ -101,3 +101,27 @@ pub(crate) fn train_in_child(args: Vec<String>) {
     let status = spawn_training(args).wait().unwrap();
     assert!(status.success(), "training failed");
 }
+
+/// Runs the `train` binary's `main` with the arguments in `CAMWATCH_MAIN_ARGS` and exits with
+/// its code: what a user of the binary sees, exit code included.
+#[test]
+fn child_main_process() {
+    if let Ok(args) = std::env::var("CAMWATCH_MAIN_ARGS") {
+        let args: Vec<String> = serde_json::from_str(&args).unwrap();
+        std::process::exit(train::main(args).into());
+    }
+}
+
+/// The `train` binary with `args`: this test binary again, running [`child_main_process`].
+pub(crate) fn main_command(args: &[&str]) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            "common::child_main_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CAMWATCH_MAIN_ARGS", serde_json::to_string(args).unwrap());
+    command
+}

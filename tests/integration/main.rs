@@ -5,6 +5,7 @@ mod checkpoint;
 mod common;
 mod data;
 mod explain;
+mod flags;
 mod gallery;
 mod mistakes;
 mod model;

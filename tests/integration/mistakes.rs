@@ -138,3 +138,93 @@ fn every_mistake_is_written_and_the_page_filters_sorts_and_shows_its_history() {
         "run page links"
     );
 }
+
+/// Classes named with the characters a URL fragment uses (`&`, `=`, `#`, `%`, spaces): the
+/// confusion matrix's link to a class's mistakes opens exactly them. A correctly classified
+/// image, which has no map files, opens with its small map and no broken picture.
+#[test]
+fn odd_class_names_filter_exactly_their_images_and_no_view_shows_a_broken_picture() {
+    // With their links as the page must write them, percent-encoded.
+    let odd = [
+        (
+            "checker",
+            "a&b=c#d e%20f",
+            "a%26b%3Dc%23d%20e%2520f",
+            "a&amp;b=c#d e%20f",
+        ),
+        (
+            "dots",
+            "dots & co #2",
+            "dots%20%26%20co%20%232",
+            "dots &amp; co #2",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    for split in ["train", "val"] {
+        for (from, to, _, _) in odd {
+            std::fs::rename(data.join(split).join(from), data.join(split).join(to)).unwrap();
+        }
+    }
+    run(args(dir.path(), &data, &["--epochs", "1"])).unwrap();
+    let reports = dir.path().join("reports/tiny");
+    let epoch = epoch_data(&reports, 1);
+    let images = epoch["images"].as_array().unwrap();
+    let page = reports.join("epoch-001/index.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    let mut checked = 0;
+    for (_, name, encoded, escaped) in odd {
+        let class = epoch["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c == name)
+            .expect("the odd class") as u64;
+        let wrong: Vec<u64> = images
+            .iter()
+            .filter(|im| im["l"] == class && im["p"] != im["l"])
+            .map(|im| im["i"].as_u64().unwrap())
+            .collect();
+        let link = format!("true={encoded}");
+        assert!(
+            html.contains(&format!("href=\"#{link}\"")),
+            "{name}'s row link"
+        );
+        if wrong.is_empty() {
+            continue;
+        }
+        let dom = camwatch_tests::chromium_dom(&page, &link);
+        let mut shown = listed(&dom);
+        shown.sort();
+        assert_eq!(shown, wrong, "exactly {name}'s mistakes");
+        let count = format!("{} misclassified image", wrong.len());
+        assert!(dom.contains(&count) && dom.contains(&format!("of class {escaped}")));
+        checked += 1;
+    }
+    assert!(checked > 0, "one odd class has mistakes to list");
+
+    // A right answer: no map files; its view draws the small map, and no <img> of a file that
+    // does not exist.
+    let right = images
+        .iter()
+        .find(|im| im["p"] == im["l"])
+        .expect("a right answer")["i"]
+        .as_u64()
+        .unwrap();
+    let dom = camwatch_tests::chromium_dom(&page, &format!("open={right}"));
+    let view = &dom[dom
+        .find("id=\"enlarged-images\"")
+        .expect("the enlarged view")..];
+    let view = &view[..view.find("id=\"history\"").unwrap_or(view.len())];
+    assert!(view.contains("<canvas"), "the small map: {view}");
+    for src in view
+        .split("src=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+    {
+        assert!(
+            page.parent().unwrap().join(src).is_file(),
+            "{src} does not exist"
+        );
+    }
+}

@@ -561,3 +561,35 @@ fn the_default_dataset_gives_centre_and_edge_priors_little() {
         );
     }
 }
+
+/// Runs started together under one name, as a sweep started with `&` in a loop starts them,
+/// claim a folder each: as many folders as runs, each holding only its own run.
+#[test]
+fn runs_started_together_never_share_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let runs: Vec<_> = (0..3)
+        .map(|_| spawn_training(args(dir.path(), &data, &["--epochs", "1", "--run", "race"])))
+        .collect();
+    for mut run in runs {
+        assert!(run.wait().unwrap().success(), "a run failed");
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["race", "race-2", "race-3"]);
+    for name in &names {
+        let history = json(
+            &dir.path()
+                .join("checkpoints")
+                .join(name)
+                .join("history.json"),
+        );
+        assert_eq!(history["epochs"].as_array().unwrap().len(), 1, "{name}");
+        let report = dir.path().join("reports").join(name);
+        assert!(report.join("epoch-001/index.html").is_file(), "{name}");
+        assert!(!report.join("epoch-002").exists(), "{name}");
+    }
+}

@@ -88,14 +88,14 @@ pub struct DataArgs {
     #[arg(long, value_name = "DIR")]
     pub masks: Option<PathBuf>,
     /// Number of classes; must match the dataset's class folders.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_class_count)]
     pub num_classes: Option<usize>,
     /// Square input size in pixels. 96 keeps a 2-core CPU epoch short; 224 matches ImageNet
     /// weights. Must be a multiple of 32.
-    #[arg(long, default_value_t = 96)]
+    #[arg(long, default_value_t = 96, value_parser = parse_image_size)]
     pub image_size: usize,
     /// Share of each class held out for validation when the dataset has no val/ split.
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = 0.2, value_parser = parse_val_split)]
     pub val_split: f64,
     /// How images are fitted to the square input. `crop`: torchvision's recipe, which
     /// pretrained weights expect (evaluation, reports and explain resize the short side to
@@ -129,13 +129,13 @@ pub struct DataArgs {
 pub struct ModelArgs {
     /// Training epochs. Default: 15; 30 on the generated default dataset, which the model
     /// learns from scratch (it leaves chance after about 8 epochs).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_epochs)]
     pub epochs: Option<usize>,
     /// Images per training step.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = parse_batch_size)]
     pub batch_size: usize,
     /// Peak learning rate.
-    #[arg(long, default_value_t = 5e-3)]
+    #[arg(long, default_value_t = 5e-3, value_parser = parse_lr)]
     pub lr: f64,
     /// Optimizer.
     #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
@@ -144,10 +144,10 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value_t = Schedule::Cosine)]
     pub schedule: Schedule,
     /// Weight decay (L2).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_weight_decay)]
     pub weight_decay: f64,
     /// MobileNetV2 width multiplier (ignored with --weights, which fixes the width).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = parse_width)]
     pub width_mult: f64,
     /// Torchvision MobileNetV2 checkpoint (.pth/.pt/.safetensors, any key layout) to start
     /// from: its backbone is loaded and the classifier is re-initialized for --num-classes.
@@ -198,10 +198,10 @@ pub struct OutputArgs {
 pub struct MonitorArgs {
     /// Misclassified validation images in each epoch's PNG grid and sample table (highest loss
     /// first). The epoch page lists every misclassified image regardless.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = parse_shown)]
     pub report_samples: usize,
     /// Fixed validation images shown in every epoch's report (one per class first).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = parse_shown)]
     pub probes: usize,
     /// CAM method for the reports: gradcam, gradcam++, xgradcam, layercam, hirescam, eigencam,
     /// scorecam (slow: one forward per channel). Validation computes it for every image's true
@@ -308,10 +308,10 @@ pub struct ExplainArgs {
     #[arg(long, default_value = "reports/explain", value_name = "DIR")]
     pub output: PathBuf,
     /// Predictions to print per image.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = parse_top_k)]
     pub top_k: usize,
     /// Share of the photo in overlays (0 = heatmap only, 1 = photo only).
-    #[arg(long, default_value_t = cam::render::overlay::DEFAULT_IMAGE_WEIGHT)]
+    #[arg(long, default_value_t = cam::render::overlay::DEFAULT_IMAGE_WEIGHT, value_parser = parse_image_weight)]
     pub image_weight: f32,
     /// Also score every map: entropy, pytorch-grad-cam's confidence change, and deletion and
     /// insertion AUC (17 points each, one forward per point), beside the same scores of three baseline
@@ -368,10 +368,10 @@ pub struct GalleryArgs {
     #[arg(long, value_name = "DIR")]
     pub masks: Option<PathBuf>,
     /// Images per engine pass.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = parse_batch_size)]
     pub batch_size: usize,
     /// Most probable classes kept per image.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = parse_top_k)]
     pub top_k: usize,
     /// Also draw each target layer's predicted-class map on its own scale, beside the fused
     /// map, in each image's enlarged view. Without --layer: features.13 (the last block at
@@ -381,7 +381,7 @@ pub struct GalleryArgs {
     /// Also run the model-parameter randomization test (see `explain --sanity`) on N images
     /// spread evenly over the folder: --method and guided backpropagation, sanity.png,
     /// sanity.json and a verdict on the page.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_sanity)]
     pub sanity: Option<usize>,
 }
 
@@ -517,10 +517,10 @@ pub struct GenerateArgs {
     #[arg(long, value_enum)]
     pub shortcut: Option<Shortcut>,
     /// Training images per class.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = parse_per_class)]
     pub train_per_class: usize,
     /// Validation images per class.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 40, value_parser = parse_per_class)]
     pub val_per_class: usize,
     /// Seed; the same seed writes the same files.
     #[arg(long, default_value_t = 0)]
@@ -616,6 +616,71 @@ fn parse_in_range(s: &str, range: std::ops::RangeInclusive<usize>) -> Result<usi
             range.start(),
             range.end()
         )),
+    }
+}
+
+fn parse_class_count(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 2..=100_000)
+}
+
+fn parse_epochs(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 1..=100_000)
+}
+
+fn parse_batch_size(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 1..=4096)
+}
+
+/// Images the grid and the probes show.
+fn parse_shown(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 0..=1000)
+}
+
+fn parse_top_k(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 1..=100_000)
+}
+
+fn parse_sanity(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 1..=1000)
+}
+
+fn parse_per_class(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 1..=100_000)
+}
+
+fn parse_val_split(s: &str) -> Result<f64, String> {
+    parse_real(
+        s,
+        |v| (0.0..1.0).contains(&v),
+        "from 0 up to (not including) 1",
+    )
+}
+
+fn parse_lr(s: &str) -> Result<f64, String> {
+    parse_real(s, |v| v > 0.0 && v <= 10.0, "above 0 and at most 10")
+}
+
+fn parse_weight_decay(s: &str) -> Result<f64, String> {
+    parse_real(
+        s,
+        |v| (0.0..1.0).contains(&v),
+        "from 0 up to (not including) 1",
+    )
+}
+
+fn parse_width(s: &str) -> Result<f64, String> {
+    parse_real(s, |v| (0.1..=4.0).contains(&v), "from 0.1 to 4")
+}
+
+fn parse_image_weight(s: &str) -> Result<f32, String> {
+    parse_real(s, |v| (0.0..=1.0).contains(&v), "from 0 to 1").map(|v| v as f32)
+}
+
+/// A finite number that is `valid`, or a message saying the allowed range (`what`).
+fn parse_real(s: &str, valid: impl Fn(f64) -> bool, what: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && valid(v) => Ok(v),
+        _ => Err(format!("'{s}' is not a number {what}")),
     }
 }
 

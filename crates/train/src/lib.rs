@@ -32,6 +32,40 @@ pub use commands::explain::{ExplainReport, report as explain_report};
 pub use commands::gallery::{Gallery, build as gallery};
 pub use evaluation::validate;
 
+/// The `train` binary: parses `args` and runs the command; returns the exit code. Errors are
+/// one line each: a flag's value out of range names the flag and what it takes (exit code 2);
+/// a failed command says what went wrong and how to fix it (exit code 1). `--help`,
+/// `--version` and usage errors are clap's.
+pub fn main<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::Parser;
+    use clap::error::ErrorKind;
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::ValueValidation | ErrorKind::InvalidValue
+            ) =>
+        {
+            let rendered = e.render().to_string();
+            eprintln!("{}", rendered.lines().next().unwrap_or_default());
+            return 2;
+        }
+        Err(e) => e.exit(),
+    };
+    match execute(cli) {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            1
+        }
+    }
+}
+
 /// Runs the command line; errors are one line each, ready to print.
 pub fn execute(cli: Cli) -> anyhow::Result<()> {
     match cli.command {

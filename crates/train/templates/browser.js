@@ -190,13 +190,14 @@ function jet(v) {
   return [c(1.5 - Math.abs(4 * v - 3)), c(1.5 - Math.abs(4 * v - 2)), c(1.5 - Math.abs(4 * v - 1))];
 }
 
-/** The image with a small map over it, drawn on a canvas. */
+/** The image with a small map over it, drawn on a canvas; the map alone where the image has no
+ * picture file (only listed images have one). */
 function mapCanvas(data, im, side) {
   const canvas = element("canvas", { width: side, height: side });
   const context = canvas.getContext("2d");
   const image = new Image();
-  image.onload = () => {
-    context.drawImage(image, 0, 0, side, side);
+  const draw = (withPicture) => {
+    if (withPicture) context.drawImage(image, 0, 0, side, side);
     const n = data.map_side;
     const bytes = atob(im.m);
     const small = element("canvas", { width: n, height: n });
@@ -206,10 +207,12 @@ function mapCanvas(data, im, side) {
       pixels.data.set([r, g, b, 255], 4 * p);
     }
     small.getContext("2d").putImageData(pixels, 0, 0);
-    context.globalAlpha = 0.5;
+    context.globalAlpha = withPicture ? 0.5 : 1;
     context.imageSmoothingEnabled = true;
     context.drawImage(small, 0, 0, side, side);
   };
+  image.onload = () => draw(true);
+  image.onerror = () => draw(false);
   image.src = file("picture", im.i);
   return canvas;
 }
@@ -241,9 +244,13 @@ function renderOpen(data, state) {
   if (!im) return;
   const wrong = im.p !== im.l;
   document.getElementById("enlarged-title").textContent = caption(data, im);
+  // Map files exist for the epoch's mistakes and changes; any other image shows the small
+  // true-class map every record holds.
+  const files = wrong || im.ch;
   document.getElementById("enlarged-images").replaceChildren(
-    panel("image", picture(im, 288)),
-    panel(`true: ${data.classes[im.l]}`, overlay(im, "true", 288)),
+    ...(files
+      ? [panel("image", picture(im, 288)), panel(`true: ${data.classes[im.l]}`, overlay(im, "true", 288))]
+      : [panel(`true: ${data.classes[im.l]} (${data.map_side}×${data.map_side} map)`, mapCanvas(data, im, 288))]),
     ...(wrong ? [panel(`predicted: ${data.classes[im.p]}`, overlay(im, "pred", 288))] : [])
   );
   numbers([

@@ -67,10 +67,22 @@ impl RunDir {
                     )
                 });
         }
-        let run = candidates
-            .map(|n| folders(&n))
-            .find(|r| !used(r))
-            .expect("unbounded names");
+        // Each name is claimed by creating its report folder, which only one of several runs
+        // started at once can do; a run that loses takes the next name.
+        std::fs::create_dir_all(&config.reports).with_context(|| {
+            format!(
+                "cannot create the reports folder {}",
+                config.reports.display()
+            )
+        })?;
+        let mut claimed = None;
+        for run in candidates.map(|n| folders(&n)) {
+            if run.claim()? {
+                claimed = Some(run);
+                break;
+            }
+        }
+        let run = claimed.expect("unbounded names");
         if run.name != base {
             println!(
                 "run '{base}' exists; starting run '{}' (pass --resume to continue '{base}')",
@@ -78,6 +90,21 @@ impl RunDir {
             );
         }
         Ok(run)
+    }
+
+    /// Creates the run's report folder if no other run has it (nor this name's checkpoint
+    /// folder): `false` when the name is taken.
+    fn claim(&self) -> anyhow::Result<bool> {
+        if self.checkpoints != self.reports && self.checkpoints.exists() {
+            return Ok(false);
+        }
+        match std::fs::create_dir(&self.reports) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(e).with_context(|| {
+                format!("cannot create the run folder {}", self.reports.display())
+            }),
+        }
     }
 
     /// `<reports>/<run>/epoch-NNN/`, the folder of an epoch's report.

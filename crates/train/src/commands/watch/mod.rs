@@ -25,7 +25,7 @@ use log::TrainingLog;
 use source::{Candidate, Source};
 
 /// The niceness of the watcher: on a shared machine it yields to the training it watches.
-const NICE: i32 = 10;
+const NICE: i32 = 19;
 
 /// Watches `args.checkpoints` and reports each checkpoint as an epoch.
 pub fn run(args: &WatchArgs) -> anyhow::Result<()> {
