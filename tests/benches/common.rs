@@ -142,3 +142,45 @@ fn photo(class: usize, index: usize) -> RgbImage {
         ])
     })
 }
+
+/// Prints a row per side of a whole-process comparison: its seconds, the images per second over
+/// `images`, and the peak resident memory of its process and its largest worker, from the JSON
+/// it reported (`peak_rss_mib`, `worker_peak_rss_mib`).
+pub fn print_sides(images: usize, sides: &[(&str, f64, &serde_json::Value)]) {
+    let width = sides
+        .iter()
+        .map(|(name, _, _)| name.len())
+        .max()
+        .unwrap_or(0);
+    println!(
+        "{:<width$} {:>8} {:>8} {:>13} {:>14}",
+        "", "s", "img/s", "peak RSS MiB", "+ worker MiB"
+    );
+    let rss = |r: &serde_json::Value, key: &str| {
+        r[key].as_f64().map_or("-".into(), |v| format!("{v:.0}"))
+    };
+    for (name, seconds, report) in sides {
+        println!(
+            "{name:<width$} {seconds:>8.1} {:>8.0} {:>13} {:>14}",
+            images as f64 / seconds,
+            rss(report, "peak_rss_mib"),
+            rss(report, "worker_peak_rss_mib"),
+        );
+    }
+}
+
+/// Whether this process is a benchmark's measuring child (`BENCH --measure train ARGS...`):
+/// then it has run `train ARGS` and printed its peak memory ([`measure`]).
+pub fn measured() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--measure");
+    at.inspect(|&at| measure(&args[at + 1..])).is_some()
+}
+
+/// Runs the `train` command line `args` in this process, as the binary runs it, and prints its
+/// peak resident memory as JSON: the camwatch side of a whole-process comparison.
+fn measure(args: &[String]) {
+    train::allocator::keep_freed_memory();
+    assert_eq!(train::main(args), 0, "train {args:?} failed");
+    println!("{}", serde_json::json!({ "peak_rss_mib": peak_rss_mib() }));
+}

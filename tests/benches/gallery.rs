@@ -15,15 +15,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use clap::Parser;
-
 /// Images in the folder.
 const IMAGES: usize = 1_000;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(at) = args.iter().position(|a| a == "--measure") {
-        measure(&args[at + 1..]);
+    if common::measured() {
         return;
     }
     let folder = common::photos(IMAGES).join("train");
@@ -68,46 +64,19 @@ fn main() {
     println!(
         "gallery of {IMAGES} JPEGs at 224 px, Grad-CAM for the predicted and the true class, whole process"
     );
-    println!(
-        "{:<44} {:>8} {:>8} {:>13} {:>14}",
-        "", "s", "img/s", "peak RSS MiB", "+ worker MiB"
+    common::print_sides(
+        IMAGES,
+        &[
+            ("camwatch train gallery", ours_seconds, &ours),
+            (
+                "torchvision + pytorch-grad-cam (2 workers)",
+                theirs_seconds,
+                &theirs,
+            ),
+        ],
     );
-    let images = |r: &serde_json::Value| r["images"].as_f64().unwrap_or(0.0);
-    let rss = |r: &serde_json::Value, key: &str| {
-        r[key].as_f64().map_or("-".into(), |v| format!("{v:.0}"))
-    };
-    for (name, seconds, r) in [
-        ("camwatch train gallery", ours_seconds, &ours),
-        (
-            "torchvision + pytorch-grad-cam (2 workers)",
-            theirs_seconds,
-            &theirs,
-        ),
-    ] {
-        println!(
-            "{name:<44} {seconds:>8.1} {:>8.0} {:>13} {:>14}",
-            images(r) / seconds,
-            rss(r, "peak_rss_mib"),
-            rss(r, "worker_peak_rss_mib"),
-        );
-    }
     println!(
         "camwatch is {:.2}x the speed of torchvision + pytorch-grad-cam",
         theirs_seconds / ours_seconds
-    );
-}
-
-/// `train gallery` with `args` in this process, as the `train` binary runs it; prints the
-/// images explained and the peak resident memory as JSON.
-fn measure(args: &[String]) {
-    train::allocator::keep_freed_memory();
-    let cli = train::cli::Cli::try_parse_from(args).expect("gallery arguments");
-    let Some(train::cli::Command::Gallery(args)) = cli.command else {
-        panic!("a gallery command")
-    };
-    let gallery = train::gallery(&args).expect("the gallery");
-    println!(
-        "{}",
-        serde_json::json!({ "images": gallery.images.len(), "peak_rss_mib": common::peak_rss_mib() })
     );
 }

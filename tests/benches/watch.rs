@@ -15,15 +15,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use clap::Parser;
-
 /// Images in the folder.
 const IMAGES: usize = 1_000;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(at) = args.iter().position(|a| a == "--measure") {
-        measure(&args[at + 1..]);
+    if common::measured() {
         return;
     }
     // A folder of class folders alone: all of it is validation.
@@ -59,42 +55,19 @@ fn main() {
     let theirs_seconds = start.elapsed().as_secs_f64();
 
     println!("one checkpoint, {IMAGES} JPEGs at 224 px, MobileNetV2 width 1, whole process");
-    println!(
-        "{:<52} {:>8} {:>8} {:>13} {:>14}",
-        "", "s", "img/s", "peak RSS MiB", "+ worker MiB"
+    common::print_sides(
+        IMAGES,
+        &[
+            ("camwatch train watch (maps, report)", ours_seconds, &ours),
+            (
+                "PyTorch evaluation (ImageFolder, 2 workers)",
+                theirs_seconds,
+                &theirs,
+            ),
+        ],
     );
-    let rss = |r: &serde_json::Value, key: &str| {
-        r[key].as_f64().map_or("-".into(), |v| format!("{v:.0}"))
-    };
-    for (name, seconds, r) in [
-        ("camwatch train watch (maps, report)", ours_seconds, &ours),
-        (
-            "PyTorch evaluation (ImageFolder, 2 workers)",
-            theirs_seconds,
-            &theirs,
-        ),
-    ] {
-        println!(
-            "{name:<52} {seconds:>8.1} {:>8.0} {:>13} {:>14}",
-            IMAGES as f64 / seconds,
-            rss(r, "peak_rss_mib"),
-            rss(r, "worker_peak_rss_mib"),
-        );
-    }
     println!(
         "watching an epoch takes {:.2}x PyTorch's own evaluation of it",
         ours_seconds / theirs_seconds
-    );
-}
-
-/// `train watch` with `args` in this process, as the `train` binary runs it; prints its peak
-/// resident memory as JSON.
-fn measure(args: &[String]) {
-    train::allocator::keep_freed_memory();
-    let cli = train::cli::Cli::try_parse_from(args).expect("watch arguments");
-    train::execute(cli).expect("the watch");
-    println!(
-        "{}",
-        serde_json::json!({ "peak_rss_mib": common::peak_rss_mib() })
     );
 }

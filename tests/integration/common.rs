@@ -50,7 +50,8 @@ pub(crate) fn args(dir: &Path, data: &Path, extra: &[&str]) -> Vec<String> {
 }
 
 /// Runs the command line `args` in this process.
-pub(crate) fn run(args: Vec<String>) -> anyhow::Result<()> {
+pub(crate) fn run<S: ToString>(args: impl IntoIterator<Item = S>) -> anyhow::Result<()> {
+    let args: Vec<String> = args.into_iter().map(|a| a.to_string()).collect();
     train::execute(Cli::try_parse_from(args)?)
 }
 
@@ -69,7 +70,7 @@ pub(crate) fn json(path: &Path) -> serde_json::Value {
 #[test]
 fn child_training_process() {
     if let Ok(args) = std::env::var("CAMWATCH_CHILD_ARGS") {
-        run(serde_json::from_str(&args).unwrap()).unwrap();
+        run(serde_json::from_str::<Vec<String>>(&args).unwrap()).unwrap();
     }
 }
 

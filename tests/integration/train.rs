@@ -247,16 +247,16 @@ fn bad_files_are_skipped_and_odd_colour_types_are_used() {
 fn a_planted_watermark_marks_training_images_by_class_and_validation_images_at_random() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("wm");
-    run(vec![
-        "train".into(),
-        "generate".into(),
-        root.to_str().unwrap().into(),
-        "--shortcut".into(),
-        "watermark".into(),
-        "--train-per-class".into(),
-        "2".into(),
-        "--val-per-class".into(),
-        "12".into(),
+    run([
+        "train",
+        "generate",
+        root.to_str().unwrap(),
+        "--shortcut",
+        "watermark",
+        "--train-per-class",
+        "2",
+        "--val-per-class",
+        "12",
     ])
     .unwrap();
     // Centres of the four class marks (32 px squares at 128 px) and their colours; the fifth

@@ -37,6 +37,25 @@ fn watcher(args: &[&str]) -> Child {
         .unwrap()
 }
 
+/// `train watch --follow` of `target` on the tiny dataset `data` at 32 px, looking every 50 ms,
+/// into `reports/run`.
+fn following(target: &Path, data: &Path, reports: &Path, run: &str) -> Child {
+    watcher(&[
+        target.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--follow",
+        "--poll",
+        "0.05",
+        "--image-size",
+        "32",
+        "--reports",
+        reports.to_str().unwrap(),
+        "--run",
+        run,
+    ])
+}
+
 /// The epochs a run's history holds, once it has at least `n` (waiting up to two minutes).
 fn wait_for_epochs(report: &Path, n: usize) -> Vec<Value> {
     let started = Instant::now();
@@ -194,10 +213,7 @@ fn a_pytorch_run_watched_while_it_trains_shows_pytorchs_own_answers() {
         "squash",
         "--output",
         gallery_out.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect())
+    ])
     .unwrap();
     let gallery = json(&gallery_out.join("gallery.json"));
     assert_eq!(gallery["labelled"], true);
@@ -251,20 +267,7 @@ fn a_checkpoint_written_in_slow_chunks_is_reported_once_whole() {
     let out = dir.path().join("checkpoints");
     std::fs::create_dir_all(&out).unwrap();
     let reports = dir.path().join("reports");
-    let watch = watcher(&[
-        out.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--follow",
-        "--poll",
-        "0.05",
-        "--image-size",
-        "32",
-        "--reports",
-        reports.to_str().unwrap(),
-        "--run",
-        "slow",
-    ]);
+    let watch = following(&out, &data, &reports, "slow");
     let bytes = std::fs::read(fixture("small_module.pth")).unwrap();
     {
         use std::io::Write;
@@ -297,20 +300,7 @@ fn a_file_rewritten_every_epoch_gives_an_epoch_per_version() {
     let file = dir.path().join("model.pth");
     std::fs::copy(fixture("small_module.pth"), &file).unwrap();
     let reports = dir.path().join("reports");
-    let watch = watcher(&[
-        file.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--follow",
-        "--poll",
-        "0.05",
-        "--image-size",
-        "32",
-        "--reports",
-        reports.to_str().unwrap(),
-        "--run",
-        "single",
-    ]);
+    let watch = following(&file, &data, &reports, "single");
     wait_for_epochs(&reports.join("single"), 1);
     // The next epoch's weights, saved in place.
     std::fs::write(&file, std::fs::read(fixture("small_model.pth")).unwrap()).unwrap();
@@ -350,10 +340,7 @@ fn lightning_names_and_metrics_csv_give_training_curves() {
         "32",
         "--reports",
         reports.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect())
+    ])
     .unwrap();
     // The run is named after the checkpoint folder.
     let history = json(&reports.join("checkpoints/history.json"));

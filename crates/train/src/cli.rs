@@ -95,7 +95,7 @@ pub struct DataArgs {
     #[arg(long, default_value_t = 96, value_parser = parse_image_size)]
     pub image_size: usize,
     /// Share of each class held out for validation when the dataset has no val/ split.
-    #[arg(long, default_value_t = 0.2, value_parser = parse_val_split)]
+    #[arg(long, default_value_t = 0.2, value_parser = parse_fraction)]
     pub val_split: f64,
     /// How images are fitted to the square input. `crop`: torchvision's recipe, which
     /// pretrained weights expect (evaluation, reports and explain resize the short side to
@@ -129,7 +129,7 @@ pub struct DataArgs {
 pub struct ModelArgs {
     /// Training epochs. Default: 15; 30 on the generated default dataset, which the model
     /// learns from scratch (it leaves chance after about 8 epochs).
-    #[arg(long, value_name = "N", value_parser = parse_epochs)]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
     pub epochs: Option<usize>,
     /// Images per training step.
     #[arg(long, default_value_t = 32, value_parser = parse_batch_size)]
@@ -144,7 +144,7 @@ pub struct ModelArgs {
     #[arg(long, value_enum, default_value_t = Schedule::Cosine)]
     pub schedule: Schedule,
     /// Weight decay (L2).
-    #[arg(long, default_value_t = 0.0, value_parser = parse_weight_decay)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
     pub weight_decay: f64,
     /// MobileNetV2 width multiplier (ignored with --weights, which fixes the width).
     #[arg(long, default_value_t = 0.5, value_parser = parse_width)]
@@ -154,7 +154,7 @@ pub struct ModelArgs {
     #[arg(long, value_name = "PATH")]
     pub weights: Option<PathBuf>,
     /// Dropout probability before the classifier while training (torchvision's default).
-    #[arg(long, default_value_t = 0.2, value_parser = parse_probability)]
+    #[arg(long, default_value_t = 0.2, value_parser = parse_fraction)]
     pub dropout: f64,
     /// Train only the classifier; the backbone is frozen (no backward through it). With
     /// --no-augment too, each training image's pooled backbone features are computed once and
@@ -308,7 +308,7 @@ pub struct ExplainArgs {
     #[arg(long, default_value = "reports/explain", value_name = "DIR")]
     pub output: PathBuf,
     /// Predictions to print per image.
-    #[arg(long, default_value_t = 5, value_parser = parse_top_k)]
+    #[arg(long, default_value_t = 5, value_parser = parse_count)]
     pub top_k: usize,
     /// Share of the photo in overlays (0 = heatmap only, 1 = photo only).
     #[arg(long, default_value_t = cam::render::overlay::DEFAULT_IMAGE_WEIGHT, value_parser = parse_image_weight)]
@@ -371,7 +371,7 @@ pub struct GalleryArgs {
     #[arg(long, default_value_t = 32, value_parser = parse_batch_size)]
     pub batch_size: usize,
     /// Most probable classes kept per image.
-    #[arg(long, default_value_t = 5, value_parser = parse_top_k)]
+    #[arg(long, default_value_t = 5, value_parser = parse_count)]
     pub top_k: usize,
     /// Also draw each target layer's predicted-class map on its own scale, beside the fused
     /// map, in each image's enlarged view. Without --layer: features.13 (the last block at
@@ -517,10 +517,10 @@ pub struct GenerateArgs {
     #[arg(long, value_enum)]
     pub shortcut: Option<Shortcut>,
     /// Training images per class.
-    #[arg(long, default_value_t = 200, value_parser = parse_per_class)]
+    #[arg(long, default_value_t = 200, value_parser = parse_count)]
     pub train_per_class: usize,
     /// Validation images per class.
-    #[arg(long, default_value_t = 40, value_parser = parse_per_class)]
+    #[arg(long, default_value_t = 40, value_parser = parse_count)]
     pub val_per_class: usize,
     /// Seed; the same seed writes the same files.
     #[arg(long, default_value_t = 0)]
@@ -572,13 +572,6 @@ fn parse_method(s: &str) -> Result<Method, String> {
     s.parse()
 }
 
-fn parse_probability(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(p) if (0.0..1.0).contains(&p) => Ok(p),
-        _ => Err(format!("'{s}' is not a probability in [0, 1)")),
-    }
-}
-
 /// Training epochs on a user's dataset.
 const EPOCHS: usize = 15;
 /// Training epochs on the generated default dataset: from scratch, its models leave chance
@@ -592,10 +585,7 @@ const TORCHVISION_CROP_SCALE: f64 = 0.08;
 const DEFAULT_DATASET_CROP_SCALE: f64 = 0.7;
 
 fn parse_share(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(p) if p > 0.0 && p <= 1.0 => Ok(p),
-        _ => Err(format!("'{s}' is not a share of the image in (0, 1]")),
-    }
+    parse_real(s, |v| v > 0.0 && v <= 1.0, "above 0 and at most 1")
 }
 
 fn parse_image_size(s: &str) -> Result<usize, String> {
@@ -606,6 +596,45 @@ fn parse_image_size(s: &str) -> Result<usize, String> {
 const MIN_IMAGE_SIZE: usize = 32;
 /// The largest input side accepted (a 4096² batch of 32 already takes 6 GB).
 const MAX_IMAGE_SIZE: usize = 4096;
+
+fn parse_class_count(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 2..=100_000)
+}
+
+/// Epochs, top-k, images per class: at least one.
+fn parse_count(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 1..=100_000)
+}
+
+fn parse_batch_size(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 1..=4096)
+}
+
+/// Images the grid and the probes show.
+fn parse_shown(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 0..=1000)
+}
+
+fn parse_sanity(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 1..=1000)
+}
+
+/// A share that may be nothing but not all: the validation split, weight decay, dropout.
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    parse_real(s, |v| (0.0..1.0).contains(&v), "from 0 up to 1 (not 1)")
+}
+
+fn parse_lr(s: &str) -> Result<f64, String> {
+    parse_real(s, |v| v > 0.0 && v <= 10.0, "above 0 and at most 10")
+}
+
+fn parse_width(s: &str) -> Result<f64, String> {
+    parse_real(s, |v| (0.1..=4.0).contains(&v), "from 0.1 to 4")
+}
+
+fn parse_image_weight(s: &str) -> Result<f32, String> {
+    parse_real(s, |v| (0.0..=1.0).contains(&v), "from 0 to 1").map(|v| v as f32)
+}
 
 /// A whole number in `range`.
 fn parse_in_range(s: &str, range: std::ops::RangeInclusive<usize>) -> Result<usize, String> {
@@ -619,63 +648,6 @@ fn parse_in_range(s: &str, range: std::ops::RangeInclusive<usize>) -> Result<usi
     }
 }
 
-fn parse_class_count(s: &str) -> Result<usize, String> {
-    parse_in_range(s, 2..=100_000)
-}
-
-fn parse_epochs(s: &str) -> Result<usize, String> {
-    parse_in_range(s, 1..=100_000)
-}
-
-fn parse_batch_size(s: &str) -> Result<usize, String> {
-    parse_in_range(s, 1..=4096)
-}
-
-/// Images the grid and the probes show.
-fn parse_shown(s: &str) -> Result<usize, String> {
-    parse_in_range(s, 0..=1000)
-}
-
-fn parse_top_k(s: &str) -> Result<usize, String> {
-    parse_in_range(s, 1..=100_000)
-}
-
-fn parse_sanity(s: &str) -> Result<usize, String> {
-    parse_in_range(s, 1..=1000)
-}
-
-fn parse_per_class(s: &str) -> Result<usize, String> {
-    parse_in_range(s, 1..=100_000)
-}
-
-fn parse_val_split(s: &str) -> Result<f64, String> {
-    parse_real(
-        s,
-        |v| (0.0..1.0).contains(&v),
-        "from 0 up to (not including) 1",
-    )
-}
-
-fn parse_lr(s: &str) -> Result<f64, String> {
-    parse_real(s, |v| v > 0.0 && v <= 10.0, "above 0 and at most 10")
-}
-
-fn parse_weight_decay(s: &str) -> Result<f64, String> {
-    parse_real(
-        s,
-        |v| (0.0..1.0).contains(&v),
-        "from 0 up to (not including) 1",
-    )
-}
-
-fn parse_width(s: &str) -> Result<f64, String> {
-    parse_real(s, |v| (0.1..=4.0).contains(&v), "from 0.1 to 4")
-}
-
-fn parse_image_weight(s: &str) -> Result<f32, String> {
-    parse_real(s, |v| (0.0..=1.0).contains(&v), "from 0 to 1").map(|v| v as f32)
-}
-
 /// A finite number that is `valid`, or a message saying the allowed range (`what`).
 fn parse_real(s: &str, valid: impl Fn(f64) -> bool, what: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
@@ -685,12 +657,11 @@ fn parse_real(s: &str, valid: impl Fn(f64) -> bool, what: &str) -> Result<f64, S
 }
 
 fn parse_poll(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(p) if (0.05..=3600.0).contains(&p) => Ok(p),
-        _ => Err(format!(
-            "'{s}' is not a number of seconds from 0.05 to 3600"
-        )),
-    }
+    parse_real(
+        s,
+        |v| (0.05..=3600.0).contains(&v),
+        "of seconds from 0.05 to 3600",
+    )
 }
 
 fn parse_mean(s: &str) -> Result<[f32; 3], String> {

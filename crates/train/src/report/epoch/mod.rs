@@ -21,7 +21,7 @@ use super::baselines::{self, MapScores, ScoreSums};
 use super::drift;
 use crate::audit::{self, Audit, ClassAttention};
 use crate::data::{Batch, Data};
-use crate::monitor::MonitorConfig;
+use crate::monitor::config::MonitorConfig;
 use crate::run_dir::RunDir;
 use crate::writer::Writer;
 

@@ -8,32 +8,19 @@ use std::time::Instant;
 
 use anyhow::Context;
 use burn::prelude::*;
-use cam::{CamEngine, Method, TargetLayer};
+use cam::{CamEngine, TargetLayer};
 use mobilenetv2::MobileNetV2;
 
-use crate::audit::{Audit, AuditScope};
+use crate::audit::Audit;
 use crate::data::Data;
 use crate::evaluation::{prepare_kernels, validate};
 use crate::report::{self, Collector, EpochInputs, MapScores};
 use crate::run_dir::{EpochRecord, History, RunDir, TrainNumbers};
 use crate::writer::Writer;
 
-/// What the per-epoch monitor shows and measures.
-#[derive(Clone, Debug)]
-pub struct MonitorConfig {
-    /// Most misclassified validation images per epoch (highest loss first).
-    pub samples: usize,
-    /// Fixed validation images shown in every epoch.
-    pub probes: usize,
-    /// The CAM method.
-    pub method: Method,
-    /// CAM target layers; empty for the default of the image size.
-    pub layers: Vec<TargetLayer>,
-    /// Also score the maps by deletion and insertion AUC.
-    pub faithfulness: bool,
-    /// Which classes the shortcut audit covers.
-    pub audit: AuditScope,
-}
+pub(crate) mod config;
+
+pub use config::MonitorConfig;
 
 /// The monitor of one run: its target layers, the baselines' scores (which know nothing of the
 /// model, so they hold for every epoch) and the shortcut audit's rolling state.
