@@ -206,6 +206,15 @@ fn check_classes(model: &[String], folders: &[String], data: &Path) -> anyhow::R
     if model == folders {
         return Ok(());
     }
+    if model.len() != folders.len() {
+        bail!(
+            "the model has {} classes but {} has {} class folders ({}); pass the folder the model was trained on",
+            model.len(),
+            data.display(),
+            folders.len(),
+            folders.join(", ")
+        );
+    }
     bail!(
         "the model's classes ({}) are not the class folders of {} ({}); pass --class-names FILE with the names in the model's order, or the folder the model was trained on",
         model.join(", "),
