@@ -539,7 +539,8 @@ pub struct ExportArgs {
     /// its path first, works too).
     #[arg(long = "checkpoint", value_name = "PATH")]
     checkpoint: Option<PathBuf>,
-    /// The .safetensors file to write.
+    /// The .safetensors file to write (after the checkpoint's path where --checkpoint is not
+    /// given).
     #[arg(value_name = "OUTPUT", num_args = 1..=2, required = true)]
     paths: Vec<PathBuf>,
 }
