@@ -325,6 +325,9 @@ fn dataset_mistakes_get_one_line_that_says_how_to_fix_them() {
     std::fs::create_dir_all(data.join("val/hexagon")).unwrap();
     let message = error_of(args(dir.path(), &data, &[]));
     assert!(message.contains("hexagon has no images"), "{message}");
+    // Runs that failed to start leave no folder that would push the next run to a new name.
+    let left = std::fs::read_dir(dir.path().join("reports")).map_or(0, |d| d.count());
+    assert_eq!(left, 0, "a failed start left a run folder");
 }
 
 #[test]

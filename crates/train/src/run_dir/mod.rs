@@ -107,6 +107,13 @@ impl RunDir {
         }
     }
 
+    /// A guard that gives the name back (removes the still empty report folder) unless
+    /// [`Claim::keep`] is called: a run that fails to start does not push the next one to a new
+    /// name.
+    pub fn claim_guard(&self) -> Claim {
+        Claim(Some(self.reports.clone()))
+    }
+
     /// `<reports>/<run>/epoch-NNN/`, the folder of an epoch's report.
     pub fn epoch_reports(&self, epoch: usize) -> PathBuf {
         self.reports.join(format!("epoch-{epoch:03}"))
@@ -162,5 +169,25 @@ impl RunDir {
         let json = serde_json::to_vec_pretty(history).context("JSON encoding")?;
         atomic_write::write_bytes(&self.history_file(), &json)?;
         Ok(())
+    }
+}
+
+/// See [`RunDir::claim_guard`].
+#[must_use = "the claim is given back when the guard is dropped"]
+pub struct Claim(Option<PathBuf>);
+
+impl Claim {
+    /// The run started: its folder stays.
+    pub fn keep(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if let Some(folder) = self.0.take() {
+            // Only an empty folder goes: nothing a run wrote is removed.
+            let _ = std::fs::remove_dir(folder);
+        }
     }
 }

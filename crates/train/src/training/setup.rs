@@ -66,6 +66,7 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
         );
     }
     let run = RunDir::choose(&config.output, &root)?;
+    let claim = run.claim_guard();
     let resume_meta = if config.output.resume {
         let meta = checkpoint::inspect(&run.last())?
             .metadata
@@ -156,6 +157,7 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
         &run.checkpoints.join("class_indices.json"),
         &serde_json::to_vec_pretty(&names).context("JSON encoding")?,
     )?;
+    claim.keep();
     Ok(Setup {
         device,
         data,
