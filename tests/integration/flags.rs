@@ -34,6 +34,7 @@ fn out_of_range_values_get_one_line_and_exit_code_2() {
         (&gallery, "--sanity", "0"),
         (&gallery, "--image-size", "100000"),
         (&watch, "--poll", "0"),
+        (&watch, "--nice", "20"),
         (&watch, "--image-size", "8"),
         (&watch, "--report-samples", "100000"),
         (&generate, "--train-per-class", "0"),

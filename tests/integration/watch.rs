@@ -26,9 +26,10 @@ fn dataset(dir: &Path) -> PathBuf {
     root
 }
 
-/// `train watch` in a child process (so that it can be interrupted), its output kept.
+/// `train watch` in a child process (so that it can be interrupted), its output kept. It runs
+/// at the tests' own priority: the other tests beside it would starve it at its default.
 fn watcher(args: &[&str]) -> Child {
-    let mut all = vec!["train", "watch"];
+    let mut all = vec!["train", "watch", "--nice", "0"];
     all.extend(args);
     training_command(all.iter().map(|s| s.to_string()).collect())
         .stdout(Stdio::piped())
@@ -333,6 +334,8 @@ fn lightning_names_and_metrics_csv_give_training_curves() {
     run([
         "train",
         "watch",
+        "--nice",
+        "0",
         checkpoints.to_str().unwrap(),
         "--data",
         data.to_str().unwrap(),

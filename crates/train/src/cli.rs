@@ -453,6 +453,10 @@ pub struct WatchArgs {
     /// Seconds between looks at the folder with --follow.
     #[arg(long, default_value_t = 2.0, value_parser = parse_poll)]
     pub poll: f64,
+    /// Scheduling niceness of the watcher, 0 (as the training) to 19 (the default: it takes only
+    /// what the training leaves of a shared machine's cores).
+    #[arg(long, default_value_t = 19, value_parser = parse_nice)]
+    pub nice: i32,
     /// Training numbers for the curves: Lightning's metrics.csv or JSON lines with epoch,
     /// train loss and accuracy. Default: metrics.csv or metrics.jsonl beside the checkpoints
     /// (or one level up, as Lightning's logs keep it), when there is one.
@@ -614,6 +618,10 @@ fn parse_batch_size(s: &str) -> Result<usize, String> {
 /// Images the grid and the probes show.
 fn parse_shown(s: &str) -> Result<usize, String> {
     parse_in_range(s, 0..=1000)
+}
+
+fn parse_nice(s: &str) -> Result<i32, String> {
+    parse_in_range(s, 0..=19).map(|n| n as i32)
 }
 
 fn parse_sanity(s: &str) -> Result<usize, String> {

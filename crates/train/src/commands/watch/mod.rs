@@ -24,12 +24,9 @@ use crate::run_dir::{History, OutputConfig, RunDir};
 use log::TrainingLog;
 use source::{Candidate, Source};
 
-/// The niceness of the watcher: on a shared machine it yields to the training it watches.
-const NICE: i32 = 19;
-
 /// Watches `args.checkpoints` and reports each checkpoint as an epoch.
 pub fn run(args: &WatchArgs) -> anyhow::Result<()> {
-    lower_priority();
+    lower_priority(args.nice);
     let stop = stop_on_ctrl_c()?;
     let device = crate::device::parse(&args.device)?;
     let mut source = Source::new(&args.checkpoints)?;
@@ -230,12 +227,12 @@ fn folder_name(checkpoints: &Path) -> Option<String> {
     Some(folder.file_name()?.to_string_lossy().into_owned())
 }
 
-/// Runs the watcher below the training it watches on a shared machine. Threads started later
-/// (LibTorch's, the decoders') inherit it.
-fn lower_priority() {
+/// Runs the watcher at niceness `nice`, below the training it watches on a shared machine.
+/// Threads started later (LibTorch's, the decoders') inherit it.
+fn lower_priority(nice: i32) {
     // SAFETY: setpriority only reads its integer arguments.
     unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, NICE);
+        libc::setpriority(libc::PRIO_PROCESS, 0, nice);
     }
 }
 
