@@ -634,7 +634,7 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
 }
 
 fn parse_lr(s: &str) -> Result<f64, String> {
-    parse_real(s, |v| v > 0.0 && v <= 10.0, "above 0 and at most 10")
+    parse_real(s, |v| v > 0.0, "above 0")
 }
 
 fn parse_width(s: &str) -> Result<f64, String> {
