@@ -76,20 +76,7 @@ impl Source {
 
     /// The checkpoint versions not reported yet, in epoch order.
     pub fn pending(&self) -> anyhow::Result<Vec<Candidate>> {
-        let mut files = if self.target.is_dir() {
-            let entries = std::fs::read_dir(&self.target)
-                .with_context(|| format!("cannot read folder {}", self.target.display()))?;
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| is_checkpoint(p))
-                .filter_map(|p| Candidate::stat(&p))
-                .collect()
-        } else {
-            Candidate::stat(&self.target)
-                .into_iter()
-                .collect::<Vec<_>>()
-        };
+        let mut files = self.listing()?;
         if files.iter().any(|c| c.number.is_some()) {
             files.retain(|c| c.number.is_some());
             files.sort_by_key(|c| (c.number, c.version.1));
@@ -112,24 +99,32 @@ impl Source {
 
     /// Unnumbered files beside numbered ones, which no epoch comes from.
     pub fn passed_over(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(&self.target) else {
-            return Vec::new();
-        };
-        let paths: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| is_checkpoint(p))
-            .collect();
-        if !paths.iter().any(|p| epoch_number(p).is_some()) {
+        let files = self.listing().unwrap_or_default();
+        if !files.iter().any(|c| c.number.is_some()) {
             return Vec::new();
         }
-        let mut names: Vec<String> = paths
+        let mut names: Vec<String> = files
             .iter()
-            .filter(|p| epoch_number(p).is_none())
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .filter(|c| c.number.is_none())
+            .map(Candidate::name)
             .collect();
         names.sort();
         names
+    }
+
+    /// Every checkpoint file there is now: the folder's, or the one file.
+    fn listing(&self) -> anyhow::Result<Vec<Candidate>> {
+        if !self.target.is_dir() {
+            return Ok(Candidate::stat(&self.target).into_iter().collect());
+        }
+        let entries = std::fs::read_dir(&self.target)
+            .with_context(|| format!("cannot read folder {}", self.target.display()))?;
+        Ok(entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| is_checkpoint(p))
+            .filter_map(|p| Candidate::stat(&p))
+            .collect())
     }
 }
 
