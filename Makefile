@@ -1,5 +1,5 @@
 # The two commands of the README. Each runs the one-time setup first when it is needed.
-.PHONY: run test test-cpus setup test-setup bench bench-train bench-metrics bench-decode bench-data bench-gallery bench-watch
+.PHONY: run test test-cpus setup test-setup bench bench-train bench-metrics bench-decode bench-data bench-gallery bench-watch bench-finetune
 
 # Fine-tune MobileNetV2 on the embedded default dataset, with a Grad-CAM report per epoch.
 run: setup
@@ -55,6 +55,11 @@ bench-gallery: setup
 # it: whole-process time and peak memory.
 bench-watch: setup
 	cargo bench -p camwatch-tests --bench watch
+
+# Fine-tuning a backbone trained on other classes: camwatch's --weights defaults against
+# PyTorch's transfer-learning tutorial, epoch by epoch.
+bench-finetune: setup
+	cargo bench -p camwatch-tests --bench finetune
 
 # PyTorch 2.9.0 / LibTorch in the user cache, linked as .libtorch and .venv.
 setup:

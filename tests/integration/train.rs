@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use train::data::synthetic::{self, Spec};
 
 use crate::common::{
-    args, json, run, spawn_training, tiny_dataset, train_in_child, training_command,
+    args, json, main_command, run, spawn_training, tiny_dataset, train_in_child, training_command,
 };
 
 #[test]
@@ -186,6 +186,46 @@ fn weights_give_the_backbone_and_fix_the_width() {
     let expected = camwatch_tests::reference::<4>("features_imagenet", &device);
     let diff = camwatch_tests::max_abs_diff(features, expected);
     assert!(diff < 1e-4, "frozen features moved by {diff}");
+}
+
+/// With `--weights` the defaults fine-tune, and say so: after an epoch the pretrained backbone
+/// computes nearly what it did, where the from-scratch rate on every layer (what `--weights`
+/// got before) moves it several times as far.
+#[test]
+fn weights_get_fine_tuning_defaults_that_keep_what_the_backbone_computes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    let weights = camwatch_tests::fixture("imagenet_like.pth");
+    let device = camwatch_tests::device();
+    let inputs = camwatch_tests::reference::<4>("inputs_small", &device);
+    let expected = camwatch_tests::reference::<4>("features_imagenet", &device);
+    let moved = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let mut flags = vec!["--epochs", "1", "--weights", weights.to_str().unwrap()];
+        flags.extend(extra);
+        let args = args(&out, &data, &flags);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = main_command(&args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{stdout}");
+        let last = out.join("checkpoints/tiny/last.bpk");
+        let trained = mobilenetv2::checkpoint::load(&last, &Default::default(), &device)
+            .unwrap()
+            .model;
+        let features = trained.forward_features(inputs.clone(), 0..19);
+        (camwatch_tests::max_abs_diff(features, expected.clone()), stdout)
+    };
+    let (kept, said) = moved("defaults", &[]);
+    assert!(
+        said.contains("defaults for fine-tuning") && said.contains("for the backbone"),
+        "{said}"
+    );
+    let scratch_rate = ["--lr", "5e-3", "--warmup-epochs", "0", "--backbone-lr-factor", "1"];
+    let (wrecked, _) = moved("scratch-rate", &scratch_rate);
+    assert!(
+        kept < 0.3 * wrecked,
+        "an epoch moved the backbone's features by {kept} with the defaults, {wrecked} at the from-scratch rate"
+    );
 }
 
 #[test]

@@ -12,7 +12,9 @@ use crate::data::synthetic::{Background, Shortcut};
 use crate::data::{Cache, DataConfig};
 use crate::monitor::MonitorConfig;
 use crate::run_dir::OutputConfig;
-use crate::training::{ModelConfig, OptimizationConfig, OptimizerKind, Schedule, TrainConfig};
+use crate::training::{
+    ModelConfig, OptimizationConfig, OptimizerKind, Recipe, Schedule, TrainConfig,
+};
 
 /// Fine-tune MobileNetV2 on an image-folder dataset and see where it looks: after every epoch,
 /// Grad-CAM maps of the true and predicted class for misclassified and probe validation
@@ -127,16 +129,28 @@ pub struct DataArgs {
 /// Model and optimizer options.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// Training epochs. Default: 15; 30 on the generated default dataset, which the model
-    /// learns from scratch (it leaves chance after about 8 epochs).
+    /// Training epochs. Default: 15; 40 on the generated default dataset, which the model
+    /// learns from scratch (it leaves chance after 3 to 8 epochs, depending on the CPU).
     #[arg(long, value_name = "N", value_parser = parse_count)]
     pub epochs: Option<usize>,
-    /// Images per training step.
-    #[arg(long, default_value_t = 32, value_parser = parse_batch_size)]
-    pub batch_size: usize,
-    /// Peak learning rate.
-    #[arg(long, default_value_t = 5e-3, value_parser = parse_lr)]
-    pub lr: f64,
+    /// Images per training step. Default: 16 from scratch (twice the steps of 32 per epoch,
+    /// which a fresh network needs on a small dataset), 32 with --weights.
+    #[arg(long, value_parser = parse_batch_size)]
+    pub batch_size: Option<usize>,
+    /// Peak learning rate (the classifier's; the backbone's is this times
+    /// --backbone-lr-factor). Default: 5e-3 from scratch, 1e-3 with --weights (the first lines
+    /// of output say which recipe was used).
+    #[arg(long, value_parser = parse_lr)]
+    pub lr: Option<f64>,
+    /// Epochs over which the learning rate rises linearly from 1% of its peak, before --schedule
+    /// takes over (0: none). Default: none from scratch, 1 epoch with --weights.
+    #[arg(long, value_name = "N", value_parser = parse_warmup)]
+    pub warmup_epochs: Option<usize>,
+    /// The backbone's learning rate as a share of the classifier's. Default: 1 from scratch;
+    /// 0.1 with --weights, so that the pretrained features move slowly while the new classifier
+    /// learns.
+    #[arg(long, value_name = "F", value_parser = parse_share)]
+    pub backbone_lr_factor: Option<f64>,
     /// Optimizer.
     #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
     pub optimizer: OptimizerKind,
@@ -209,7 +223,7 @@ pub struct MonitorArgs {
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub cam_method: Method,
     /// CAM target layer(s), features.0 ... features.18; several are fused. Default:
-    /// features.18 from 224 px up (a map at least 7 cells wide), else features.13 (6x6 instead
+    /// features.18 from 224 px up (a map at least 7 cells wide), else features.10 (6x6 instead
     /// of 3x3 at 96 px).
     #[arg(long = "cam-layer", value_parser = parse_layer)]
     pub cam_layers: Vec<TargetLayer>,
@@ -233,6 +247,10 @@ impl TrainArgs {
     /// The run these flags describe, as the plain configuration the training code takes.
     pub fn config(&self) -> TrainConfig {
         let (data, model, output, monitor) = (&self.data, &self.model, &self.output, &self.monitor);
+        let recipe = match model.weights {
+            Some(_) => &Recipe::FINE_TUNING,
+            None => &Recipe::FROM_SCRATCH,
+        };
         TrainConfig {
             data: DataConfig {
                 root: data.data.clone(),
@@ -253,8 +271,11 @@ impl TrainArgs {
                     Some(_) => EPOCHS,
                     None => DEFAULT_DATASET_EPOCHS,
                 }),
-                batch_size: model.batch_size,
-                lr: model.lr,
+                batch_size: model.batch_size.unwrap_or(recipe.batch_size),
+                lr: model.lr.unwrap_or(recipe.lr),
+                warmup_epochs: model.warmup_epochs.unwrap_or(recipe.warmup_epochs),
+                backbone_lr_factor: model.backbone_lr_factor.unwrap_or(recipe.backbone_lr_factor),
+                recipe,
                 optimizer: model.optimizer,
                 schedule: model.schedule,
                 weight_decay: model.weight_decay,
@@ -295,7 +316,7 @@ pub struct ExplainArgs {
     #[arg(long = "method", default_value = "gradcam", value_parser = parse_method)]
     pub methods: Vec<Method>,
     /// Target layer(s), features.0 ... features.18; several are fused into one map. Default:
-    /// features.18 from 224 px up (a map at least 7 cells wide), else features.13 (6x6 instead
+    /// features.18 from 224 px up (a map at least 7 cells wide), else features.10 (6x6 instead
     /// of 3x3 at 96 px).
     #[arg(long = "layer", value_parser = parse_layer)]
     pub layers: Vec<TargetLayer>,
@@ -359,7 +380,7 @@ pub struct GalleryArgs {
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub method: Method,
     /// Target layer(s), features.0 ... features.18; several are fused. Default: features.18
-    /// from 224 px up, else features.13.
+    /// from 224 px up, else features.10.
     #[arg(long = "layer", value_parser = parse_layer)]
     pub layers: Vec<TargetLayer>,
     /// Object masks in a folder that mirrors FOLDER (same relative path, any image extension);
@@ -580,8 +601,8 @@ fn parse_method(s: &str) -> Result<Method, String> {
 /// Training epochs on a user's dataset.
 const EPOCHS: usize = 15;
 /// Training epochs on the generated default dataset: from scratch, its models leave chance
-/// after about 8 epochs and settle by 25.
-const DEFAULT_DATASET_EPOCHS: usize = 30;
+/// after 3 to 8 epochs and pass 80% by 30 on every CPU setting (BENCHMARKS.md).
+const DEFAULT_DATASET_EPOCHS: usize = 40;
 
 /// torchvision's smallest crop share (`RandomResizedCrop(scale=(0.08, 1))`).
 const TORCHVISION_CROP_SCALE: f64 = 0.08;
@@ -635,6 +656,10 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
 
 fn parse_lr(s: &str) -> Result<f64, String> {
     parse_real(s, |v| v > 0.0, "above 0")
+}
+
+fn parse_warmup(s: &str) -> Result<usize, String> {
+    parse_in_range(s, 0..=100_000)
 }
 
 fn parse_width(s: &str) -> Result<f64, String> {

@@ -1,8 +1,8 @@
 //! An epoch's report files, written by background threads: the mistakes browser's small
 //! files (creating hundreds of files per epoch waits on the file system far more than it
 //! computes: 0.02 to 0.5 ms a file here, depending on the disk's other work) and the figures,
-//! whose PNG encoding overlaps the checkpoint's writing. The monitor hands them over and
-//! computes on; the epoch ends by waiting for them.
+//! whose drawing and PNG encoding overlap the checkpoint's writing. The monitor hands them over
+//! and computes on; the epoch ends by waiting for them.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
@@ -43,17 +43,20 @@ impl Encoding {
     }
 }
 
-/// Background encoders and writers of image files that can be made again, each written
-/// atomically but unsynced (see [`atomic_write::write_bytes_unsynced`]).
+/// A picture to write, drawn on the writing thread.
+type Draw = Box<dyn FnOnce() -> RgbImage + Send>;
+
+/// Background painters, encoders and writers of image files that can be made again, each
+/// written atomically but unsynced (see [`atomic_write::write_bytes_unsynced`]).
 pub struct Writer {
-    queue: mpsc::SyncSender<(PathBuf, RgbImage, Encoding)>,
+    queue: mpsc::SyncSender<(PathBuf, Draw, Encoding)>,
     threads: Vec<JoinHandle<Result<(), WriteError>>>,
 }
 
 impl Writer {
     /// Starts the writing threads.
     pub fn new() -> Self {
-        let (queue, files) = mpsc::sync_channel::<(PathBuf, RgbImage, Encoding)>(QUEUED);
+        let (queue, files) = mpsc::sync_channel::<(PathBuf, Draw, Encoding)>(QUEUED);
         let files = Arc::new(Mutex::new(files));
         let threads = (0..THREADS)
             .map(|_| {
@@ -61,10 +64,10 @@ impl Writer {
                 std::thread::spawn(move || {
                     loop {
                         let next = files.lock().expect("the queue's lock").recv();
-                        let Ok((path, image, encoding)) = next else {
+                        let Ok((path, draw, encoding)) = next else {
                             return Ok(());
                         };
-                        atomic_write::write_bytes_unsynced(&path, &encoding.encode(&image))?;
+                        atomic_write::write_bytes_unsynced(&path, &encoding.encode(&draw()))?;
                     }
                 })
             })
@@ -74,17 +77,23 @@ impl Writer {
 
     /// Queues `image` to be encoded as PNG and written to `path`.
     pub fn png(&self, path: PathBuf, image: RgbImage) {
-        self.queue(path, image, Encoding::Png);
+        self.draw_png(path, move || image);
+    }
+
+    /// Queues a figure to be drawn by `draw`, encoded as PNG and written to `path`, all on a
+    /// writing thread.
+    pub fn draw_png(&self, path: PathBuf, draw: impl FnOnce() -> RgbImage + Send + 'static) {
+        self.queue(path, Box::new(draw), Encoding::Png);
     }
 
     /// Queues `image` to be encoded as JPEG and written to `path`.
     pub fn jpeg(&self, path: PathBuf, image: RgbImage) {
-        self.queue(path, image, Encoding::Jpeg);
+        self.queue(path, Box::new(move || image), Encoding::Jpeg);
     }
 
-    fn queue(&self, path: PathBuf, image: RgbImage, encoding: Encoding) {
+    fn queue(&self, path: PathBuf, draw: Draw, encoding: Encoding) {
         // A failed thread keeps its error for `finish`; the others go on with the queue.
-        let _ = self.queue.send((path, image, encoding));
+        let _ = self.queue.send((path, draw, encoding));
     }
 
     /// Waits until every queued file is written; the first failure, if any.

@@ -5,7 +5,7 @@
 //! looks where it looked, 1 = everywhere else), and `probes.png` shows each probe's overlay
 //! across epochs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use cam::render::figure::{Panel, grid};
 use cam::render::overlay;
@@ -19,7 +19,7 @@ const STRIP_EPOCHS: usize = 10;
 /// Side of a strip thumbnail.
 const THUMB: u32 = 112;
 
-fn file(run: &RunDir, epoch: usize) -> std::path::PathBuf {
+fn file(run: &RunDir, epoch: usize) -> PathBuf {
     run.reports
         .join(format!("epoch-{epoch:03}"))
         .join("probes.npy")
@@ -51,35 +51,53 @@ pub fn since_previous(run: &RunDir, epoch: usize) -> Option<f64> {
     })
 }
 
-/// The figure of `probes.png`: one row per probe, its overlay at each shown epoch.
-pub fn strip(run: &RunDir, history: &History, data: &Data, probes: &[usize]) -> RgbImage {
+/// The figure of `probes.png`, to draw: one row per probe, its overlay at each shown epoch.
+/// What it needs is gathered here; the maps are read and drawn when it is called.
+pub fn strip(
+    run: &RunDir,
+    history: &History,
+    data: &Data,
+    probes: &[usize],
+) -> impl FnOnce() -> RgbImage + Send + 'static {
     let epochs: Vec<usize> = history.epochs.iter().map(|e| e.epoch).collect();
     let step = epochs.len().div_ceil(STRIP_EPOCHS).max(1);
-    let mut shown: Vec<usize> = epochs.iter().rev().step_by(step).copied().collect();
-    shown.reverse();
-    let maps: Vec<(usize, Vec<f32>)> = shown
+    let mut shown: Vec<(usize, PathBuf)> = epochs
         .iter()
-        .filter_map(|&e| load(&file(run, e)).map(|m| (e, m)))
+        .rev()
+        .step_by(step)
+        .map(|&e| (e, file(run, e)))
         .collect();
-    let size = data.image_size;
-    let per_map = size * size;
-    let rows: Vec<Vec<Panel>> = probes
+    shown.reverse();
+    let probes: Vec<(String, RgbImage)> = probes
         .iter()
-        .enumerate()
-        .map(|(p, &index)| {
+        .map(|&index| {
             let sample = data.val.sample(index);
-            maps.iter()
-                .filter(|(_, m)| m.len() >= (p + 1) * per_map)
-                .map(|(epoch, m)| Panel {
-                    title: format!("{}\nepoch {epoch}", sample.short_name()),
-                    image: overlay::overlay(
-                        &sample.image,
-                        &m[p * per_map..(p + 1) * per_map],
-                        overlay::DEFAULT_IMAGE_WEIGHT,
-                    ),
-                })
-                .collect()
+            (sample.short_name(), sample.image.clone())
         })
         .collect();
-    grid(&rows, THUMB)
+    let per_map = data.image_size * data.image_size;
+    move || {
+        let maps: Vec<(usize, Vec<f32>)> = shown
+            .iter()
+            .filter_map(|(e, path)| load(path).map(|m| (*e, m)))
+            .collect();
+        let rows: Vec<Vec<Panel>> = probes
+            .iter()
+            .enumerate()
+            .map(|(p, (name, image))| {
+                maps.iter()
+                    .filter(|(_, m)| m.len() >= (p + 1) * per_map)
+                    .map(|(epoch, m)| Panel {
+                        title: format!("{name}\nepoch {epoch}"),
+                        image: overlay::overlay(
+                            image,
+                            &m[p * per_map..(p + 1) * per_map],
+                            overlay::DEFAULT_IMAGE_WEIGHT,
+                        ),
+                    })
+                    .collect()
+            })
+            .collect();
+        grid(&rows, THUMB)
+    }
 }

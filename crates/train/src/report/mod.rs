@@ -18,8 +18,8 @@ use crate::data::Data;
 use crate::run_dir::{History, RunDir};
 use crate::writer::Writer;
 
-/// Rewrites `reports/<run>/index.html`, and has `writer` write its plots from the whole
-/// history.
+/// Rewrites `reports/<run>/index.html`, and has `writer` draw and write its plots from the
+/// whole history.
 pub fn run_index(
     history: &History,
     data: &Data,
@@ -30,15 +30,16 @@ pub fn run_index(
     let last = history.epochs.last().context("no epoch to report")?;
     let probes = epoch::probes(data, probe_count);
     let file = |name: &str| run.reports.join(name);
-    writer.png(
+    writer.draw_png(
         file("probes.png"),
         drift::strip(run, history, data, &probes),
     );
-    writer.png(file("curves.png"), plots::curves(history));
-    writer.png(
-        file("confusion.png"),
-        plots::confusion(&last.confusion, &data.classes),
-    );
+    let curves = history.clone();
+    writer.draw_png(file("curves.png"), move || plots::curves(&curves));
+    let (confusion, classes) = (last.confusion.clone(), data.classes.clone());
+    writer.draw_png(file("confusion.png"), move || {
+        plots::confusion(&confusion, &classes)
+    });
     let page = html::run_page(run, history, data);
     atomic_write::write_bytes(&run.reports.join("index.html"), page.as_bytes())?;
     Ok(())

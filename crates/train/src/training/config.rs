@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::optim::{OptimizerKind, Schedule};
+use super::recipe::Recipe;
 use crate::data::DataConfig;
 use crate::monitor::MonitorConfig;
 use crate::run_dir::OutputConfig;
@@ -33,8 +34,14 @@ pub struct OptimizationConfig {
     pub epochs: usize,
     /// Images per step.
     pub batch_size: usize,
-    /// Peak learning rate.
+    /// Peak learning rate (the classifier's).
     pub lr: f64,
+    /// Epochs of linear warm-up before the schedule.
+    pub warmup_epochs: usize,
+    /// The backbone's learning rate as a share of the classifier's.
+    pub backbone_lr_factor: f64,
+    /// The defaults the flags left in place came from.
+    pub recipe: &'static Recipe,
     /// The optimizer.
     pub optimizer: OptimizerKind,
     /// The learning-rate schedule.
@@ -56,4 +63,32 @@ pub struct ModelConfig {
     pub freeze_features: bool,
     /// With a frozen backbone and no augmentation, compute each image's features once.
     pub feature_cache: bool,
+}
+
+impl OptimizationConfig {
+    /// One line saying how the learning rate goes and where its values came from.
+    pub fn describe(&self) -> String {
+        let rates = if self.backbone_lr_factor == 1.0 {
+            format!("peak {:.1e}", self.lr)
+        } else {
+            format!(
+                "peak {:.1e} for the classifier, {:.1e} for the backbone",
+                self.lr,
+                self.lr * self.backbone_lr_factor
+            )
+        };
+        let warmup = match self.warmup_epochs {
+            0 => "no warm-up".to_owned(),
+            1 => "1 warm-up epoch".to_owned(),
+            n => format!("{n} warm-up epochs"),
+        };
+        let after = match self.schedule {
+            Schedule::Cosine => "then cosine to 0",
+            Schedule::Constant => "then constant",
+        };
+        format!(
+            "learning rate: {:?}, {rates}, {warmup}, {after} (defaults for {}; --lr, --warmup-epochs and --backbone-lr-factor change them)",
+            self.optimizer, self.recipe.name
+        )
+    }
 }

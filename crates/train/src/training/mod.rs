@@ -5,6 +5,7 @@ mod config;
 mod epoch;
 mod feature_cache;
 mod optim;
+mod recipe;
 mod setup;
 
 use std::time::Instant;
@@ -15,6 +16,7 @@ use mobilenetv2::checkpoint;
 
 pub use config::{ModelConfig, OptimizationConfig, TrainConfig};
 pub use optim::{OptimizerKind, Schedule};
+pub use recipe::Recipe;
 
 use crate::monitor::{Monitor, TrainedEpoch};
 use epoch::{Inputs, train_epoch};
@@ -34,7 +36,7 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
     let optimization = &config.optimization;
     let epochs = optimization.epochs;
     let steps_per_epoch = data.train.len().div_ceil(optimization.batch_size);
-    let mut schedule = optim::schedule(optimization, steps_per_epoch, history.epochs.len())?;
+    let mut schedule = optim::schedule(optimization, &model, steps_per_epoch, history.epochs.len())?;
     let start = history.epochs.len();
     if start >= epochs {
         println!(

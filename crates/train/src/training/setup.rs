@@ -48,6 +48,7 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
         "{} (a run repeats exactly for its --seed on the same CPU kind and thread count)",
         crate::device::describe(&config.device)
     );
+    println!("{}", optimization.describe());
     let root = config.data.dataset_root()?;
     let scan = data::scan(
         &root,

@@ -111,7 +111,8 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
     let probe_indices = probes(data, config.probes);
     let selected: Vec<usize> = shown.iter().map(|k| k.index).collect();
     let explained = explain::explain(shown, data);
-    writer.png(dir.join("grid.png"), grid(&explained.rows, CELL));
+    let rows = explained.rows;
+    writer.draw_png(dir.join("grid.png"), move || grid(&rows, CELL));
 
     let shown = &explained.shown;
     let method = engine.method().to_string();

@@ -1,0 +1,43 @@
+//! The learning-rate defaults of a run, by what it starts from.
+
+/// Learning-rate defaults; each flag that is given replaces its value.
+#[derive(Debug)]
+pub struct Recipe {
+    /// What the recipe is for and where it comes from, for the run's first lines.
+    pub name: &'static str,
+    /// Images per step.
+    pub batch_size: usize,
+    /// Peak learning rate of the classifier.
+    pub lr: f64,
+    /// Epochs of linear warm-up.
+    pub warmup_epochs: usize,
+    /// The backbone's learning rate as a share of the classifier's.
+    pub backbone_lr_factor: f64,
+}
+
+impl Recipe {
+    /// A network trained from its initialization: Adam at 5e-3 in batches of 16 with cosine
+    /// decay. On the default dataset, batches of 32 left the model at chance for 5 to 8 epochs
+    /// and a warm-up or a lower rate for longer; 16 doubles the steps per epoch at the same cost
+    /// (BENCHMARKS.md, "The default run on every CPU setting").
+    pub const FROM_SCRATCH: Recipe = Recipe {
+        name: "training from scratch",
+        batch_size: 16,
+        lr: 5e-3,
+        warmup_epochs: 0,
+        backbone_lr_factor: 1.0,
+    };
+
+    /// A pretrained backbone with a new classifier (`--weights`): discriminative learning rates
+    /// (Howard & Ruder 2018, as fastai's `Learner.fine_tune` applies them: the backbone at a
+    /// fraction of the new head's rate) with a linear warm-up (Goyal et al. 2017) and cosine
+    /// decay, Adam at 1e-3 for the head. The from-scratch rate on every layer wrecks what the
+    /// backbone knows in the first steps (BENCHMARKS.md, "Fine-tuning defaults").
+    pub const FINE_TUNING: Recipe = Recipe {
+        name: "fine-tuning, after fastai's fine_tune: a lower rate for the pretrained backbone, a warm-up, then decay",
+        batch_size: 32,
+        lr: 1e-3,
+        warmup_epochs: 1,
+        backbone_lr_factor: 0.1,
+    };
+}

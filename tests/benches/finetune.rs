@@ -1,0 +1,119 @@
+//! Fine-tuning defaults against PyTorch's transfer-learning tutorial, from the same backbone.
+//!
+//! `scripts/finetune.py --pretrain` trains torchvision's MobileNetV2 (width 0.5, 96 px) on six
+//! drawn shapes: a backbone that has never seen the five texture classes it is then fine-tuned
+//! on (the generator's plain-background textures, 200 training and 40 validation images per
+//! class, 96 px, torchvision's crops on both sides). Each side fine-tunes it for `EPOCHS`
+//! epochs and reports every epoch's validation accuracy:
+//! - camwatch's defaults with `--weights` (the fine-tuning recipe the run's first lines name);
+//! - camwatch with the from-scratch learning rate (5e-3 on every layer, no warm-up): what
+//!   `--weights` gave before it had defaults of its own;
+//! - camwatch's `--freeze-features` (only the new classifier learns);
+//! - the tutorial's recipe (SGD 0.001, momentum 0.9, StepLR 7/0.1) as written (batches of 4)
+//!   and in camwatch's batches of 32.
+//!
+//! Run: `cargo bench -p camwatch-tests --bench finetune` (after `make setup`; about 10 minutes
+//! on 2 cores). The backbone and the dataset are made once under `target/bench-finetune/`.
+
+mod common;
+
+use std::path::Path;
+
+use train::data::synthetic::{Background, Spec};
+
+/// Fine-tuning epochs on each side.
+const EPOCHS: usize = 5;
+
+fn main() {
+    let scratch = camwatch_tests::workspace().join("target/bench-finetune");
+    std::fs::create_dir_all(&scratch).expect("writable target/");
+    let path = |p: &Path| p.to_str().expect("UTF-8 path").to_owned();
+    let backbone = scratch.join("shapes.pth");
+    if !backbone.exists() {
+        let made = camwatch_tests::python_json(
+            "finetune.py",
+            ["--pretrain", &path(&backbone), "--epochs", "10"],
+        );
+        println!(
+            "backbone: six shapes, {:.1}% right on its own training images",
+            100.0 * made["training_accuracy"].as_f64().expect("accuracy")
+        );
+    }
+    let data = scratch.join("textures-plain");
+    if !train::data::synthetic::is_complete(&data) {
+        let spec = Spec {
+            background: Background::Plain,
+            ..Default::default()
+        };
+        train::data::synthetic::generate(&data, spec, &indicatif::ProgressBar::hidden())
+            .expect("the target dataset");
+    }
+
+    let epochs = EPOCHS.to_string();
+    let camwatch = |name: &str, extra: &[&str]| -> Vec<f64> {
+        let runs = scratch.join("runs");
+        let _ = std::fs::remove_dir_all(runs.join(name));
+        let (folder, runs, weights) = (path(&data), path(&runs), path(&backbone));
+        let mut args = vec!["train", "--data", &folder];
+        args.extend(["--weights", &weights, "--epochs", &epochs, "--image-size", "96"]);
+        args.extend(["--checkpoints", &runs, "--reports", &runs, "--run", name]);
+        args.extend(["--shortcut-audit", "off"]);
+        args.extend(extra);
+        let args: Vec<String> = args.into_iter().map(String::from).collect();
+        assert_eq!(train::main(&args), 0, "train {args:?} failed");
+        let history = std::fs::read(scratch.join("runs").join(name).join("history.json"))
+            .expect("history.json");
+        let history: serde_json::Value = serde_json::from_slice(&history).expect("JSON");
+        history["epochs"]
+            .as_array()
+            .expect("epochs")
+            .iter()
+            .map(|e| e["val_accuracy"].as_f64().expect("accuracy"))
+            .collect()
+    };
+    let pytorch = |batch: &str| -> Vec<f64> {
+        let result = camwatch_tests::python_json(
+            "finetune.py",
+            [
+                "--data",
+                &path(&data),
+                "--weights",
+                &path(&backbone),
+                "--epochs",
+                &epochs,
+                "--batch",
+                batch,
+            ],
+        );
+        serde_json::from_value(result["val_accuracy"].clone()).expect("accuracies")
+    };
+    let rows = [
+        ("camwatch, --weights defaults", camwatch("defaults", &[])),
+        (
+            "camwatch, --lr 5e-3 everywhere, no warm-up",
+            camwatch(
+                "scratch-lr",
+                &["--lr", "5e-3", "--warmup-epochs", "0", "--backbone-lr-factor", "1"],
+            ),
+        ),
+        (
+            "camwatch, --freeze-features",
+            camwatch("frozen", &["--freeze-features"]),
+        ),
+        ("PyTorch tutorial, batches of 4", pytorch("4")),
+        ("PyTorch tutorial, batches of 32", pytorch("32")),
+    ];
+    let width = rows.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+    print!("{:<width$}", "validation accuracy after epoch");
+    for epoch in 1..=EPOCHS {
+        print!(" {epoch:>6}");
+    }
+    println!();
+    for (name, accuracies) in &rows {
+        print!("{name:<width$}");
+        for a in accuracies {
+            print!(" {:>5.1}%", 100.0 * a);
+        }
+        println!();
+    }
+}
