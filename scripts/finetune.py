@@ -1,16 +1,16 @@
 """PyTorch's side of `cargo bench -p camwatch-tests --bench finetune`.
 
-`--pretrain OUT.pth`: draws a dataset of *other* classes (six filled shapes in random colours,
-sizes, places and rotations over noisy gradients, 96 px, 300 training images each), trains
-torchvision's MobileNetV2 (width 0.5) on it from scratch and saves the state dict: a backbone that
-knows edges, corners and colours but none of the textures it is fine-tuned on next.
+`--draw DIR`: draws the target dataset, six filled shapes (circle, square, triangle, cross, star,
+hexagon) in random colours, sizes, places and rotations over noisy colour gradients, 96 px,
+200 training and 50 validation images per shape, as DIR/{train,val}/SHAPE/NNNN.png.
 
-`--data DIR --weights PTH`: fine-tunes that backbone on DIR/{train,val}/CLASS/* with the recipe of
-PyTorch's transfer-learning tutorial ("Finetuning the ConvNet", pytorch.org/tutorials/beginner/
-transfer_learning_tutorial.html): a new `Linear` head, SGD lr 0.001 momentum 0.9 on every
-parameter, StepLR(step_size=7, gamma=0.1), RandomResizedCrop + horizontal flip for training,
-Resize(round(s*256/224)) + CenterCrop(s) for validation, ImageNet normalization. The tutorial uses
-batches of 4; `--batch` sets another. Prints each epoch's validation accuracy as JSON.
+`--data DIR --weights FILE`: fine-tunes a torchvision MobileNetV2 (width 0.5) state dict
+(.pth or .safetensors, any classifier) on DIR with the recipe of PyTorch's transfer-learning
+tutorial ("Finetuning the ConvNet", pytorch.org/tutorials/beginner/transfer_learning_tutorial.html):
+a new `Linear` head, SGD lr 0.001 momentum 0.9 on every parameter, StepLR(step_size=7, gamma=0.1),
+RandomResizedCrop (`--crop-scale`) + horizontal flip for training, Resize(round(s*256/224)) +
+CenterCrop(s) for validation, ImageNet normalization. The tutorial uses batches of 4; `--batch`
+sets another. Prints each epoch's validation accuracy as JSON.
 """
 import argparse
 import json
@@ -19,6 +19,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import safetensors.torch
 import torch
 import torchvision
 from PIL import Image, ImageDraw
@@ -47,12 +48,12 @@ def polygon(shape, cx, cy, r, angle):
     return [(cx + x * c - y * s, cy + x * s + y * c) for x, y in points]
 
 
-def draw_shapes(root, per_class, size, rng):
-    """Writes root/train/SHAPE/NNNN.png: one shape per image."""
-    for shape in SHAPES:
-        folder = root / "train" / shape
+def draw_shapes(root, per_split, size, rng):
+    """Writes root/SPLIT/SHAPE/NNNN.png, `per_split[SPLIT]` images of each shape."""
+    for (split, count), shape in ((s, shape) for s in per_split.items() for shape in SHAPES):
+        folder = root / split / shape
         folder.mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
+        for i in range(count):
             a, b = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
             ramp = np.linspace(0, 1, size)[None, :, None]
             background = a * (1 - ramp) + b * ramp + rng.normal(0, 18, (size, size, 3))
@@ -82,10 +83,11 @@ def loader(folder, transform, batch, shuffle):
         dataset, batch_size=batch, shuffle=shuffle, num_workers=2, persistent_workers=True)
 
 
-def augmented(size):
-    """RandomResizedCrop and a horizontal flip, as the tutorial trains."""
+def augmented(size, min_scale):
+    """RandomResizedCrop (at least `min_scale` of the area) and a horizontal flip, as the
+    tutorial trains."""
     return transforms.Compose([
-        transforms.RandomResizedCrop(size), transforms.RandomHorizontalFlip(),
+        transforms.RandomResizedCrop(size, scale=(min_scale, 1.0)), transforms.RandomHorizontalFlip(),
         transforms.ToTensor(), transforms.Normalize(MEAN, STD)])
 
 
@@ -115,34 +117,32 @@ def fit(model, train, epochs, optimizer, scheduler, val=None):
 
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--pretrain", type=Path, help="draw the shapes, train on them, save here")
+parser.add_argument("--draw", type=Path, help="draw the shapes dataset here")
 parser.add_argument("--data", type=Path, help="fine-tune on DIR/{train,val}/CLASS/*")
-parser.add_argument("--weights", type=Path, help="the pretrained backbone to fine-tune")
+parser.add_argument("--weights", type=Path, help="the pretrained network to fine-tune")
 parser.add_argument("--epochs", type=int, default=5)
 parser.add_argument("--size", type=int, default=96)
 parser.add_argument("--batch", type=int, default=4)
+parser.add_argument("--crop-scale", type=float, default=0.08,
+                    help="smallest crop share of RandomResizedCrop (torchvision's 0.08)")
 parser.add_argument("--seed", type=int, default=0)
 args = parser.parse_args()
 torch.manual_seed(args.seed)
 random.seed(args.seed)
 
-if args.pretrain:
-    shapes = args.pretrain.parent / "shapes"
-    if not shapes.is_dir():
-        draw_shapes(shapes, 300, args.size, np.random.default_rng(args.seed))
-    classes, train = loader(shapes / "train", augmented(args.size), 32, True)
-    model = torchvision.models.mobilenet_v2(num_classes=len(classes), width_mult=0.5)
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.epochs)
-    fit(model, train, args.epochs, optimizer, scheduler)
-    _, plain = loader(shapes / "train", evaluation(args.size), 64, False)
-    torch.save(model.state_dict(), args.pretrain)
-    print(json.dumps({"classes": classes, "training_accuracy": accuracy(model, plain)}))
+if args.draw:
+    draw_shapes(args.draw, {"train": 200, "val": 50}, args.size, np.random.default_rng(args.seed))
+    print(json.dumps({"classes": SHAPES}))
 else:
-    classes, train = loader(args.data / "train", augmented(args.size), args.batch, True)
+    classes, train = loader(args.data / "train", augmented(args.size, args.crop_scale), args.batch, True)
     _, val = loader(args.data / "val", evaluation(args.size), 64, False)
-    model = torchvision.models.mobilenet_v2(num_classes=len(SHAPES), width_mult=0.5)
-    model.load_state_dict(torch.load(args.weights))
+    if args.weights.suffix == ".safetensors":
+        state = safetensors.torch.load_file(args.weights)
+    else:
+        state = torch.load(args.weights)
+    model = torchvision.models.mobilenet_v2(
+        num_classes=state["classifier.1.weight"].shape[0], width_mult=0.5)
+    model.load_state_dict(state)
     model.classifier[1] = torch.nn.Linear(model.last_channel, len(classes))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=7, gamma=0.1)

@@ -1,10 +1,10 @@
 //! Fine-tuning defaults against PyTorch's transfer-learning tutorial, from the same backbone.
 //!
-//! `scripts/finetune.py --pretrain` trains torchvision's MobileNetV2 (width 0.5, 96 px) on six
-//! drawn shapes: a backbone that has never seen the five texture classes it is then fine-tuned
-//! on (the generator's plain-background textures, 200 training and 40 validation images per
-//! class, 96 px, torchvision's crops on both sides). Each side fine-tunes it for `EPOCHS`
-//! epochs and reports every epoch's validation accuracy:
+//! The backbone is camwatch's default run (MobileNetV2 width 0.5 trained from scratch on the
+//! generated textures, 96 px), exported with torchvision's names: it has never seen the six
+//! drawn shapes (`scripts/finetune.py --draw`) it is then fine-tuned on, 200 training and 50
+//! validation images per shape, 96 px, crops of at least half the frame on both sides. Each
+//! side fine-tunes it for `EPOCHS` epochs and reports every epoch's validation accuracy:
 //! - camwatch's defaults with `--weights` (the fine-tuning recipe the run's first lines name);
 //! - camwatch with the from-scratch learning rate (5e-3 on every layer, no warm-up): what
 //!   `--weights` gave before it had defaults of its own;
@@ -12,41 +12,37 @@
 //! - the tutorial's recipe (SGD 0.001, momentum 0.9, StepLR 7/0.1) as written (batches of 4)
 //!   and in camwatch's batches of 32.
 //!
-//! Run: `cargo bench -p camwatch-tests --bench finetune` (after `make setup`; about 10 minutes
-//! on 2 cores). The backbone and the dataset are made once under `target/bench-finetune/`.
+//! Run: `cargo bench -p camwatch-tests --bench finetune` (after `make setup`; the backbone's
+//! training takes the default run's few minutes once, then each row about a minute on 2 cores).
+//! The backbone and the shapes are kept under `target/bench-finetune/`.
 
 mod common;
 
 use std::path::Path;
-
-use train::data::synthetic::{Background, Spec};
 
 /// Fine-tuning epochs on each side.
 const EPOCHS: usize = 5;
 
 fn main() {
     let scratch = camwatch_tests::workspace().join("target/bench-finetune");
-    std::fs::create_dir_all(&scratch).expect("writable target/");
     let path = |p: &Path| p.to_str().expect("UTF-8 path").to_owned();
-    let backbone = scratch.join("shapes.pth");
+    let runs = scratch.join("runs");
+    let backbone = scratch.join("textures.safetensors");
     if !backbone.exists() {
-        let made = camwatch_tests::python_json(
-            "finetune.py",
-            ["--pretrain", &path(&backbone), "--epochs", "10"],
-        );
-        println!(
-            "backbone: six shapes, {:.1}% right on its own training images",
-            100.0 * made["training_accuracy"].as_f64().expect("accuracy")
-        );
+        let _ = std::fs::remove_dir_all(runs.join("backbone"));
+        let (runs, backbone) = (path(&runs), path(&backbone));
+        // The default run's flags, spelled out: `--data` alone would train as on user data.
+        let textures = path(&common::default_dataset());
+        let train = ["train", "--data", &textures, "--epochs", "40", "--crop-scale", "0.7"];
+        let output = ["--run", "backbone", "--checkpoints", &runs, "--reports", &runs];
+        let args = train.iter().chain(&output);
+        assert_eq!(train::main(args), 0, "the backbone's training failed");
+        let last = format!("{runs}/backbone/last.bpk");
+        assert_eq!(train::main(["train", "export", &last, &backbone]), 0);
     }
-    let data = scratch.join("textures-plain");
-    if !train::data::synthetic::is_complete(&data) {
-        let spec = Spec {
-            background: Background::Plain,
-            ..Default::default()
-        };
-        train::data::synthetic::generate(&data, spec, &indicatif::ProgressBar::hidden())
-            .expect("the target dataset");
+    let data = scratch.join("shapes");
+    if !data.join("val").is_dir() {
+        camwatch_tests::python_json("finetune.py", ["--draw", &path(&data)]);
     }
 
     let epochs = EPOCHS.to_string();
@@ -57,7 +53,7 @@ fn main() {
         let mut args = vec!["train", "--data", &folder];
         args.extend(["--weights", &weights, "--epochs", &epochs, "--image-size", "96"]);
         args.extend(["--checkpoints", &runs, "--reports", &runs, "--run", name]);
-        args.extend(["--shortcut-audit", "off"]);
+        args.extend(["--crop-scale", "0.5", "--shortcut-audit", "off"]);
         args.extend(extra);
         let args: Vec<String> = args.into_iter().map(String::from).collect();
         assert_eq!(train::main(&args), 0, "train {args:?} failed");
@@ -83,6 +79,8 @@ fn main() {
                 &epochs,
                 "--batch",
                 batch,
+                "--crop-scale",
+                "0.5",
             ],
         );
         serde_json::from_value(result["val_accuracy"].clone()).expect("accuracies")
