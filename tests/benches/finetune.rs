@@ -33,8 +33,23 @@ fn main() {
         let (runs, backbone) = (path(&runs), path(&backbone));
         // The default run's flags, spelled out: `--data` alone would train as on user data.
         let textures = path(&common::default_dataset());
-        let train = ["train", "--data", &textures, "--epochs", "40", "--crop-scale", "0.7"];
-        let output = ["--run", "backbone", "--checkpoints", &runs, "--reports", &runs];
+        let train = [
+            "train",
+            "--data",
+            &textures,
+            "--epochs",
+            "40",
+            "--crop-scale",
+            "0.7",
+        ];
+        let output = [
+            "--run",
+            "backbone",
+            "--checkpoints",
+            &runs,
+            "--reports",
+            &runs,
+        ];
         let args = train.iter().chain(&output);
         assert_eq!(train::main(args), 0, "the backbone's training failed");
         let last = format!("{runs}/backbone/last.bpk");
@@ -51,7 +66,14 @@ fn main() {
         let _ = std::fs::remove_dir_all(runs.join(name));
         let (folder, runs, weights) = (path(&data), path(&runs), path(&backbone));
         let mut args = vec!["train", "--data", &folder];
-        args.extend(["--weights", &weights, "--epochs", &epochs, "--image-size", "96"]);
+        args.extend([
+            "--weights",
+            &weights,
+            "--epochs",
+            &epochs,
+            "--image-size",
+            "96",
+        ]);
         args.extend(["--checkpoints", &runs, "--reports", &runs, "--run", name]);
         args.extend(["--crop-scale", "0.5", "--shortcut-audit", "off"]);
         args.extend(extra);
@@ -91,7 +113,14 @@ fn main() {
             "camwatch, --lr 5e-3 everywhere, no warm-up",
             camwatch(
                 "scratch-lr",
-                &["--lr", "5e-3", "--warmup-epochs", "0", "--backbone-lr-factor", "1"],
+                &[
+                    "--lr",
+                    "5e-3",
+                    "--warmup-epochs",
+                    "0",
+                    "--backbone-lr-factor",
+                    "1",
+                ],
             ),
         ),
         (

@@ -274,7 +274,9 @@ impl TrainArgs {
                 batch_size: model.batch_size.unwrap_or(recipe.batch_size),
                 lr: model.lr.unwrap_or(recipe.lr),
                 warmup_epochs: model.warmup_epochs.unwrap_or(recipe.warmup_epochs),
-                backbone_lr_factor: model.backbone_lr_factor.unwrap_or(recipe.backbone_lr_factor),
+                backbone_lr_factor: model
+                    .backbone_lr_factor
+                    .unwrap_or(recipe.backbone_lr_factor),
                 recipe,
                 optimizer: model.optimizer,
                 schedule: model.schedule,

@@ -36,7 +36,8 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
     let optimization = &config.optimization;
     let epochs = optimization.epochs;
     let steps_per_epoch = data.train.len().div_ceil(optimization.batch_size);
-    let mut schedule = optim::schedule(optimization, &model, steps_per_epoch, history.epochs.len())?;
+    let mut schedule =
+        optim::schedule(optimization, &model, steps_per_epoch, history.epochs.len())?;
     let start = history.epochs.len();
     if start >= epochs {
         println!(

@@ -134,11 +134,18 @@ mod tests {
         for (head, backbone) in &rates {
             assert!((backbone - 0.1 * head).abs() < 1e-12, "{head} {backbone}");
         }
-        assert!(rates[0].0 < 1.2e-4, "the warm-up starts near 1%: {}", rates[0].0);
+        assert!(
+            rates[0].0 < 1.2e-4,
+            "the warm-up starts near 1%: {}",
+            rates[0].0
+        );
         let peak = rates.iter().map(|r| r.0).fold(0.0, f64::max);
         assert!((peak - 1e-3).abs() < 1e-9, "peak {peak}");
         let at_peak = rates.iter().position(|r| r.0 == peak).unwrap();
-        assert!((9..=11).contains(&at_peak), "the peak ends the warm-up epoch: step {at_peak}");
+        assert!(
+            (9..=11).contains(&at_peak),
+            "the peak ends the warm-up epoch: step {at_peak}"
+        );
         assert!(rates.last().unwrap().0 < 1e-5, "cosine ends near 0");
         // Resuming after an epoch continues the same curve.
         let mut resumed = schedule(&config, &model, steps_per_epoch, 1).unwrap();
