@@ -13,6 +13,7 @@ CenterCrop(s) for validation, ImageNet normalization. The tutorial uses batches 
 sets another. Prints each epoch's validation accuracy as JSON.
 """
 import argparse
+import itertools
 import json
 import math
 import random
@@ -50,7 +51,7 @@ def polygon(shape, cx, cy, r, angle):
 
 def draw_shapes(root, per_split, size, rng):
     """Writes root/SPLIT/SHAPE/NNNN.png, `per_split[SPLIT]` images of each shape."""
-    for (split, count), shape in ((s, shape) for s in per_split.items() for shape in SHAPES):
+    for (split, count), shape in itertools.product(per_split.items(), SHAPES):
         folder = root / split / shape
         folder.mkdir(parents=True, exist_ok=True)
         for i in range(count):
@@ -101,7 +102,7 @@ def accuracy(model, loader):
     return right / seen
 
 
-def fit(model, train, epochs, optimizer, scheduler, val=None):
+def fit(model, train, epochs, optimizer, scheduler, val):
     loss_fn = torch.nn.CrossEntropyLoss()
     accs = []
     for _ in range(epochs):
@@ -111,8 +112,7 @@ def fit(model, train, epochs, optimizer, scheduler, val=None):
             loss_fn(model(images), labels).backward()
             optimizer.step()
         scheduler.step()
-        if val is not None:
-            accs.append(accuracy(model, val))
+        accs.append(accuracy(model, val))
     return accs
 
 

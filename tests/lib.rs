@@ -7,6 +7,17 @@ use std::path::PathBuf;
 
 use burn::prelude::*;
 
+/// The from-scratch learning rate on every layer, as flags: what `--weights` trained with
+/// before it had fine-tuning defaults, the contrast for them in a test and a benchmark.
+pub const FROM_SCRATCH_RATE: [&str; 6] = [
+    "--lr",
+    "5e-3",
+    "--warmup-epochs",
+    "0",
+    "--backbone-lr-factor",
+    "1",
+];
+
 /// The LibTorch CPU device the tests run on.
 pub fn device() -> Device {
     mobilenetv2::native::cpu()

@@ -62,8 +62,8 @@ fn main() {
 
     let epochs = EPOCHS.to_string();
     let camwatch = |name: &str, extra: &[&str]| -> Vec<f64> {
-        let runs = scratch.join("runs");
-        let _ = std::fs::remove_dir_all(runs.join(name));
+        let run = runs.join(name);
+        let _ = std::fs::remove_dir_all(&run);
         let (folder, runs, weights) = (path(&data), path(&runs), path(&backbone));
         let mut args = vec!["train", "--data", &folder];
         args.extend([
@@ -79,8 +79,7 @@ fn main() {
         args.extend(extra);
         let args: Vec<String> = args.into_iter().map(String::from).collect();
         assert_eq!(train::main(&args), 0, "train {args:?} failed");
-        let history = std::fs::read(scratch.join("runs").join(name).join("history.json"))
-            .expect("history.json");
+        let history = std::fs::read(run.join("history.json")).expect("history.json");
         let history: serde_json::Value = serde_json::from_slice(&history).expect("JSON");
         history["epochs"]
             .as_array()
@@ -111,17 +110,7 @@ fn main() {
         ("camwatch, --weights defaults", camwatch("defaults", &[])),
         (
             "camwatch, --lr 5e-3 everywhere, no warm-up",
-            camwatch(
-                "scratch-lr",
-                &[
-                    "--lr",
-                    "5e-3",
-                    "--warmup-epochs",
-                    "0",
-                    "--backbone-lr-factor",
-                    "1",
-                ],
-            ),
+            camwatch("scratch-lr", &camwatch_tests::FROM_SCRATCH_RATE),
         ),
         (
             "camwatch, --freeze-features",

@@ -229,15 +229,7 @@ fn weights_get_fine_tuning_defaults_that_keep_the_backbones_kernels() {
         said.contains("defaults for fine-tuning") && said.contains("for the backbone"),
         "{said}"
     );
-    let scratch_rate = [
-        "--lr",
-        "5e-3",
-        "--warmup-epochs",
-        "0",
-        "--backbone-lr-factor",
-        "1",
-    ];
-    let (wrecked, _) = moved("scratch-rate", &scratch_rate);
+    let (wrecked, _) = moved("scratch-rate", &camwatch_tests::FROM_SCRATCH_RATE);
     assert!(
         kept > 0.0 && kept < 0.3 * wrecked,
         "an epoch moved the backbone's kernels by {kept} with the defaults, {wrecked} at the from-scratch rate"

@@ -63,7 +63,7 @@ pub fn schedule(
     done_epochs: usize,
 ) -> anyhow::Result<ModuleLrScheduler> {
     let steps = config.epochs * steps_per_epoch;
-    let warmup = (config.warmup_epochs * steps_per_epoch).min(steps - 1);
+    let warmup = (config.warmup_epochs * steps_per_epoch).min(steps.saturating_sub(1));
     let curve = |peak: f64| -> LrSchedulerConfig {
         let after = match config.schedule {
             Schedule::Cosine => CosineAnnealingLrSchedulerConfig::new(peak, steps - warmup).into(),
@@ -116,9 +116,8 @@ mod tests {
             recipe: &Recipe::FINE_TUNING,
         };
         let steps_per_epoch = 10;
-        let backbone = model.features[0].clone();
         let mut backbone_id = None;
-        backbone.visit(&mut IdOf(&mut backbone_id));
+        model.features.visit(&mut IdOf(&mut backbone_id));
         let backbone_id = backbone_id.expect("a backbone parameter");
         let head_id = model.classifier.1.weight.id;
         let mut curve = schedule(&config, &model, steps_per_epoch, 0).unwrap();
