@@ -56,7 +56,7 @@ bench-gallery: setup
 bench-watch: setup
 	cargo bench -p camwatch-tests --bench watch
 
-# Fine-tuning a backbone trained on other classes: camwatch's --weights defaults against
+# Fine-tuning a backbone on classes it never saw: camwatch's --weights defaults against
 # PyTorch's transfer-learning tutorial, epoch by epoch.
 bench-finetune: setup
 	cargo bench -p camwatch-tests --bench finetune

@@ -1,8 +1,9 @@
 """PyTorch's side of `cargo bench -p camwatch-tests --bench finetune`.
 
-`--draw DIR`: draws the target dataset, six filled shapes (circle, square, triangle, cross, star,
-hexagon) in random colours, sizes, places and rotations over noisy colour gradients, 96 px,
-200 training and 50 validation images per shape, as DIR/{train,val}/SHAPE/NNNN.png.
+`--draw DIR`: draws the target dataset, five textures the default dataset does not have (bricks,
+crosshatch, dashes, concentric squares, waves) on turned ellipses anywhere in the frame over noisy
+colour gradients, 96 px, 200 training and 50 validation images per class, as
+DIR/{train,val}/CLASS/NNNN.png.
 
 `--data DIR --weights FILE`: fine-tunes a torchvision MobileNetV2 (width 0.5) state dict
 (.pth or .safetensors, any classifier) on DIR with the recipe of PyTorch's transfer-learning
@@ -15,7 +16,6 @@ sets another. Prints each epoch's validation accuracy as JSON.
 import argparse
 import itertools
 import json
-import math
 import random
 from pathlib import Path
 
@@ -23,52 +23,54 @@ import numpy as np
 import safetensors.torch
 import torch
 import torchvision
-from PIL import Image, ImageDraw
+from PIL import Image
 from torchvision import datasets, transforms
 
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
-SHAPES = ["circle", "square", "triangle", "cross", "star", "hexagon"]
+CLASSES = ["bricks", "crosshatch", "dashes", "squares", "waves"]
 
 
-def polygon(shape, cx, cy, r, angle):
-    """The outline of `shape` centred at (cx, cy) with radius r, turned by `angle`."""
-    if shape == "square":
-        points = [(r, r), (-r, r), (-r, -r), (r, -r)]
-    elif shape == "triangle":
-        points = [(r * math.cos(a), r * math.sin(a)) for a in (0, 2.094, 4.189)]
-    elif shape == "hexagon":
-        points = [(r * math.cos(k * math.pi / 3), r * math.sin(k * math.pi / 3)) for k in range(6)]
-    elif shape == "star":
-        points = [((r if k % 2 == 0 else r * 0.45) * math.cos(k * math.pi / 5),
-                   (r if k % 2 == 0 else r * 0.45) * math.sin(k * math.pi / 5)) for k in range(10)]
-    else:  # cross
-        t = r * 0.35
-        points = [(t, r), (-t, r), (-t, t), (-r, t), (-r, -t), (-t, -t), (-t, -r), (t, -r),
-                  (t, -t), (r, -t), (r, t), (t, t)]
-    c, s = math.cos(angle), math.sin(angle)
-    return [(cx + x * c - y * s, cy + x * s + y * c) for x, y in points]
+def texture(name, u, v, period):
+    """Whether the points (u, v) (pixels from the object's centre, in its turned frame) take
+    the first of the texture's two colours."""
+    w = 2 * np.pi / period
+    if name == "crosshatch":
+        return (np.abs(np.sin(w * (u + v) / 2)) < 0.35) | (np.abs(np.sin(w * (u - v) / 2)) < 0.35)
+    if name == "dashes":
+        return (np.sin(w * v) > 0.3) & (np.sin(w * u / 2) > 0)
+    if name == "squares":
+        return np.sin(w * np.maximum(np.abs(u), np.abs(v))) > 0
+    if name == "waves":
+        return np.sin(w * u + 2.5 * np.sin(w * v / 2)) > 0
+    # bricks: rows of rectangles, every other row shifted by half a brick
+    row = np.floor(v / period)
+    shifted = u / (2 * period) + 0.5 * (row % 2)
+    return ((v % period) < 0.25 * period) | ((shifted % 1) < 0.12)
 
 
-def draw_shapes(root, per_split, size, rng):
-    """Writes root/SPLIT/SHAPE/NNNN.png, `per_split[SPLIT]` images of each shape."""
-    for (split, count), shape in itertools.product(per_split.items(), SHAPES):
-        folder = root / split / shape
+def draw_textures(root, per_split, size, rng):
+    """Writes root/SPLIT/CLASS/NNNN.png, `per_split[SPLIT]` images of each class: an ellipse
+    of the class's texture in two random colours, anywhere in the frame, turned at random,
+    over a noisy colour gradient."""
+    y, x = np.mgrid[0:size, 0:size].astype(float)
+    for (split, count), name in itertools.product(per_split.items(), CLASSES):
+        folder = root / split / name
         folder.mkdir(parents=True, exist_ok=True)
         for i in range(count):
             a, b = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
-            ramp = np.linspace(0, 1, size)[None, :, None]
-            background = a * (1 - ramp) + b * ramp + rng.normal(0, 18, (size, size, 3))
-            background = background.transpose(1, 0, 2) if rng.random() < 0.5 else background
-            image = Image.fromarray(np.clip(background, 0, 255).astype(np.uint8))
-            r = rng.uniform(0.18, 0.32) * size
-            cx, cy = rng.uniform(r, size - r, 2)
-            colour = tuple(int(v) for v in rng.integers(0, 256, 3))
-            pen = ImageDraw.Draw(image)
-            if shape == "circle":
-                pen.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
-            else:
-                pen.polygon(polygon(shape, cx, cy, r, rng.uniform(0, 2 * math.pi)), fill=colour)
-            image.save(folder / f"{i:04}.png")
+            ramp = (x if rng.random() < 0.5 else y)[..., None] / size
+            image = a * (1 - ramp) + b * ramp
+            r = rng.uniform(0.25, 0.4) * size
+            cx, cy = rng.uniform(0.6 * r, size - 0.6 * r, 2)
+            angle = rng.uniform(0, np.pi)
+            c, s = np.cos(angle), np.sin(angle)
+            u, v = (x - cx) * c + (y - cy) * s, (y - cy) * c - (x - cx) * s
+            inside = (u / r) ** 2 + (v / (0.75 * r)) ** 2 < 1
+            first = texture(name, u, v, rng.uniform(6, 10))
+            colours = rng.integers(0, 256, (2, 3))
+            image[inside] = np.where(first[inside][:, None], colours[0], colours[1])
+            image += rng.normal(0, 10, image.shape)
+            Image.fromarray(np.clip(image, 0, 255).astype(np.uint8)).save(folder / f"{i:04}.png")
 
 
 def evaluation(size):
@@ -117,7 +119,7 @@ def fit(model, train, epochs, optimizer, scheduler, val):
 
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--draw", type=Path, help="draw the shapes dataset here")
+parser.add_argument("--draw", type=Path, help="draw the target dataset here")
 parser.add_argument("--data", type=Path, help="fine-tune on DIR/{train,val}/CLASS/*")
 parser.add_argument("--weights", type=Path, help="the pretrained network to fine-tune")
 parser.add_argument("--epochs", type=int, default=5)
@@ -131,8 +133,8 @@ torch.manual_seed(args.seed)
 random.seed(args.seed)
 
 if args.draw:
-    draw_shapes(args.draw, {"train": 200, "val": 50}, args.size, np.random.default_rng(args.seed))
-    print(json.dumps({"classes": SHAPES}))
+    draw_textures(args.draw, {"train": 200, "val": 50}, args.size, np.random.default_rng(args.seed))
+    print(json.dumps({"classes": CLASSES}))
 else:
     classes, train = loader(args.data / "train", augmented(args.size, args.crop_scale), args.batch, True)
     _, val = loader(args.data / "val", evaluation(args.size), 64, False)

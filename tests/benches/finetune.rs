@@ -1,10 +1,11 @@
 //! Fine-tuning defaults against PyTorch's transfer-learning tutorial, from the same backbone.
 //!
 //! The backbone is camwatch's default run (MobileNetV2 width 0.5 trained from scratch on the
-//! generated textures, 96 px), exported with torchvision's names: it has never seen the six
-//! drawn shapes (`scripts/finetune.py --draw`) it is then fine-tuned on, 200 training and 50
-//! validation images per shape, 96 px, crops of at least half the frame on both sides. Each
-//! side fine-tunes it for `EPOCHS` epochs and reports every epoch's validation accuracy:
+//! generated textures, 96 px), exported with torchvision's names: it has never seen the five
+//! other textures (`scripts/finetune.py --draw`: bricks, crosshatch, dashes, concentric
+//! squares, waves) it is then fine-tuned on, 200 training and 50 validation images per class,
+//! 96 px, crops of at least half the frame on both sides. Each side fine-tunes it for `EPOCHS`
+//! epochs and reports every epoch's validation accuracy:
 //! - camwatch's defaults with `--weights` (the fine-tuning recipe the run's first lines name);
 //! - camwatch with the from-scratch learning rate (5e-3 on every layer, no warm-up): what
 //!   `--weights` gave before it had defaults of its own;
@@ -14,7 +15,7 @@
 //!
 //! Run: `cargo bench -p camwatch-tests --bench finetune` (after `make setup`; the backbone's
 //! training takes the default run's few minutes once, then each row about a minute on 2 cores).
-//! The backbone and the shapes are kept under `target/bench-finetune/`.
+//! The backbone and the target dataset are kept under `target/bench-finetune/`.
 
 mod common;
 
@@ -55,7 +56,7 @@ fn main() {
         let last = format!("{runs}/backbone/last.bpk");
         assert_eq!(train::main(["train", "export", &last, &backbone]), 0);
     }
-    let data = scratch.join("shapes");
+    let data = scratch.join("other-textures");
     if !data.join("val").is_dir() {
         camwatch_tests::python_json("finetune.py", ["--draw", &path(&data)]);
     }

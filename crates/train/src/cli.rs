@@ -138,7 +138,7 @@ pub struct ModelArgs {
     #[arg(long, value_parser = parse_batch_size)]
     pub batch_size: Option<usize>,
     /// Peak learning rate (the classifier's; the backbone's is this times
-    /// --backbone-lr-factor). Default: 5e-3 from scratch, 1e-3 with --weights (the first lines
+    /// --backbone-lr-factor). Default: 5e-3 from scratch, 2e-3 with --weights (the first lines
     /// of output say which recipe was used).
     #[arg(long, value_parser = parse_lr)]
     pub lr: Option<f64>,
@@ -147,7 +147,7 @@ pub struct ModelArgs {
     #[arg(long, value_name = "N", value_parser = parse_warmup)]
     pub warmup_epochs: Option<usize>,
     /// The backbone's learning rate as a share of the classifier's. Default: 1 from scratch;
-    /// 0.1 with --weights, so that the pretrained features move slowly while the new classifier
+    /// 0.3 with --weights, so that the pretrained features move slowly while the new classifier
     /// learns.
     #[arg(long, value_name = "F", value_parser = parse_share)]
     pub backbone_lr_factor: Option<f64>,
