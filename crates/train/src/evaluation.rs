@@ -85,8 +85,18 @@ impl BatchMaps {
     }
 }
 
-/// Evaluation batch size (no gradients but the tail's, so larger than training's).
-const EVAL_BATCH: usize = 64;
+/// Input pixels per evaluation batch: 64 images at 224 px (no gradients but the tail's, so
+/// more than a training batch).
+const EVAL_PIXELS: usize = 64 * 224 * 224;
+/// Images per evaluation batch at most: small inputs take few, large batches (each pass of the
+/// maps costs about 5 ms beside its images, so 200 images at 96 px take 2 instead of 4).
+const MAX_EVAL_BATCH: usize = 128;
+
+/// Images per evaluation batch at `image_size`: [`EVAL_PIXELS`]' worth, 8 to
+/// [`MAX_EVAL_BATCH`].
+fn eval_batch(image_size: usize) -> usize {
+    (EVAL_PIXELS / (image_size * image_size)).clamp(8, MAX_EVAL_BATCH)
+}
 /// The mistakes' rows are padded to a multiple of this, so that their maps' pass takes few
 /// batch shapes, whose kernels LibTorch prepares once.
 const MISTAKE_ROWS: usize = 8;
@@ -115,7 +125,7 @@ pub fn validate(
     // Waiting for a batch is validation's cost too: the clock runs from the end of the
     // previous batch's maps.
     let mut started = Instant::now();
-    for (samples, batch) in data.val_batches(EVAL_BATCH) {
+    for (samples, batch) in data.val_batches(eval_batch(data.image_size)) {
         let start = evaluation.predictions.len();
         let front = engine.front(batch.upload(device).images);
         let forward = engine.forward(front.clone());
@@ -166,8 +176,9 @@ pub fn prepare_kernels(engine: &CamEngine, data: &Data, device: &Device) {
     let val = data.val.len();
     let side = data.image_size;
     let blank = |n: usize| engine.front(Tensor::<4>::zeros([n, 3, side, side], device));
-    let full = EVAL_BATCH.min(val);
-    let mut shapes = vec![full, val % EVAL_BATCH];
+    let batch = eval_batch(side);
+    let full = batch.min(val);
+    let mut shapes = vec![full, val % batch];
     shapes.retain(|&n| n > 0);
     shapes.dedup();
     for n in shapes {
