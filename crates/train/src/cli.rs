@@ -133,8 +133,8 @@ pub struct ModelArgs {
     /// learns from scratch (it leaves chance after 3 to 8 epochs, depending on the CPU).
     #[arg(long, value_name = "N", value_parser = parse_count)]
     pub epochs: Option<usize>,
-    /// Images per training step. Default: 16 from scratch (twice the steps of 32 per epoch,
-    /// which a fresh network needs on a small dataset), 32 with --weights.
+    /// Images per training step. Default: 32; 16 on the generated default dataset (twice the
+    /// steps per epoch, which its network, trained from scratch, needs to leave chance early).
     #[arg(long, value_parser = parse_batch_size)]
     pub batch_size: Option<usize>,
     /// Peak learning rate (the classifier's; the backbone's is this times
@@ -247,9 +247,10 @@ impl TrainArgs {
     /// The run these flags describe, as the plain configuration the training code takes.
     pub fn config(&self) -> TrainConfig {
         let (data, model, output, monitor) = (&self.data, &self.model, &self.output, &self.monitor);
-        let recipe = match model.weights {
-            Some(_) => &Recipe::FINE_TUNING,
-            None => &Recipe::FROM_SCRATCH,
+        let recipe = match (&model.weights, &data.data) {
+            (Some(_), _) => &Recipe::FINE_TUNING,
+            (None, Some(_)) => &Recipe::FROM_SCRATCH,
+            (None, None) => &Recipe::DEFAULT_DATASET,
         };
         TrainConfig {
             data: DataConfig {
