@@ -55,6 +55,18 @@ pub(crate) fn run<S: ToString>(args: impl IntoIterator<Item = S>) -> anyhow::Res
     train::execute(Cli::try_parse_from(args)?)
 }
 
+/// `epoch-NNN/data.js` as JSON.
+pub(crate) fn epoch_data(reports: &Path, epoch: usize) -> serde_json::Value {
+    let script =
+        std::fs::read_to_string(reports.join(format!("epoch-{epoch:03}/data.js"))).unwrap();
+    let json = script
+        .trim()
+        .strip_prefix("camwatch.epoch(")
+        .and_then(|s| s.strip_suffix(");"))
+        .expect("data.js calls camwatch.epoch(...)");
+    serde_json::from_str(json).unwrap()
+}
+
 /// A JSON file's value.
 pub(crate) fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(

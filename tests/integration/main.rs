@@ -4,6 +4,7 @@ mod cam;
 mod checkpoint;
 mod common;
 mod data;
+mod diagnosis;
 mod explain;
 mod flags;
 mod gallery;

@@ -2,21 +2,7 @@
 //! sorted from the URL fragment by the page's script, and each image's history across epochs,
 //! checked in headless Chromium from `file://`.
 
-use std::path::Path;
-
-use crate::common::{args, run, tiny_dataset};
-
-/// `epoch-NNN/data.js` as JSON.
-fn epoch_data(reports: &Path, epoch: usize) -> serde_json::Value {
-    let script =
-        std::fs::read_to_string(reports.join(format!("epoch-{epoch:03}/data.js"))).unwrap();
-    let json = script
-        .trim()
-        .strip_prefix("camwatch.epoch(")
-        .and_then(|s| s.strip_suffix(");"))
-        .expect("data.js calls camwatch.epoch(...)");
-    serde_json::from_str(json).unwrap()
-}
+use crate::common::{args, epoch_data, run, tiny_dataset};
 
 /// The `data-index` of every listed figure, in page order.
 fn listed(dom: &str) -> Vec<u64> {
@@ -134,7 +120,7 @@ fn every_mistake_is_written_and_the_page_filters_sorts_and_shows_its_history() {
     // The run page links each epoch's newly broken images.
     let index = std::fs::read_to_string(reports.join("index.html")).unwrap();
     assert!(
-        index.contains("epoch-002/index.html#changed=broken"),
+        index.contains("epoch-002/index.html#show=broken"),
         "run page links"
     );
 }

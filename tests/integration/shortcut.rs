@@ -29,6 +29,7 @@ fn trained(
         // Without augmentation (the marks sit in the corners), a model memorizes camouflage
         // backgrounds; over plain ones the clean model learns the objects within 9 epochs.
         background: Background::Plain,
+        label_noise: 0.0,
     };
     synthetic::generate(&data, spec, &indicatif::ProgressBar::hidden()).unwrap();
     let out = |sub: &str| dir.join(sub).to_str().unwrap().to_owned();

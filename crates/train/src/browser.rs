@@ -50,12 +50,21 @@ pub struct ImageRecord {
     pub iou: Option<f64>,
     /// Whether the true-class map peaks on the object.
     pub hit: Option<bool>,
+    /// The true-class map's share of mass on the object (images with masks).
+    pub mo: Option<f64>,
     /// The epoch since which the image has been misclassified without a break.
     pub since: Option<usize>,
     /// `broken` (right in the previous epoch, wrong now) or `fixed` (the reverse).
     pub ch: Option<&'static str>,
     /// The true-class map, `HISTORY_MAP_SIDE²` bytes (255 = highest), base64.
     pub m: String,
+    /// Whether confident learning doubts the image's label (the predicted class is the
+    /// suggested one).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub li: bool,
+    /// The training image this one nearly duplicates, if any (`<class>/<file>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tw: Option<String>,
 }
 
 /// The data of one epoch page.

@@ -558,6 +558,11 @@ pub struct GenerateArgs {
     /// a model learns the textures without augmentation).
     #[arg(long, value_enum, default_value = "camouflage")]
     pub background: Background,
+    /// Move this share of each class's images (per split) into another class's folder, a class
+    /// drawn at random, and list them with their true class in DIR/label_noise.json, to measure
+    /// how well the reports find wrong labels (0 to 0.5).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_label_noise)]
+    pub label_noise: f64,
 }
 
 /// Options of `export`.
@@ -655,6 +660,10 @@ fn parse_sanity(s: &str) -> Result<usize, String> {
 /// A share that may be nothing but not all: the validation split, weight decay, dropout.
 fn parse_fraction(s: &str) -> Result<f64, String> {
     parse_real(s, |v| (0.0..1.0).contains(&v), "from 0 up to 1 (not 1)")
+}
+
+fn parse_label_noise(s: &str) -> Result<f64, String> {
+    parse_real(s, |v| (0.0..=0.5).contains(&v), "from 0 to 0.5")
 }
 
 fn parse_lr(s: &str) -> Result<f64, String> {

@@ -7,6 +7,7 @@ use burn::tensor::activation::softmax;
 use cam::{CamEngine, Explanation, Targets, argmax};
 
 use crate::data::{Data, Sample};
+use crate::diagnosis::Calibration;
 use crate::progress::bar;
 
 /// Validation outputs for every sample, in `data.val` order.
@@ -38,6 +39,26 @@ impl Evaluation {
         (0..self.labels.len())
             .filter(|&i| self.predictions[i] != self.labels[i])
             .collect()
+    }
+
+    /// The class each of [`Self::misclassified`] was taken for.
+    pub fn misclassified_as(&self) -> Vec<usize> {
+        self.misclassified()
+            .into_iter()
+            .map(|i| self.predictions[i])
+            .collect()
+    }
+
+    /// The top-1 calibration of the answers.
+    pub fn calibration(&self) -> Calibration {
+        Calibration::new(
+            (self
+                .probabilities
+                .iter()
+                .zip(&self.predictions)
+                .zip(&self.labels))
+            .map(|((p, &predicted), &label)| (p[predicted], predicted == label)),
+        )
     }
 
     /// `confusion[true][predicted]` counts over `classes` classes.

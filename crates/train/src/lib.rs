@@ -17,6 +17,7 @@ pub mod cli;
 mod commands;
 pub mod data;
 mod device;
+mod diagnosis;
 mod evaluation;
 mod monitor;
 mod progress;

@@ -33,6 +33,7 @@ const SORTS = {
   p_pred: ["p(predicted), highest first", (a, b) => b.pp - a.pp],
   entropy: ["entropy of the true-class map, highest first", (a, b) => nullLast(a.e, b.e, b.e - a.e)],
   iou: ["IoU with the object, lowest first", (a, b) => nullLast(a.iou, b.iou, a.iou - b.iou)],
+  mass: ["map mass on the object, lowest first", (a, b) => nullLast(a.mo, b.mo, a.mo - b.mo)],
   pointing: ["pointing game, misses first", (a, b) => nullLast(a.hit, b.hit, a.hit - b.hit)],
   since: ["wrong since, longest first", (a, b) => nullLast(a.since, b.since, a.since - b.since)],
 };
@@ -66,12 +67,22 @@ function setFragment(state) {
   location.hash = parts.join("&");
 }
 
-/** The images a view shows: mistakes, or those newly broken or fixed, of a class pair. */
+/** What an epoch page lists: [label, which images]. */
+const VIEWS = {
+  "": ["misclassified", (im) => im.p !== im.l],
+  broken: ["newly broken", (im) => im.ch === "broken"],
+  fixed: ["newly fixed", (im) => im.ch === "fixed"],
+  mislabeled: ["possibly mislabeled", (im) => im.li === true],
+  twin: ["also in training", (im) => im.tw !== undefined],
+  right: ["right", (im) => im.p === im.l],
+  offobject: ["right, but looking off the object", (im) => im.p === im.l && im.hit === false],
+};
+
+/** The images a view shows (see VIEWS) of a class pair, sorted. */
 function shown(data, state) {
   const cls = (name) => data.classes.indexOf(name);
-  let images = data.images.filter((im) =>
-    state.changed ? im.ch === state.changed : im.p !== im.l
-  );
+  const view = (VIEWS[state.show] || VIEWS[""])[1];
+  let images = data.images.filter(view);
   if (state.true) images = images.filter((im) => im.l === cls(state.true));
   if (state.pred) images = images.filter((im) => im.p === cls(state.pred));
   const sort = SORTS[state.sort] ? state.sort : "loss";
@@ -152,23 +163,28 @@ function overlay(im, which, side) {
 function caption(data, im) {
   const name = (c) => data.classes[c];
   const since = im.since !== null ? ` · wrong since epoch ${im.since}` : "";
+  const flags = (im.li ? " · possibly mislabeled" : "") + (im.tw !== undefined ? ` · also in training: ${im.tw}` : "");
   return `#${im.i} ${im.f} · ${name(im.l)} → ${name(im.p)} · p(true) ${im.pt.toFixed(2)}` +
-    ` · loss ${im.loss.toFixed(2)}${since}`;
+    ` · loss ${im.loss.toFixed(2)}${since}${flags}`;
 }
 
 function renderList(data, state) {
   const list = document.getElementById("mistakes");
   const images = shown(data, state);
-  const what = state.changed ? `newly ${state.changed}` : "misclassified";
+  const what = (VIEWS[state.show] || VIEWS[""])[0];
   document.getElementById("count").textContent =
     `${images.length} ${what} image${images.length === 1 ? "" : "s"}` +
     (state.true ? ` of class ${state.true}` : "") +
     (state.pred ? ` taken for ${state.pred}` : "");
+  // Map files exist for the epoch's mistakes and changes; a right answer shows the small
+  // true-class map its record holds over its picture.
   list.replaceChildren(
     ...images.map((im) =>
       listed(
         im.i,
-        [picture(im, 96), overlay(im, "true", 96), overlay(im, im.p !== im.l ? "pred" : "true", 96)],
+        im.p !== im.l || im.ch
+          ? [picture(im, 96), overlay(im, "true", 96), overlay(im, im.p !== im.l ? "pred" : "true", 96)]
+          : [picture(im, 96), mapCanvas(data, im, 96)],
         caption(data, im)
       )
     )
@@ -249,9 +265,9 @@ function renderOpen(data, state) {
   const files = wrong || im.ch;
   document.getElementById("enlarged-images").replaceChildren(
     ...(files
-      ? [panel("image", picture(im, 288)), panel(`true: ${data.classes[im.l]}`, overlay(im, "true", 288))]
+      ? [panel("image", picture(im, 288)), panel(`${im.li ? "given" : "true"}: ${data.classes[im.l]}`, overlay(im, "true", 288))]
       : [panel(`true: ${data.classes[im.l]} (${data.map_side}×${data.map_side} map)`, mapCanvas(data, im, 288))]),
-    ...(wrong ? [panel(`predicted: ${data.classes[im.p]}`, overlay(im, "pred", 288))] : [])
+    ...(wrong ? [panel(`${im.li ? "suggested" : "predicted"}: ${data.classes[im.p]}`, overlay(im, "pred", 288))] : [])
   );
   numbers([
     ["true class", `${data.classes[im.l]} (p ${im.pt.toFixed(3)})`],
@@ -260,6 +276,9 @@ function renderOpen(data, state) {
     ["entropy of the true-class map", im.e === null ? "–" : im.e.toFixed(3)],
     ["IoU with the object (top 20%)", im.iou === null ? "no mask" : im.iou.toFixed(3)],
     ["pointing game", im.hit === null ? "no mask" : im.hit ? "hit" : "miss"],
+    ["map mass on the object", im.mo === null ? "no mask" : im.mo.toFixed(3)],
+    ...(im.li ? [["label", `possibly wrong: confident learning suggests ${data.classes[im.p]}`]] : []),
+    ...(im.tw !== undefined ? [["also in training", im.tw]] : []),
   ]);
   renderHistory(im.i, data.epoch);
 }
@@ -267,7 +286,7 @@ function renderOpen(data, state) {
 function renderEpoch() {
   const data = camwatch.epochs[Number(document.body.dataset.epoch)];
   const state = fragment();
-  showControls(state, ["true", "pred", "sort", "changed"], { sort: "loss" });
+  showControls(state, ["true", "pred", "sort", "show"], { sort: "loss" });
   renderList(data, state);
   renderOpen(data, state);
 }
@@ -278,7 +297,7 @@ function setUpEpoch() {
   const classes = data.classes.map((c) => [c, c]);
   options("filter-true", [["", "any true class"], ...classes]);
   options("filter-pred", [["", "any predicted class"], ...classes]);
-  options("filter-changed", [["", "all mistakes"], ["broken", "newly broken"], ["fixed", "newly fixed"]]);
+  options("filter-show", Object.entries(VIEWS).map(([k, [label]]) => [k, k ? label : "all mistakes"]));
   options("filter-sort", Object.entries(SORTS).map(([k, [label]]) => [k, label]));
   closeButton();
   window.addEventListener("hashchange", renderEpoch);
@@ -296,6 +315,9 @@ const GALLERY_SORTS = {
   confident: ["confidence, highest first", (a, b) => b.p_predicted - a.p_predicted],
   loss: ["loss, highest first", (a, b) => nullLast(a.loss, b.loss, b.loss - a.loss)],
   entropy: ["entropy of the map, highest first", (a, b) => b.map.entropy - a.map.entropy],
+  iou: ["IoU with the object, lowest first", (a, b) => nullLast(a.map.iou_top20, b.map.iou_top20, a.map.iou_top20 - b.map.iou_top20)],
+  pointing: ["pointing game, misses first", (a, b) => nullLast(a.map.pointing_hit, b.map.pointing_hit, a.map.pointing_hit - b.map.pointing_hit)],
+  mass: ["map mass on the object, lowest first", (a, b) => nullLast(a.map.energy_in_mask, b.map.energy_in_mask, a.map.energy_in_mask - b.map.energy_in_mask)],
 };
 
 /** Confidence bands: [label, lowest p(predicted), below]. */
@@ -313,6 +335,7 @@ function hasOutcome(im, outcome, c) {
   const of = (k) => c < 0 || k === c;
   switch (outcome) {
     case "right": return right && (c < 0 || im.label === c || im.predicted === c);
+    case "offobject": return right && im.map.pointing_hit === false && (c < 0 || im.label === c);
     case "wrong": return labelled && !right && (c < 0 || im.label === c || im.predicted === c);
     case "tp": return right && of(im.label);
     case "fp": return labelled && !right && of(im.predicted);
@@ -418,7 +441,7 @@ function setUpGallery() {
   if (!data) return;
   options("filter-class", [["", "any class"], ...data.classes.map((c) => [c, c])]);
   options("filter-outcome", [
-    ["", "right and wrong"], ["right", "right"], ["wrong", "wrong"],
+    ["", "right and wrong"], ["right", "right"], ["offobject", "right, but looking off the object"], ["wrong", "wrong"],
     ["tp", "TP: of the class, right"], ["fp", "FP: taken for the class"], ["fn", "FN: of the class, missed"],
   ]);
   options("filter-band", [["", "any confidence"], ...Object.entries(BANDS).map(([k, [label]]) => [k, label])]);

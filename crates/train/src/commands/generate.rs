@@ -12,6 +12,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         seed: args.seed,
         shortcut: args.shortcut,
         background: args.background,
+        label_noise: args.label_noise,
     };
     let progress = bar(0, "generate");
     synthetic::generate(&args.output, spec, &progress)?;
@@ -27,5 +28,12 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
             None => "",
         }
     );
+    if args.label_noise > 0.0 {
+        println!(
+            "moved {:.0}% of each class's images to another class's folder; the truth is in {}",
+            100.0 * args.label_noise,
+            args.output.join(synthetic::LABEL_NOISE_FILE).display()
+        );
+    }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! One split's images (training or validation): checked up front, then decoded on demand or
 //! once into memory.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use burn_dataset::{Dataset, DatasetError};
 use image::RgbImage;
@@ -10,8 +10,9 @@ use rayon::prelude::*;
 
 use vision::EvalTransform;
 
-use super::decode::{decode, decode_crop_source};
+use super::decode::{decode, decode_crop_source, keeps_original};
 use super::{Item, Sample, Skipped};
+use crate::diagnosis::duplicates::fingerprint;
 
 /// A split's samples, in a fixed order: indices are stable across epochs and resumes.
 pub struct Split {
@@ -23,12 +24,15 @@ pub struct Split {
     cache: Option<Vec<Sample>>,
     /// Files that passed the check but failed to decode later, each reported once.
     failed: Mutex<Vec<Skipped>>,
+    /// Each sample's perceptual hash, taken the first time it is decoded.
+    fingerprints: Vec<OnceLock<u64>>,
 }
 
 impl Split {
     /// Samples decoded from disk whenever they are needed.
     pub(super) fn streamed(items: Vec<Item>, transform: EvalTransform, training: bool) -> Self {
         Self {
+            fingerprints: items.iter().map(|_| OnceLock::new()).collect(),
             items,
             transform,
             training,
@@ -96,8 +100,13 @@ impl Split {
             return cache[index].clone();
         }
         let item = &self.items[index];
-        decode(item, self.transform, self.training)
-            .unwrap_or_else(|skip| self.failed_now(skip, item))
+        match decode(item, self.transform, self.training) {
+            Ok(sample) => {
+                self.fingerprints[index].get_or_init(|| fingerprint(&sample.image));
+                sample
+            }
+            Err(skip) => self.failed_now(skip, item),
+        }
     }
 
     /// The image training crops of sample `index` come from, and its label: from memory, or
@@ -110,10 +119,41 @@ impl Split {
                 let sample = &cache[index];
                 sample.original.as_ref().unwrap_or(&sample.image).clone()
             }
-            None => decode_crop_source(item, self.transform)
-                .unwrap_or_else(|skip| self.failed_now(skip, item).image),
+            None => match decode_crop_source(item, self.transform) {
+                Ok(image) => {
+                    // Hashed on the model's view, as validation images are.
+                    self.fingerprints[index].get_or_init(|| {
+                        fingerprint(&if keeps_original(self.transform, self.training) {
+                            self.transform.apply(&image)
+                        } else {
+                            image.clone()
+                        })
+                    });
+                    image
+                }
+                Err(skip) => self.failed_now(skip, item).image,
+            },
         };
         (image, item.label)
+    }
+
+    /// Every sample's perceptual hash: those not yet decoded (or kept in memory) are hashed
+    /// now, in parallel.
+    pub fn fingerprints(&self) -> Vec<u64> {
+        (0..self.len())
+            .into_par_iter()
+            .map(|i| {
+                if let Some(&known) = self.fingerprints[i].get() {
+                    return known;
+                }
+                let hash = match &self.cache {
+                    Some(cache) => fingerprint(&cache[i].image),
+                    // Decoding sets it, unless the file failed (then its grey stand-in's).
+                    None => fingerprint(&self.sample(i).image),
+                };
+                *self.fingerprints[i].get_or_init(|| hash)
+            })
+            .collect()
     }
 
     /// The crop sources of the samples at `indices`, decoded in parallel.

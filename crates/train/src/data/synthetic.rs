@@ -9,6 +9,7 @@
 //! the mistakes it causes are worth inspecting, as a wrong prediction's heatmap sits on the
 //! distractor, not the object.
 
+use std::collections::HashMap;
 use std::f64::consts::PI;
 use std::path::Path;
 
@@ -46,6 +47,34 @@ pub struct Spec {
     pub shortcut: Option<Shortcut>,
     /// What lies behind the objects.
     pub background: Background,
+    /// The share of each class's images, per split, moved to another class's folder (the
+    /// truth goes to [`LABEL_NOISE_FILE`]).
+    pub label_noise: f64,
+}
+
+/// The file beside a dataset generated with label noise that lists the moved images.
+pub const LABEL_NOISE_FILE: &str = "label_noise.json";
+
+/// The truth about a dataset generated with label noise.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct LabelNoise {
+    /// The share of each class's images moved, per split.
+    pub rate: f64,
+    /// The moved images.
+    pub moved: Vec<MovedImage>,
+}
+
+/// An image written into another class's folder.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct MovedImage {
+    /// `train` or `val`.
+    pub split: String,
+    /// The file, relative to its split's folder.
+    pub path: String,
+    /// The class its folder gives it.
+    pub given: String,
+    /// The class it shows.
+    pub truth: String,
 }
 
 /// What lies behind the objects.
@@ -115,6 +144,7 @@ impl Default for Spec {
             seed: 0,
             shortcut: None,
             background: Background::Camouflage,
+            label_noise: 0.0,
         }
     }
 }
@@ -127,8 +157,31 @@ pub fn is_complete(root: &Path) -> bool {
     root.join(COMPLETE).is_file()
 }
 
-/// Writes the dataset to `root/{train,val}/<class>/NNNN.png` with `NNNN.mask.png` beside each.
+/// The class folder each image goes to under `spec`'s label noise, keyed by (split, class,
+/// index): exactly `round(rate · n)` images of each class and split, each to a class drawn
+/// uniformly from the others. The images themselves do not change.
+fn moves(spec: &Spec) -> HashMap<(&'static str, usize, usize), usize> {
+    let mut moves = HashMap::new();
+    for (split, n) in [("train", spec.train_per_class), ("val", spec.val_per_class)] {
+        for class in 0..CLASSES.len() {
+            let stream = if split == "train" { 0 } else { 1 };
+            let mut rng =
+                StdRng::seed_from_u64(spec.seed ^ 0x6c61_6265_6c00 ^ (stream << 8) ^ class as u64);
+            let count = (spec.label_noise * n as f64).round() as usize;
+            for index in rand::seq::index::sample(&mut rng, n, count.min(n)) {
+                let other = (class + rng.random_range(1..CLASSES.len())) % CLASSES.len();
+                moves.insert((split, class, index), other);
+            }
+        }
+    }
+    moves
+}
+
+/// Writes the dataset to `root/{train,val}/<class>/NNNN.png` with `NNNN.mask.png` beside each
+/// (with label noise, `NNNNN.png` numbered across the classes, so that moved files keep their
+/// own names).
 pub fn generate(root: &Path, spec: Spec, progress: &ProgressBar) -> anyhow::Result<()> {
+    let moves = moves(&spec);
     let jobs: Vec<(&str, usize, usize)> =
         [("train", spec.train_per_class), ("val", spec.val_per_class)]
             .into_iter()
@@ -152,15 +205,52 @@ pub fn generate(root: &Path, spec: Spec, progress: &ProgressBar) -> anyhow::Resu
                 stamp(&mut image, &mut mask, mark);
             }
         }
-        let dir = root.join(split).join(CLASSES[class]);
-        let stem = format!("{index:04}");
+        let given = moves.get(&(split, class, index)).copied().unwrap_or(class);
+        let dir = root.join(split).join(CLASSES[given]);
+        let stem = stem(&spec, split, class, index);
         save(&image, &dir.join(format!("{stem}.png")))?;
         save(&mask, &dir.join(format!("{stem}{MASK_SUFFIX}")))?;
         progress.inc(1);
         anyhow::Ok(())
     })?;
+    if spec.label_noise > 0.0 {
+        let mut moved: Vec<MovedImage> = (moves.iter())
+            .map(|(&(split, class, index), &given)| MovedImage {
+                split: split.to_owned(),
+                path: format!(
+                    "{}/{}.png",
+                    CLASSES[given],
+                    stem(&spec, split, class, index)
+                ),
+                given: CLASSES[given].to_owned(),
+                truth: CLASSES[class].to_owned(),
+            })
+            .collect();
+        moved.sort_by(|a, b| (&a.split, &a.path).cmp(&(&b.split, &b.path)));
+        let truth = LabelNoise {
+            rate: spec.label_noise,
+            moved,
+        };
+        let json = serde_json::to_vec_pretty(&truth).context("JSON encoding")?;
+        atomic_write::write_bytes(&root.join(LABEL_NOISE_FILE), &json)?;
+    }
     atomic_write::write_bytes(&root.join(COMPLETE), b"")?;
     Ok(())
+}
+
+/// The file stem of image `index` of `class`: numbered within the class, or across the classes
+/// where images may move between folders.
+fn stem(spec: &Spec, split: &str, class: usize, index: usize) -> String {
+    if spec.label_noise > 0.0 {
+        let per_class = if split == "train" {
+            spec.train_per_class
+        } else {
+            spec.val_per_class
+        };
+        format!("{:05}", class * per_class + index)
+    } else {
+        format!("{index:04}")
+    }
 }
 
 fn save<P: image::PixelWithColorType>(

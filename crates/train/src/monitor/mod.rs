@@ -11,8 +11,9 @@ use burn::prelude::*;
 use cam::{CamEngine, TargetLayer};
 use mobilenetv2::MobileNetV2;
 
-use crate::audit::Audit;
+use crate::audit::{Audit, MIN_TRAIN_ACCURACY};
 use crate::data::Data;
+use crate::diagnosis;
 use crate::evaluation::{prepare_kernels, validate};
 use crate::report::{self, Collector, EpochInputs, MapScores};
 use crate::run_dir::{EpochRecord, History, RunDir, TrainNumbers};
@@ -108,8 +109,26 @@ impl<'a> Monitor<'a> {
         );
         let (evaluation, val_seconds) =
             validate(&engine, data, self.device, |batch| collector.add(batch));
-        let (shown, cam_scores) = collector.finish(&data.classes)?;
+        let label_issues = diagnosis::validation_label_issues(&evaluation, data, history, epoch);
+        // Every image has been decoded by now (and hashed on the way): pairs are found once.
+        let duplicates = history.duplicates.get_or_insert_with(|| {
+            diagnosis::duplicates::find(data, &data.train.fingerprints(), &data.val.fingerprints())
+        });
+        let (shown, cam_scores) = collector.finish(&data.classes, &label_issues, duplicates)?;
         let val_accuracy = evaluation.accuracy();
+        let calibration = evaluation.calibration();
+        let dir = run.epoch_reports(epoch);
+        let drawn = calibration.clone();
+        writer.draw_png(dir.join("reliability.png"), move || {
+            report::plots::reliability(&drawn)
+        });
+        // Every answer's probabilities, for cleanlab or any analysis of the user's own.
+        let shape = [evaluation.labels.len(), data.classes.len()];
+        cam::render::npy::save_npy(
+            &evaluation.probabilities.concat(),
+            &shape,
+            &dir.join("probabilities.npy"),
+        )?;
         let report::Observation {
             attention,
             drift,
@@ -142,14 +161,38 @@ impl<'a> Monitor<'a> {
             ],
             confusion: evaluation.confusion(data.classes.len()),
             misclassified: evaluation.misclassified(),
+            misclassified_as: evaluation.misclassified_as(),
+            calibration: Some(calibration),
             best: history.best_accuracy().is_none_or(|b| val_accuracy > b),
             attention_drift: drift,
             attention,
         };
         let writing = Instant::now();
-        report::write_epoch(run, &record, &shown, data)?;
+        let diagnosis = report::Diagnosis {
+            label_issues: &label_issues,
+            duplicates: history.duplicates.as_deref().unwrap_or_default(),
+        };
+        report::write_epoch(run, &record, &shown, &diagnosis, data)?;
         history.epochs.push(record);
-        report::run_index(history, data, run, config.probes, &writer)?;
+        // Before the model has learned, every margin is low: suspects are named after.
+        let learned = train
+            .train_accuracy
+            .is_some_and(|a| a >= MIN_TRAIN_ACCURACY);
+        let training_issues = (history.margins.as_ref())
+            .filter(|_| learned)
+            .map(|m| diagnosis::training_label_issues(m, data))
+            .unwrap_or_default();
+        if history.margins.is_some() {
+            report::training_issues::write(
+                &engine,
+                data,
+                &training_issues,
+                run,
+                &writer,
+                self.device,
+            )?;
+        }
+        report::run_index(history, data, run, config.probes, &training_issues, &writer)?;
         Ok(EpochFiles {
             writer,
             writing: writing.elapsed().as_secs_f64(),

@@ -7,11 +7,17 @@ use askama::Template;
 use burn_dataset::Dataset;
 use cam::metrics::MapStats;
 
-use super::epoch::{Reason, Shown};
+use super::epoch::{Diagnosis, Reason, Shown};
 use super::generalization::Gap;
 use super::metrics::{self, ClassScores};
+use super::training_issues;
 use crate::audit::{ClassAttention, EPOCH_STEP, LAYER, MIN_IMAGES, PER_CLASS, POOL};
 use crate::data::Data;
+use crate::diagnosis::{LabelIssue, margins};
+
+/// Training images whose label looks wrong that the run page lists (`label_issues.json` has
+/// them all).
+const LISTED: usize = 200;
 use crate::run_dir::{EpochRecord, History, RunDir};
 
 /// `reports/<run>/epoch-NNN/index.html`: the epoch's maps, samples, baselines, shortcut audit
@@ -56,6 +62,40 @@ struct EpochPage {
     /// The confusion matrix, a row per true class.
     confusion: Vec<ConfusionRow>,
     generalization: Option<GapBanner>,
+    /// Expected calibration error of the validation answers (`–` where not measured).
+    ece: String,
+    /// Validation images whose label looks wrong, most doubtful first.
+    label_issues: Vec<IssueRow>,
+    /// Validation-training pairs of near-duplicates.
+    twins: usize,
+}
+
+/// An image whose label looks wrong, in a page's table.
+struct IssueRow {
+    index: usize,
+    path: String,
+    given: String,
+    suggested: String,
+    score: String,
+    since: String,
+    /// The picture and its given- and suggested-class overlays, where the page shows them.
+    pictures: Vec<String>,
+}
+
+impl From<&LabelIssue> for IssueRow {
+    fn from(issue: &LabelIssue) -> Self {
+        Self {
+            index: issue.index,
+            path: issue.path.clone(),
+            given: issue.given.clone(),
+            suggested: issue.suggested.clone(),
+            score: format!("{:.3}", issue.score),
+            since: issue
+                .suggested_since
+                .map_or("–".to_owned(), |e| e.to_string()),
+            pictures: Vec::new(),
+        }
+    }
 }
 
 /// One true class of the epoch page's confusion matrix.
@@ -128,6 +168,27 @@ struct RunPage {
     generalization: Option<GapBanner>,
     /// Whether any epoch's training numbers are known (runs trained elsewhere may not say).
     training_known: bool,
+    /// Training images whose label looks wrong (the first [`training_issues::SHOWN`] with
+    /// pictures); `None` for runs trained elsewhere, whose logits camwatch did not see.
+    training_issues: Option<Vec<IssueRow>>,
+    /// All of them, where the table lists fewer.
+    training_issue_count: usize,
+    /// The area-under-the-margin threshold.
+    aum_threshold: f64,
+    /// Near-duplicate pairs (the first [`LISTED`]), validation-training pairs first.
+    duplicates: Vec<DuplicateRow>,
+    duplicate_count: usize,
+    /// Validation images with a near-twin in training, and of them those answered right in
+    /// the last epoch.
+    twins: usize,
+    twins_right: usize,
+}
+
+/// A near-duplicate pair on the run page.
+struct DuplicateRow {
+    first: String,
+    second: String,
+    distance: u32,
 }
 
 /// One class of the per-class table.
@@ -215,6 +276,8 @@ struct EpochRow {
     report_seconds: String,
     /// The report's share of the epoch's time.
     report_share: String,
+    /// Expected calibration error of the validation answers.
+    ece: String,
 }
 
 /// Validation images of one class taken for another.
@@ -325,6 +388,7 @@ pub fn epoch_page(
     record: &EpochRecord,
     scores: &[ClassScores],
     shown: &Shown,
+    diagnosis: &Diagnosis<'_>,
     classes: &[String],
 ) -> String {
     let samples = shown
@@ -402,11 +466,25 @@ pub fn epoch_page(
             })
             .collect(),
         generalization: gap_banner(record, classes.len()),
+        ece: known(record.calibration.as_ref().map(|c| c.ece), |v| {
+            format!("{v:.3}")
+        }),
+        label_issues: diagnosis.label_issues.iter().map(IssueRow::from).collect(),
+        twins: diagnosis
+            .duplicates
+            .iter()
+            .filter(|d| d.crosses_splits())
+            .count(),
     })
 }
 
 /// `reports/<run>/index.html`.
-pub fn run_page(run: &RunDir, history: &History, data: &Data) -> String {
+pub fn run_page(
+    run: &RunDir,
+    history: &History,
+    data: &Data,
+    training_issues: &[LabelIssue],
+) -> String {
     let last = history.epochs.last().expect("at least one epoch");
     let best = history
         .epochs
@@ -437,6 +515,7 @@ pub fn run_page(run: &RunDir, history: &History, data: &Data) -> String {
                 val_seconds: format!("{val:.1}"),
                 report_seconds: format!("{report:.1}"),
                 report_share: pct(report / (train + val + report).max(1e-9)),
+                ece: known(e.calibration.as_ref().map(|c| c.ece), |v| format!("{v:.3}")),
             }
         })
         .collect();
@@ -456,6 +535,12 @@ pub fn run_page(run: &RunDir, history: &History, data: &Data) -> String {
         }),
         _ => None,
     };
+    let duplicates = history.duplicates.as_deref().unwrap_or_default();
+    let mut twins: Vec<usize> = (duplicates.iter())
+        .filter(|d| d.crosses_splits())
+        .map(|d| d.first.index)
+        .collect();
+    twins.dedup();
     render(&RunPage {
         run: run.name.clone(),
         root: data.root.display().to_string(),
@@ -483,6 +568,37 @@ pub fn run_page(run: &RunDir, history: &History, data: &Data) -> String {
             .collect(),
         generalization: gap_banner(last, data.classes.len()),
         training_known: history.epochs.iter().any(|e| e.train.train_loss.is_some()),
+        training_issues: history.margins.as_ref().map(|_| {
+            (training_issues.iter().take(LISTED).enumerate())
+                .map(|(n, issue)| IssueRow {
+                    pictures: if n < training_issues::SHOWN {
+                        ["image", "given", "suggested"]
+                            .map(|which| training_issues::picture(issue.index, which))
+                            .to_vec()
+                    } else {
+                        Vec::new()
+                    },
+                    ..IssueRow::from(issue)
+                })
+                .collect()
+        }),
+        training_issue_count: training_issues.len(),
+        aum_threshold: margins::THRESHOLD,
+        duplicates: duplicates
+            .iter()
+            .take(LISTED)
+            .map(|d| DuplicateRow {
+                first: format!("{} {}", d.first.split, d.first.path),
+                second: format!("{} {}", d.second.split, d.second.path),
+                distance: d.distance,
+            })
+            .collect(),
+        duplicate_count: duplicates.len(),
+        twins: twins.len(),
+        twins_right: twins
+            .iter()
+            .filter(|i| !last.misclassified.contains(i))
+            .count(),
     })
 }
 

@@ -8,13 +8,15 @@ mod generalization;
 mod html;
 mod metrics;
 pub(crate) mod plots;
+pub mod training_issues;
 
 use anyhow::Context;
 
 pub use baselines::{MapScores, baseline_scores};
-pub use epoch::{Collector, EpochInputs, Observation, observe, probes, write_epoch};
+pub use epoch::{Collector, Diagnosis, EpochInputs, Observation, observe, probes, write_epoch};
 
 use crate::data::Data;
+use crate::diagnosis::LabelIssue;
 use crate::run_dir::{History, RunDir};
 use crate::writer::Writer;
 
@@ -25,6 +27,7 @@ pub fn run_index(
     data: &Data,
     run: &RunDir,
     probe_count: usize,
+    training_issues: &[LabelIssue],
     writer: &Writer,
 ) -> anyhow::Result<()> {
     let last = history.epochs.last().context("no epoch to report")?;
@@ -40,7 +43,7 @@ pub fn run_index(
     writer.draw_png(file("confusion.png"), move || {
         plots::confusion(&confusion, &classes)
     });
-    let page = html::run_page(run, history, data);
+    let page = html::run_page(run, history, data, training_issues);
     atomic_write::write_bytes(&run.reports.join("index.html"), page.as_bytes())?;
     Ok(())
 }

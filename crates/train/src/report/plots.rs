@@ -5,16 +5,22 @@ use cam::render::figure::draw;
 use image::RgbImage;
 use plotters::prelude::*;
 
-use crate::run_dir::History;
+use crate::diagnosis::Calibration;
+use crate::run_dir::{EpochRecord, History};
 
 const WIDTH: u32 = 900;
 const HEIGHT: u32 = 340;
 
-/// Train/validation loss (left) and accuracy (right) per epoch.
+/// One series of a curves panel: its legend, value per epoch (missing where unknown) and colour.
+type Series = (&'static str, fn(&EpochRecord) -> Option<f64>, RGBColor);
+
+/// Train/validation loss (left), accuracy (middle) and the validation answers' expected
+/// calibration error (right) per epoch.
 pub fn curves(history: &History) -> RgbImage {
     let epochs = history.epochs.len().max(2) as f64;
-    draw((WIDTH, HEIGHT), |root| {
-        let (left, right) = root.split_horizontally(WIDTH / 2);
+    let width = WIDTH * 3 / 2;
+    draw((width, HEIGHT), |root| {
+        let areas = root.split_evenly((1, 3));
         let max_loss = history
             .epochs
             .iter()
@@ -22,27 +28,34 @@ pub fn curves(history: &History) -> RgbImage {
             .flatten()
             .fold(0.1, f64::max)
             * 1.1;
+        let ece = |e: &EpochRecord| e.calibration.as_ref().map(|c| c.ece);
+        let max_ece = history.epochs.iter().filter_map(ece).fold(0.05, f64::max) * 1.1;
         // A run trained elsewhere may not give its training numbers: their points are missing.
-        type Series = fn(&crate::run_dir::EpochRecord) -> Option<f64>;
-        let panels: [(&str, f64, [Series; 2], _); 2] = [
+        let panels: [(&str, f64, Vec<Series>); 3] = [
             (
                 "loss",
                 max_loss,
-                [|e| e.train.train_loss, |e| Some(e.val_loss)],
-                left,
+                vec![
+                    ("train", |e| e.train.train_loss, BLUE),
+                    ("validation", |e| Some(e.val_loss), RED),
+                ],
             ),
             (
                 "accuracy (%)",
                 100.0,
-                [
-                    |e| e.train.train_accuracy.map(|a| 100.0 * a),
-                    |e| Some(100.0 * e.val_accuracy),
+                vec![
+                    ("train", |e| e.train.train_accuracy.map(|a| 100.0 * a), BLUE),
+                    ("validation", |e| Some(100.0 * e.val_accuracy), RED),
                 ],
-                right,
+            ),
+            (
+                "calibration error (ECE)",
+                max_ece,
+                vec![("validation", |e| e.calibration.as_ref().map(|c| c.ece), RED)],
             ),
         ];
-        for (title, top, series, area) in panels {
-            let mut chart = ChartBuilder::on(&area)
+        for ((title, top, series), area) in panels.into_iter().zip(&areas) {
+            let mut chart = ChartBuilder::on(area)
                 .caption(title, ("sans-serif", 18))
                 .margin(10)
                 .x_label_area_size(30)
@@ -57,9 +70,7 @@ pub fn curves(history: &History) -> RgbImage {
                 .light_line_style(WHITE)
                 .draw()
                 .expect("drawing into a memory buffer");
-            for (label, value, colour) in
-                [("train", series[0], BLUE), ("validation", series[1], RED)]
-            {
+            for (label, value, colour) in series {
                 let points: Vec<(f64, f64)> = history
                     .epochs
                     .iter()
@@ -82,6 +93,65 @@ pub fn curves(history: &History) -> RgbImage {
             }
             legend(&mut chart, SeriesLabelPosition::MiddleRight);
         }
+    })
+}
+
+/// The reliability diagram of an epoch: per confidence bin, the share of right answers (bars)
+/// against the diagonal of perfect calibration, with each bin's image count.
+pub fn reliability(calibration: &Calibration) -> RgbImage {
+    let side = HEIGHT + 60;
+    draw((side + 40, side), |root| {
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("reliability (ECE {:.3})", calibration.ece),
+                ("sans-serif", 18),
+            )
+            .margin(12)
+            .x_label_area_size(35)
+            .y_label_area_size(45)
+            .build_cartesian_2d(0.0..1.0, 0.0..1.0)
+            .expect("valid ranges");
+        chart
+            .configure_mesh()
+            .x_desc("top-1 confidence")
+            .y_desc("accuracy")
+            .light_line_style(WHITE)
+            .draw()
+            .expect("drawing into a memory buffer");
+        let width = 1.0 / calibration.bins.len() as f64;
+        let font = ("sans-serif", 11).into_font();
+        for (k, bin) in calibration.bins.iter().enumerate() {
+            if bin.count == 0 {
+                continue;
+            }
+            let x = k as f64 * width;
+            // The gap to the bin's mean confidence, then the accuracy itself.
+            chart
+                .draw_series([
+                    Rectangle::new(
+                        [(x, bin.accuracy), (x + width, bin.confidence)],
+                        RED.mix(0.25).filled(),
+                    ),
+                    Rectangle::new(
+                        [(x, 0.0), (x + width, bin.accuracy)],
+                        BLUE.mix(0.7).filled(),
+                    ),
+                ])
+                .expect("drawing into a memory buffer");
+            chart
+                .draw_series([Text::new(
+                    bin.count.to_string(),
+                    (x + width / 4.0, bin.accuracy.max(bin.confidence) + 0.04),
+                    font.clone(),
+                )])
+                .expect("drawing into a memory buffer");
+        }
+        chart
+            .draw_series(LineSeries::new(
+                vec![(0.0, 0.0), (1.0, 1.0)],
+                BLACK.stroke_width(1),
+            ))
+            .expect("drawing into a memory buffer");
     })
 }
 

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::diagnosis::duplicates::Duplicate;
+use crate::diagnosis::margins::{EpochMargins, Margins};
+
 /// What an epoch of training measured.
 pub struct TrainStats {
     /// Mean loss (non-finite if training diverged; the epoch then stops early).
@@ -12,6 +15,8 @@ pub struct TrainStats {
     pub images_per_second: f64,
     /// Learning rate of the last step.
     pub lr: f64,
+    /// Every training image's margin in this epoch.
+    pub margins: EpochMargins,
 }
 
 /// An epoch's training numbers, each unknown where the trainer did not give it.
@@ -60,6 +65,12 @@ pub struct EpochRecord {
     pub confusion: Vec<Vec<usize>>,
     /// Validation sample indices the model got wrong.
     pub misclassified: Vec<usize>,
+    /// The class each of `misclassified` was taken for.
+    #[serde(default)]
+    pub misclassified_as: Vec<usize>,
+    /// How well the validation answers' confidences match their accuracy.
+    #[serde(default)]
+    pub calibration: Option<crate::diagnosis::Calibration>,
     /// Whether this epoch set the best validation accuracy so far.
     pub best: bool,
     /// Mean absolute change of the probe images' true-class maps since the previous epoch.
@@ -75,6 +86,12 @@ pub struct EpochRecord {
 pub struct History {
     /// Completed epochs in order.
     pub epochs: Vec<EpochRecord>,
+    /// Every training image's margins so far (runs camwatch trains).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margins: Option<Margins>,
+    /// Near-duplicate images within and across the splits, found once per run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<Vec<Duplicate>>,
 }
 
 impl History {

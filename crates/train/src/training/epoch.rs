@@ -14,8 +14,10 @@ use super::feature_cache::FeatureCache;
 use vision::RandomResizedCrop;
 
 use crate::data::{Data, Split};
+use crate::diagnosis::margins::{EpochMargins, Margin};
 use crate::progress::bar;
 use crate::run_dir::TrainStats;
+use cam::argmax;
 
 /// What an epoch trains on.
 #[derive(Clone, Copy)]
@@ -51,6 +53,8 @@ pub fn train_epoch(
     let progress = bar(order.len(), &format!("epoch {epoch}"));
     let started = Instant::now();
     let (mut loss_sum, mut correct, mut seen, mut lr) = (0.0, 0usize, 0usize, 0.0);
+    let labels: Vec<usize> = data.train.labels().collect();
+    let mut margins = EpochMargins(vec![None; labels.len()]);
     let mut images = match inputs {
         Inputs::Images(data) => {
             let augment = config.data.augment.then(|| {
@@ -65,7 +69,7 @@ pub fn train_epoch(
         Inputs::Features(..) => None,
     };
     for indices in order.chunks(batch_size) {
-        let (logits, labels) = match inputs {
+        let (logits, targets) = match inputs {
             Inputs::Features(_, cache) => {
                 let (features, labels) = cache.batch(indices, &autodiff);
                 (model.classify(features), labels)
@@ -78,7 +82,7 @@ pub fn train_epoch(
                 (model.forward(batch.images), batch.labels)
             }
         };
-        let loss = loss_fn.forward(logits.clone(), labels.clone());
+        let loss = loss_fn.forward(logits.clone(), targets);
         let loss_value = f64::from(loss.clone().into_scalar::<f32>());
         let n = indices.len();
         if !loss_value.is_finite() {
@@ -90,17 +94,17 @@ pub fn train_epoch(
                     accuracy: 0.0,
                     images_per_second: 0.0,
                     lr,
+                    margins,
                 },
             );
         }
-        correct += logits
-            .inner()
-            .argmax(1)
-            .flatten::<1>(0, 1)
-            .equal(labels.inner())
-            .int()
-            .sum()
-            .into_scalar::<i64>() as usize;
+        // The step's logits give the accuracy and each image's margin (no extra pass).
+        let values = logits.clone().inner().into_data().try_to_vec::<f32>();
+        let values = values.expect("f32 logits");
+        for (row, &i) in values.chunks(values.len() / n).zip(indices) {
+            correct += usize::from(argmax(row) == labels[i]);
+            margins.0[i] = Some(Margin::new(row, labels[i]));
+        }
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let rate = schedule.step();
         lr = rate.base();
@@ -121,6 +125,7 @@ pub fn train_epoch(
         accuracy: correct as f64 / seen as f64,
         images_per_second: seen as f64 / started.elapsed().as_secs_f64(),
         lr,
+        margins,
     };
     (model, stats)
 }

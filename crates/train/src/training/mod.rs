@@ -68,6 +68,7 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
             &device,
         );
         model = trained;
+        (history.margins.get_or_insert_default()).add(&train.margins);
         if !train.loss.is_finite() {
             let kept = if history.epochs.is_empty() {
                 "no epoch completed, so no checkpoint was written".to_owned()

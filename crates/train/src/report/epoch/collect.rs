@@ -10,6 +10,8 @@ use rayon::prelude::*;
 use super::select::Reason;
 use crate::browser::{self, ImageRecord};
 use crate::data::Sample;
+use crate::diagnosis::LabelIssue;
+use crate::diagnosis::duplicates::Duplicate;
 use crate::evaluation::BatchMaps;
 use crate::report::baselines::ScoreSums;
 use crate::run_dir::{History, RunDir};
@@ -123,9 +125,10 @@ impl<'a> Collector<'a> {
                 };
                 let listed = wrong_map.is_some() || change.is_some();
                 let stats = MapStats::new(true_map, sample.mask.as_ref());
+                this.picture(index, sample);
                 if listed {
                     let drawn = (true_map, wrong_map.map(|(m, _)| m));
-                    this.draw(&dir, index, sample, drawn, size);
+                    this.draw(&dir, index, drawn, size);
                 }
                 let record = ImageRecord {
                     i: index,
@@ -138,11 +141,14 @@ impl<'a> Collector<'a> {
                     e: stats.entropy,
                     iou: stats.iou_top20,
                     hit: stats.pointing_hit,
+                    mo: stats.energy_in_mask,
                     since: wrong_map
                         .is_some()
                         .then(|| previously.flatten().unwrap_or(this.epoch)),
                     ch: change,
                     m: browser::history_map(true_map, size),
+                    li: false,
+                    tw: None,
                 };
                 // Only a mistake that can still enter the grid's highest losses is copied.
                 let contender = wrong_map.is_some() && this.may_enter(loss);
@@ -195,20 +201,24 @@ impl<'a> Collector<'a> {
         self.mistakes.len() < self.most || self.mistakes.last().is_some_and(|k| loss >= k.loss)
     }
 
-    /// The picture of image `index` (once per run), its true-class heatmap, and its
-    /// predicted-class heatmap when it is misclassified.
-    fn draw(
-        &self,
-        dir: &std::path::Path,
-        index: usize,
-        sample: &Sample,
-        (truth, wrong): (&[f32], Option<&[f32]>),
-        size: [usize; 2],
-    ) {
+    /// The picture of image `index` as the model sees it, once per run: the browser shows
+    /// every image, right answers too.
+    fn picture(&self, index: usize, sample: &Sample) {
         let picture = browser::picture_path(&self.run.reports, index, browser::EPOCH_PICTURES);
         if !picture.exists() {
             self.writer.png(picture, sample.image.clone());
         }
+    }
+
+    /// Image `index`'s true-class heatmap, and its predicted-class heatmap when it is
+    /// misclassified.
+    fn draw(
+        &self,
+        dir: &std::path::Path,
+        index: usize,
+        (truth, wrong): (&[f32], Option<&[f32]>),
+        size: [usize; 2],
+    ) {
         let draw = |map: &[f32], which: &str| {
             let path = browser::heatmap_path(dir, index, which);
             self.writer.png(path, browser::heatmap_image(map, size));
@@ -219,9 +229,21 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// Writes `data.js` and returns the images the grid shows (the highest-loss mistakes, then
+    /// Marks the images whose label looks wrong and those with a near-twin in training, writes `data.js`, and returns the images the grid shows (the highest-loss mistakes, then
     /// the probes not among them) and the sums of every true-class map's statistics.
-    pub fn finish(self, classes: &[String]) -> anyhow::Result<(Vec<Kept>, ScoreSums)> {
+    pub fn finish(
+        mut self,
+        classes: &[String],
+        label_issues: &[LabelIssue],
+        duplicates: &[Duplicate],
+    ) -> anyhow::Result<(Vec<Kept>, ScoreSums)> {
+        for issue in label_issues {
+            self.records[issue.index].li = true;
+        }
+        for pair in duplicates.iter().filter(|d| d.crosses_splits()) {
+            let twin = &mut self.records[pair.first.index].tw;
+            twin.get_or_insert_with(|| pair.second.path.clone());
+        }
         browser::write_data(self.run, self.epoch, classes, &self.records)
             .context("writing the mistakes browser's data")?;
         let mut shown = self.mistakes;

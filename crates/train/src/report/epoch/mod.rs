@@ -15,7 +15,7 @@ use serde::Serialize;
 pub use collect::{Collector, Kept};
 pub use explain::SampleReport;
 pub use select::{Reason, probes};
-pub use write::write_epoch;
+pub use write::{Diagnosis, write_epoch};
 
 use super::baselines::{self, MapScores, ScoreSums};
 use super::drift;
