@@ -39,6 +39,7 @@ fn out_of_range_values_get_one_line_and_exit_code_2() {
         (&watch, "--report-samples", "100000"),
         (&generate, "--train-per-class", "0"),
         (&generate, "--val-per-class", "0"),
+        (&generate, "--label-noise", "0.9"),
     ];
     for (command, flag, value) in cases {
         let given = format!("{flag}={value}");

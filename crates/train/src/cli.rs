@@ -108,8 +108,9 @@ pub struct DataArgs {
     pub resize: Resize,
     /// Smallest share of an image's area a training crop keeps (torchvision's
     /// RandomResizedCrop scale=(MIN, 1), aspect ratios 3/4 to 4/3, then a horizontal flip).
-    /// Default: 0.08 as torchvision; 0.7 on the generated default dataset, whose 96-px textures
-    /// lose their class in smaller crops (measured in BENCHMARKS.md).
+    /// Default: 0.08 as torchvision with --weights (what pretrained weights were trained with);
+    /// 0.35 from scratch (fastai's from-scratch recipe); 0.7 on the generated default dataset,
+    /// whose 96-px textures lose their class in smaller crops (measured in BENCHMARKS.md).
     #[arg(long, value_name = "MIN", value_parser = parse_share)]
     pub crop_scale: Option<f64>,
     /// Turn off train-time augmentation (random resized crop, horizontal flip): training sees
@@ -129,8 +130,8 @@ pub struct DataArgs {
 /// Model and optimizer options.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// Training epochs. Default: 15; 40 on the generated default dataset, which the model
-    /// learns from scratch (it leaves chance after 3 to 8 epochs, depending on the CPU).
+    /// Training epochs. Default: 15 with --weights; 30 from scratch; 40 on the generated
+    /// default dataset (its model leaves chance after 3 to 8 epochs, depending on the CPU).
     #[arg(long, value_name = "N", value_parser = parse_count)]
     pub epochs: Option<usize>,
     /// Images per training step. Default: 32; 16 on the generated default dataset (twice the
@@ -252,6 +253,11 @@ impl TrainArgs {
             (None, Some(_)) => &Recipe::FROM_SCRATCH,
             (None, None) => &Recipe::DEFAULT_DATASET,
         };
+        // The generated dataset keeps its epochs and crops, whatever the weights.
+        let dataset = match data.data {
+            Some(_) => recipe,
+            None => &Recipe::DEFAULT_DATASET,
+        };
         TrainConfig {
             data: DataConfig {
                 root: data.data.clone(),
@@ -259,19 +265,13 @@ impl TrainArgs {
                 num_classes: data.num_classes,
                 image_size: data.image_size,
                 resize: data.resize,
-                crop_scale: data.crop_scale.unwrap_or(match data.data {
-                    Some(_) => TORCHVISION_CROP_SCALE,
-                    None => DEFAULT_DATASET_CROP_SCALE,
-                }),
+                crop_scale: data.crop_scale.unwrap_or(dataset.crop_scale),
                 val_split: data.val_split,
                 augment: !data.no_augment,
                 cache: data.cache,
             },
             optimization: OptimizationConfig {
-                epochs: model.epochs.unwrap_or(match data.data {
-                    Some(_) => EPOCHS,
-                    None => DEFAULT_DATASET_EPOCHS,
-                }),
+                epochs: model.epochs.unwrap_or(dataset.epochs),
                 batch_size: model.batch_size.unwrap_or(recipe.batch_size),
                 lr: model.lr.unwrap_or(recipe.lr),
                 warmup_epochs: model.warmup_epochs.unwrap_or(recipe.warmup_epochs),
@@ -605,18 +605,6 @@ impl ExportArgs {
 fn parse_method(s: &str) -> Result<Method, String> {
     s.parse()
 }
-
-/// Training epochs on a user's dataset.
-const EPOCHS: usize = 15;
-/// Training epochs on the generated default dataset: from scratch, its models leave chance
-/// after 3 to 8 epochs and pass 80% by 30 on every CPU setting (BENCHMARKS.md).
-const DEFAULT_DATASET_EPOCHS: usize = 40;
-
-/// torchvision's smallest crop share (`RandomResizedCrop(scale=(0.08, 1))`).
-const TORCHVISION_CROP_SCALE: f64 = 0.08;
-/// The smallest crop share on the generated default dataset, whose 96-px textures smaller crops
-/// leave unlearnable in its epochs (measured in BENCHMARKS.md).
-const DEFAULT_DATASET_CROP_SCALE: f64 = 0.7;
 
 fn parse_share(s: &str) -> Result<f64, String> {
     parse_real(s, |v| v > 0.0 && v <= 1.0, "above 0 and at most 1")

@@ -49,26 +49,33 @@ impl Split {
         training: bool,
         progress: &ProgressBar,
     ) -> (Self, Vec<Skipped>) {
-        let results: Vec<Result<Sample, Skipped>> = items
+        // Each image is hashed as it is decoded, for the duplicates the monitor looks for.
+        let results: Vec<Result<(Sample, u64), Skipped>> = items
             .par_iter()
             .map(|item| {
                 let sample = decode(item, transform, training);
                 progress.inc(1);
-                sample
+                sample.map(|s| {
+                    let hash = fingerprint(&s.image);
+                    (s, hash)
+                })
             })
             .collect();
         let (mut kept, mut samples, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+        let mut hashes = Vec::new();
         for (item, result) in items.into_iter().zip(results) {
             match result {
-                Ok(sample) => {
+                Ok((sample, hash)) => {
                     kept.push(item);
                     samples.push(sample);
+                    hashes.push(OnceLock::from(hash));
                 }
                 Err(skip) => skipped.push(skip),
             }
         }
         let mut split = Self::streamed(kept, transform, training);
         split.cache = Some(samples);
+        split.fingerprints = hashes;
         (split, skipped)
     }
 
@@ -137,8 +144,8 @@ impl Split {
         (image, item.label)
     }
 
-    /// Every sample's perceptual hash: those not yet decoded (or kept in memory) are hashed
-    /// now, in parallel.
+    /// Every sample's perceptual hash: those not yet decoded are decoded and hashed now, in
+    /// parallel.
     pub fn fingerprints(&self) -> Vec<u64> {
         (0..self.len())
             .into_par_iter()
@@ -146,11 +153,8 @@ impl Split {
                 if let Some(&known) = self.fingerprints[i].get() {
                     return known;
                 }
-                let hash = match &self.cache {
-                    Some(cache) => fingerprint(&cache[i].image),
-                    // Decoding sets it, unless the file failed (then its grey stand-in's).
-                    None => fingerprint(&self.sample(i).image),
-                };
+                // Decoding sets it, unless the file failed (then its grey stand-in's).
+                let hash = fingerprint(&self.sample(i).image);
                 *self.fingerprints[i].get_or_init(|| hash)
             })
             .collect()

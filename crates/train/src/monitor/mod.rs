@@ -11,7 +11,7 @@ use burn::prelude::*;
 use cam::{CamEngine, TargetLayer};
 use mobilenetv2::MobileNetV2;
 
-use crate::audit::{Audit, MIN_TRAIN_ACCURACY};
+use crate::audit::Audit;
 use crate::data::Data;
 use crate::diagnosis;
 use crate::evaluation::{prepare_kernels, validate};
@@ -33,6 +33,8 @@ pub struct Monitor<'a> {
     layers: Vec<TargetLayer>,
     baselines: Vec<MapScores>,
     audit: Audit,
+    /// What the last epoch's mistakes may be made of, in a line.
+    diagnosis: Option<String>,
 }
 
 /// An epoch of training, as the monitor records it beside what it observes.
@@ -76,6 +78,7 @@ impl<'a> Monitor<'a> {
             layers,
             baselines: report::baseline_scores(data),
             audit,
+            diagnosis: None,
         }
     }
 
@@ -173,13 +176,14 @@ impl<'a> Monitor<'a> {
             duplicates: history.duplicates.as_deref().unwrap_or_default(),
         };
         report::write_epoch(run, &record, &shown, &diagnosis, data)?;
+        let twins = (diagnosis.duplicates.iter())
+            .filter(|d| d.crosses_splits())
+            .map(|d| d.first.index)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let ece = record.calibration.as_ref().map_or(0.0, |c| c.ece);
         history.epochs.push(record);
-        // Before the model has learned, every margin is low: suspects are named after.
-        let learned = train
-            .train_accuracy
-            .is_some_and(|a| a >= MIN_TRAIN_ACCURACY);
         let training_issues = (history.margins.as_ref())
-            .filter(|_| learned)
             .map(|m| diagnosis::training_label_issues(m, data))
             .unwrap_or_default();
         if history.margins.is_some() {
@@ -193,6 +197,14 @@ impl<'a> Monitor<'a> {
             )?;
         }
         report::run_index(history, data, run, config.probes, &training_issues, &writer)?;
+        let training = match history.margins {
+            Some(_) => format!(", {} training", training_issues.len()),
+            _ => String::new(),
+        };
+        self.diagnosis = Some(format!(
+            "labels that look wrong: {} validation{training} (the epoch pages, label_issues.json); validation images also in training: {twins}; calibration error (ECE) {ece:.3}",
+            label_issues.len(),
+        ));
         Ok(EpochFiles {
             writer,
             writing: writing.elapsed().as_secs_f64(),
@@ -201,8 +213,12 @@ impl<'a> Monitor<'a> {
 }
 
 impl Monitor<'_> {
-    /// Tells an open run page that no epoch follows `history`'s last.
+    /// Tells an open run page that no epoch follows `history`'s last, and says in a line what
+    /// the last epoch's mistakes may be made of.
     pub fn close(&self, history: &History) -> anyhow::Result<()> {
+        if let Some(line) = &self.diagnosis {
+            println!("{line}");
+        }
         report::live(self.run, history.epochs.len(), false)
     }
 }

@@ -18,6 +18,7 @@ pub use config::{ModelConfig, OptimizationConfig, TrainConfig};
 pub use optim::{OptimizerKind, Schedule};
 pub use recipe::Recipe;
 
+use crate::audit::MIN_TRAIN_ACCURACY;
 use crate::monitor::{Monitor, TrainedEpoch};
 use epoch::{Inputs, train_epoch};
 use feature_cache::FeatureCache;
@@ -68,7 +69,12 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
             &device,
         );
         model = trained;
-        (history.margins.get_or_insert_default()).add(&train.margins);
+        // Before the model has learned, every margin is near zero and says nothing of the
+        // labels: the areas count the epochs from half the training images answered right.
+        let margins = history.margins.get_or_insert_default();
+        if train.accuracy >= MIN_TRAIN_ACCURACY {
+            margins.add(&train.margins);
+        }
         if !train.loss.is_finite() {
             let kept = if history.epochs.is_empty() {
                 "no epoch completed, so no checkpoint was written".to_owned()
