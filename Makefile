@@ -1,5 +1,5 @@
 # The two commands of the README. Each runs the one-time setup first when it is needed.
-.PHONY: run test test-cpus setup test-setup bench bench-train bench-metrics bench-decode bench-data bench-gallery bench-watch bench-finetune
+.PHONY: run test test-cpus settings setup test-setup bench bench-train bench-metrics bench-decode bench-data bench-gallery bench-watch bench-finetune
 
 # Fine-tune MobileNetV2 on the embedded default dataset, with a Grad-CAM report per epoch.
 run: setup
@@ -24,6 +24,11 @@ test-cpus: setup test-setup
 	$(TRAINING_TESTS)
 	$(AVX2) $(TRAINING_TESTS)
 	OMP_NUM_THREADS=1 $(TRAINING_TESTS)
+
+# The default run under each CPU setting (this machine's kernels, AVX2, AVX2 with one thread,
+# ATen's default kernels): final accuracy and Grad-CAM's lead over the baselines, as a table.
+settings: setup
+	.venv/bin/python scripts/cpu_settings.py
 
 # camwatch against PyTorch / pytorch-grad-cam on this machine (see BENCHMARKS.md).
 bench: setup

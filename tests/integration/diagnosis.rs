@@ -184,7 +184,7 @@ fn validation_label_issues_are_cleanlabs_and_the_calibration_error_is_data_js() 
 
 /// Epochs of the label-noise run: the model must be good enough (about 80% right) for the
 /// margins of wrong labels to stand apart.
-const NOISY_EPOCHS: &str = "45";
+const NOISY_EPOCHS: &str = "60";
 
 #[test]
 fn training_images_with_flipped_labels_are_found_by_their_margins() {

@@ -12,7 +12,7 @@ use vision::EvalTransform;
 
 use super::decode::{decode, decode_crop_source, keeps_original};
 use super::{Item, Sample, Skipped};
-use crate::diagnosis::duplicates::fingerprint;
+use crate::diagnosis::duplicates::{Fingerprint, fingerprint};
 
 /// A split's samples, in a fixed order: indices are stable across epochs and resumes.
 pub struct Split {
@@ -25,7 +25,7 @@ pub struct Split {
     /// Files that passed the check but failed to decode later, each reported once.
     failed: Mutex<Vec<Skipped>>,
     /// Each sample's perceptual hash, taken the first time it is decoded.
-    fingerprints: Vec<OnceLock<u64>>,
+    fingerprints: Vec<OnceLock<Fingerprint>>,
 }
 
 impl Split {
@@ -50,7 +50,7 @@ impl Split {
         progress: &ProgressBar,
     ) -> (Self, Vec<Skipped>) {
         // Each image is hashed as it is decoded, for the duplicates the monitor looks for.
-        let results: Vec<Result<(Sample, u64), Skipped>> = items
+        let results: Vec<Result<(Sample, Fingerprint), Skipped>> = items
             .par_iter()
             .map(|item| {
                 let sample = decode(item, transform, training);
@@ -146,7 +146,7 @@ impl Split {
 
     /// Every sample's perceptual hash: those not yet decoded are decoded and hashed now, in
     /// parallel.
-    pub fn fingerprints(&self) -> Vec<u64> {
+    pub fn fingerprints(&self) -> Vec<Fingerprint> {
         (0..self.len())
             .into_par_iter()
             .map(|i| {

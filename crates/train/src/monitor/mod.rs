@@ -187,16 +187,13 @@ impl<'a> Monitor<'a> {
             .map(|m| diagnosis::training_label_issues(m, data))
             .unwrap_or_default();
         if history.margins.is_some() {
-            report::training_issues::write(
-                &engine,
-                data,
-                &training_issues,
-                run,
-                &writer,
-                self.device,
-            )?;
+            report::training_issues::save(&training_issues, run)?;
         }
-        report::run_index(history, data, run, config.probes, &training_issues, &writer)?;
+        let listed = report::TrainingIssues {
+            issues: &training_issues,
+            drawn: false,
+        };
+        report::run_index(history, data, run, config.probes, &listed, &writer)?;
         let training = match history.margins {
             Some(_) => format!(", {} training", training_issues.len()),
             _ => String::new(),
@@ -213,6 +210,33 @@ impl<'a> Monitor<'a> {
 }
 
 impl Monitor<'_> {
+    /// Draws the training images whose label looks wrong with `model`'s maps for the given and
+    /// the suggested class, and the run page with them: once, after a training run's last
+    /// epoch (each epoch lists them without).
+    pub fn draw_training_issues(
+        &self,
+        model: &MobileNetV2,
+        history: &History,
+    ) -> anyhow::Result<()> {
+        let Some(margins) = &history.margins else {
+            return Ok(());
+        };
+        let issues = diagnosis::training_label_issues(margins, self.data);
+        let engine = CamEngine::new(&model.fold(), self.config.method, &self.layers);
+        let writer = Writer::new();
+        let (data, run) = (self.data, self.run);
+        report::training_issues::draw(&engine, data, &issues, run, &writer, self.device)?;
+        let drawn = report::TrainingIssues {
+            issues: &issues,
+            drawn: true,
+        };
+        report::run_index(history, data, run, self.config.probes, &drawn, &writer)?;
+        writer
+            .finish()
+            .context("writing the training issues' maps")?;
+        Ok(())
+    }
+
     /// Tells an open run page that no epoch follows `history`'s last, and says in a line what
     /// the last epoch's mistakes may be made of.
     pub fn close(&self, history: &History) -> anyhow::Result<()> {

@@ -173,6 +173,8 @@ struct RunPage {
     training_issues: Option<Vec<IssueRow>>,
     /// All of them, where the table lists fewer.
     training_issue_count: usize,
+    /// Whether the first of them have their pictures and maps (at the end of a run).
+    training_maps_drawn: bool,
     /// The area-under-the-margin threshold.
     aum_threshold: f64,
     /// Near-duplicate pairs (the first [`LISTED`]), validation-training pairs first.
@@ -483,7 +485,7 @@ pub fn run_page(
     run: &RunDir,
     history: &History,
     data: &Data,
-    training_issues: &[LabelIssue],
+    training_issues: &super::TrainingIssues<'_>,
 ) -> String {
     let last = history.epochs.last().expect("at least one epoch");
     let best = history
@@ -569,9 +571,9 @@ pub fn run_page(
         generalization: gap_banner(last, data.classes.len()),
         training_known: history.epochs.iter().any(|e| e.train.train_loss.is_some()),
         training_issues: history.margins.as_ref().map(|_| {
-            (training_issues.iter().take(LISTED).enumerate())
+            (training_issues.issues.iter().take(LISTED).enumerate())
                 .map(|(n, issue)| IssueRow {
-                    pictures: if n < training_issues::SHOWN {
+                    pictures: if training_issues.drawn && n < training_issues::SHOWN {
                         ["image", "given", "suggested"]
                             .map(|which| training_issues::picture(issue.index, which))
                             .to_vec()
@@ -582,7 +584,8 @@ pub fn run_page(
                 })
                 .collect()
         }),
-        training_issue_count: training_issues.len(),
+        training_issue_count: training_issues.issues.len(),
+        training_maps_drawn: training_issues.drawn,
         aum_threshold: margins::THRESHOLD,
         duplicates: duplicates
             .iter()

@@ -27,7 +27,7 @@ pub fn run_index(
     data: &Data,
     run: &RunDir,
     probe_count: usize,
-    training_issues: &[LabelIssue],
+    training_issues: &TrainingIssues<'_>,
     writer: &Writer,
 ) -> anyhow::Result<()> {
     let last = history.epochs.last().context("no epoch to report")?;
@@ -46,6 +46,14 @@ pub fn run_index(
     let page = html::run_page(run, history, data, training_issues);
     atomic_write::write_bytes(&run.reports.join("index.html"), page.as_bytes())?;
     Ok(())
+}
+
+/// The training images whose label looks wrong, as the run page shows them.
+pub struct TrainingIssues<'a> {
+    /// All of them, most doubtful first.
+    pub issues: &'a [LabelIssue],
+    /// Whether the first [`training_issues::SHOWN`] have their pictures and maps.
+    pub drawn: bool,
 }
 
 /// `reports/<run>/live.js`, which the open run page reads every few seconds: how many epochs

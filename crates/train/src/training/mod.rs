@@ -104,6 +104,7 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
         files.finish(&run, &mut history)?;
         println!("{}", history.summary_line(epochs));
     }
+    monitor.draw_training_issues(&model, &history)?;
     monitor.close(&history)?;
     println!(
         "done: report {}, checkpoints {}",
