@@ -7,7 +7,6 @@ use burn::tensor::activation::softmax;
 use cam::{CamEngine, Explanation, Targets, argmax};
 
 use crate::data::{Data, Sample};
-use crate::diagnosis::Calibration;
 use crate::progress::bar;
 
 /// Validation outputs for every sample, in `data.val` order.
@@ -47,18 +46,6 @@ impl Evaluation {
             .into_iter()
             .map(|i| self.predictions[i])
             .collect()
-    }
-
-    /// The top-1 calibration of the answers.
-    pub fn calibration(&self) -> Calibration {
-        Calibration::new(
-            (self
-                .probabilities
-                .iter()
-                .zip(&self.predictions)
-                .zip(&self.labels))
-            .map(|((p, &predicted), &label)| (p[predicted], predicted == label)),
-        )
     }
 
     /// `confusion[true][predicted]` counts over `classes` classes.

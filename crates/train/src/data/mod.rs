@@ -5,6 +5,7 @@ mod batch;
 mod cache;
 mod decode;
 mod files;
+pub mod fingerprint;
 mod folder;
 mod masks;
 mod prefetch;

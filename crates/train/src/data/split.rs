@@ -11,8 +11,8 @@ use rayon::prelude::*;
 use vision::EvalTransform;
 
 use super::decode::{decode, decode_crop_source, keeps_original};
+use super::fingerprint::{Fingerprint, fingerprint};
 use super::{Item, Sample, Skipped};
-use crate::diagnosis::duplicates::{Fingerprint, fingerprint};
 
 /// A split's samples, in a fixed order: indices are stable across epochs and resumes.
 pub struct Split {

@@ -18,6 +18,14 @@ use crate::run_dir::History;
 pub use calibration::Calibration;
 use margins::Margins;
 
+/// The top-1 calibration of `evaluation`'s answers.
+pub fn calibration(evaluation: &Evaluation) -> Calibration {
+    let answers = (evaluation.probabilities.iter())
+        .zip(&evaluation.predictions)
+        .zip(&evaluation.labels);
+    Calibration::new(answers.map(|((p, &predicted), &label)| (p[predicted], predicted == label)))
+}
+
 /// An image whose given label looks wrong, as `metrics.json` and `label_issues.json` list it.
 #[derive(Clone, Debug, Serialize)]
 pub struct LabelIssue {

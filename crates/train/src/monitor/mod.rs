@@ -119,7 +119,7 @@ impl<'a> Monitor<'a> {
         });
         let (shown, cam_scores) = collector.finish(&data.classes, &label_issues, duplicates)?;
         let val_accuracy = evaluation.accuracy();
-        let calibration = evaluation.calibration();
+        let calibration = diagnosis::calibration(&evaluation);
         let dir = run.epoch_reports(epoch);
         let drawn = calibration.clone();
         writer.draw_png(dir.join("reliability.png"), move || {
