@@ -38,6 +38,17 @@ impl Duplicate {
     }
 }
 
+/// The validation images with a near-twin in training, by index, each once.
+pub fn validation_twins(duplicates: &[Duplicate]) -> Vec<usize> {
+    let mut twins: Vec<usize> = (duplicates.iter())
+        .filter(|d| d.crosses_splits())
+        .map(|d| d.first.index)
+        .collect();
+    twins.sort_unstable();
+    twins.dedup();
+    twins
+}
+
 /// Every near-duplicate pair among `data`'s images, given their fingerprints in split order:
 /// validation with training first, then within each split.
 pub fn find(data: &Data, train: &[Fingerprint], val: &[Fingerprint]) -> Vec<Duplicate> {

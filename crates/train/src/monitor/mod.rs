@@ -176,11 +176,7 @@ impl<'a> Monitor<'a> {
             duplicates: history.duplicates.as_deref().unwrap_or_default(),
         };
         report::write_epoch(run, &record, &shown, &diagnosis, data)?;
-        let twins = (diagnosis.duplicates.iter())
-            .filter(|d| d.crosses_splits())
-            .map(|d| d.first.index)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
+        let twins = diagnosis::duplicates::validation_twins(diagnosis.duplicates).len();
         let ece = record.calibration.as_ref().map_or(0.0, |c| c.ece);
         history.epochs.push(record);
         let training_issues = (history.margins.as_ref())

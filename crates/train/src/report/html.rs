@@ -13,6 +13,7 @@ use super::metrics::{self, ClassScores};
 use super::training_issues;
 use crate::audit::{ClassAttention, EPOCH_STEP, LAYER, MIN_IMAGES, PER_CLASS, POOL};
 use crate::data::Data;
+use crate::diagnosis::duplicates::validation_twins;
 use crate::diagnosis::{LabelIssue, margins};
 
 /// Training images whose label looks wrong that the run page lists (`label_issues.json` has
@@ -472,11 +473,7 @@ pub fn epoch_page(
             format!("{v:.3}")
         }),
         label_issues: diagnosis.label_issues.iter().map(IssueRow::from).collect(),
-        twins: diagnosis
-            .duplicates
-            .iter()
-            .filter(|d| d.crosses_splits())
-            .count(),
+        twins: validation_twins(diagnosis.duplicates).len(),
     })
 }
 
@@ -538,11 +535,7 @@ pub fn run_page(
         _ => None,
     };
     let duplicates = history.duplicates.as_deref().unwrap_or_default();
-    let mut twins: Vec<usize> = (duplicates.iter())
-        .filter(|d| d.crosses_splits())
-        .map(|d| d.first.index)
-        .collect();
-    twins.dedup();
+    let twins = validation_twins(duplicates);
     render(&RunPage {
         run: run.name.clone(),
         root: data.root.display().to_string(),
