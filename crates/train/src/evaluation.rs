@@ -97,8 +97,9 @@ impl BatchMaps {
 /// more than a training batch).
 const EVAL_PIXELS: usize = 64 * 224 * 224;
 /// Images per evaluation batch at most: small inputs take few, large batches (each pass of the
-/// maps costs about 5 ms beside its images, so 200 images at 96 px take 2 instead of 4).
-const MAX_EVAL_BATCH: usize = 128;
+/// maps costs 3-8 ms beside its images, so the default run's 200 images at 96 px take one
+/// instead of two at 128 or four at 64).
+const MAX_EVAL_BATCH: usize = 256;
 
 /// Images per evaluation batch at `image_size`: [`EVAL_PIXELS`]' worth, 8 to
 /// [`MAX_EVAL_BATCH`].

@@ -29,7 +29,7 @@ impl MapStats {
         let mut sorted: Vec<f32> = map.iter().map(|&v| v.max(0.0)).collect();
         // A radix sort: several times faster than a comparison sort on a map's ~10⁴ values.
         radsort::sort(&mut sorted);
-        let total: f64 = map.iter().map(|&v| f64::from(v)).sum();
+        let total = sum(map.len(), |i| f64::from(map[i]));
         let entropy = entropy(map, total);
         let gini = gini(&sorted);
         let Some(mask) = mask else {
@@ -58,7 +58,7 @@ impl MapStats {
             } else {
                 intersection as f64 / union as f64
             }),
-            energy_in_mask: Some(energy_in_mask(map, mask)),
+            energy_in_mask: Some(mass_share(map, mask, total)),
             pointing_hit: Some(total > 0.0 && mask.as_raw()[peak] > 127),
         }
     }
@@ -67,13 +67,19 @@ impl MapStats {
 /// The share of a map's mass inside an object mask of its size (> 127 is the object): the
 /// energy-based pointing game of [`MapStats`], alone (0 for a map without mass).
 pub fn energy_in_mask(map: &[f32], mask: &GrayImage) -> f64 {
-    let (mut total, mut mass) = (0.0f64, 0.0f64);
-    for (&v, &m) in map.iter().zip(mask.as_raw()) {
-        total += f64::from(v);
-        if m > 127 {
-            mass += f64::from(v);
+    mass_share(map, mask, sum(map.len(), |i| f64::from(map[i])))
+}
+
+/// [`energy_in_mask`] of a map whose mass is `total`.
+fn mass_share(map: &[f32], mask: &GrayImage, total: f64) -> f64 {
+    let inside = mask.as_raw();
+    let mass = sum(map.len(), |i| {
+        if inside[i] > 127 {
+            f64::from(map[i])
+        } else {
+            0.0
         }
-    }
+    });
     if total > 0.0 { mass / total } else { 0.0 }
 }
 
@@ -85,27 +91,38 @@ fn entropy(map: &[f32], total: f64) -> f64 {
     }
     // -Σ p ln p with p = v / total, as ln(total) - Σ v ln v / total: one logarithm per value,
     // in single precision (summed in double).
-    let v_ln_v: f64 = map
-        .iter()
-        .filter(|&&v| v > 0.0)
-        .map(|&v| f64::from(v * v.ln()))
-        .sum();
+    let v_ln_v = sum(map.len(), |i| {
+        let v = map[i];
+        if v > 0.0 { f64::from(v * v.ln()) } else { 0.0 }
+    });
     (total.ln() - v_ln_v / total) / (map.len() as f64).ln()
 }
 
 /// `1 - 2 Σ_k (c_k / |c|₁) (N - k + ½) / N` over the values `c` sorted ascending (`k` from 1),
 /// as `1 - 2 ((N - ½) |c|₁ - Σ_k (k - 1) c_k) / (N |c|₁)`; 0 for a map without mass.
 fn gini(sorted: &[f32]) -> f64 {
-    let (mut total, mut ranked) = (0.0f64, 0.0f64);
-    for (k, &c) in sorted.iter().enumerate() {
-        total += f64::from(c);
-        ranked += k as f64 * f64::from(c);
-    }
+    let total = sum(sorted.len(), |k| f64::from(sorted[k]));
+    let ranked = sum(sorted.len(), |k| k as f64 * f64::from(sorted[k]));
     if total <= 0.0 {
         return 0.0;
     }
     let n = sorted.len() as f64;
     1.0 - 2.0 * ((n - 0.5) * total - ranked) / (n * total)
+}
+
+/// `Σ term(i)` for `i` in `0..n`, in double precision with eight running sums: each addition
+/// waits on the one eight terms back instead of the last, so a map's ~10⁴ terms add up
+/// several times faster (every validation map is scored each epoch).
+fn sum(n: usize, term: impl Fn(usize) -> f64) -> f64 {
+    const LANES: usize = 8;
+    let mut lanes = [0.0f64; LANES];
+    let whole = n - n % LANES;
+    for start in (0..whole).step_by(LANES) {
+        for (lane, partial) in lanes.iter_mut().enumerate() {
+            *partial += term(start + lane);
+        }
+    }
+    lanes.iter().sum::<f64>() + (whole..n).map(term).sum::<f64>()
 }
 
 #[cfg(test)]
