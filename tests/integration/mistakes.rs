@@ -43,17 +43,29 @@ fn every_mistake_is_written_and_the_page_filters_sorts_and_shows_its_history() {
         .filter(|s| s["reason"] == "misclassified")
         .count();
     assert_eq!(misclassified_in_grid, 2);
+    // Each mistake's picture, and its true- and predicted-class maps in its record: side²
+    // bytes in base64.
+    let side = data["listed_map_side"].as_u64().unwrap();
+    let encoded = (side * side).div_ceil(3) * 4;
     for im in &wrong {
         let i = im["i"].as_u64().unwrap();
-        for file in [
-            format!("images/{i:05}.png"),
-            format!("epoch-003/maps/{i:05}.true.png"),
-            format!("epoch-003/maps/{i:05}.pred.png"),
-        ] {
-            assert!(reports.join(&file).is_file(), "missing {file}");
+        let picture = format!("images/{i:05}.png");
+        assert!(reports.join(&picture).is_file(), "missing {picture}");
+        for map in ["mt", "mp"] {
+            assert_eq!(
+                im[map].as_str().map(str::len),
+                Some(encoded as usize),
+                "{map} of {i}"
+            );
         }
         assert!(im["since"].as_u64().unwrap() <= 3);
     }
+    assert!(
+        images
+            .iter()
+            .all(|im| (im["p"] == im["l"] && im["ch"].is_null()) == im["mt"].is_null()),
+        "finer maps for the listed images only"
+    );
 
     // The true→predicted pair with the most mistakes, listed by loss.
     let pair = |im: &&serde_json::Value| (im["l"].as_u64().unwrap(), im["p"].as_u64().unwrap());
@@ -82,6 +94,16 @@ fn every_mistake_is_written_and_the_page_filters_sorts_and_shows_its_history() {
     let dom =
         camwatch_tests::chromium_dom(&page, &format!("true={t}&pred={p}&sort=loss&open={opened}"));
     assert_eq!(listed(&dom), expected, "the filtered list, by loss");
+    // The enlarged mistake: its picture, and both maps drawn over it.
+    let view = &dom[dom
+        .find("id=\"enlarged-images\"")
+        .expect("the enlarged view")..];
+    let view = &view[..view.find("id=\"history\"").unwrap_or(view.len())];
+    assert_eq!(
+        view.matches("<canvas").count(),
+        2,
+        "true and predicted maps: {view}"
+    );
     let count = format!("{} misclassified image", expected.len());
     assert!(
         dom.contains(&count) && dom.contains(&format!("of class {t} taken for {p}")),

@@ -1,10 +1,12 @@
 //! The image browsers' files, shared by the epoch pages' mistakes browser and the gallery: the
-//! page script (`browser.js`), which filters, sorts, pages and enlarges images, and the
-//! heatmap files it lays over each picture at half opacity, as pytorch-grad-cam blends them
-//! (JET colours at `MAP_SIDE` pixels, scaled smoothly by the page). For the epoch pages also
-//! every validation image's answer and small true-class map per epoch (`epoch-NNN/data.js`),
-//! the pictures the model saw (`images/NNNNN.png`, once per run) and the heatmaps of an epoch's
-//! mistakes and fixes (`epoch-NNN/maps/NNNNN.{true,pred}.png`).
+//! page script (`browser.js`), which filters, sorts, pages and enlarges images and lays each
+//! heatmap over its picture at half opacity, as pytorch-grad-cam blends them (JET colours at
+//! `MAP_SIDE` pixels, scaled smoothly by the page). The gallery's heatmaps are files
+//! (`maps/NNNNN.pred.png`). The epoch pages' maps are in each epoch's data script
+//! (`epoch-NNN/data.js`: every validation image's answer and small true-class map, and the
+//! true- and predicted-class maps of its mistakes and fixes), which spares an epoch hundreds
+//! of small files; the pictures the model saw are written once per run, before the first
+//! epoch (`images/NNNNN.png`).
 
 use std::path::{Path, PathBuf};
 
@@ -14,13 +16,17 @@ use cam::render::overlay::heatmap;
 use image::RgbImage;
 use serde::Serialize;
 
+use crate::data::Data;
+use crate::progress::bar;
 use crate::run_dir::RunDir;
+use crate::writer::Writer;
 
 /// Side of the true-class map kept per image and epoch for the history strip.
 pub const HISTORY_MAP_SIDE: u32 = 16;
 
-/// Side of the heatmap files of the listed images: finer than the maps of the usual layers
-/// (6×6 to 14×14), which the page scales up smoothly.
+/// Side of the listed images' maps (the epoch pages' mistakes and changes, in `data.js`) and
+/// of the gallery's heatmap files: finer than the maps of the usual layers (6×6 to 14×14),
+/// which the page scales up smoothly.
 pub const MAP_SIDE: u32 = 32;
 
 /// The page script, written beside the pages.
@@ -58,6 +64,12 @@ pub struct ImageRecord {
     pub ch: Option<&'static str>,
     /// The true-class map, `HISTORY_MAP_SIDE²` bytes (255 = highest), base64.
     pub m: String,
+    /// Listed images (mistakes and changes): the true-class map at `MAP_SIDE²`, as `m`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mt: Option<String>,
+    /// Mistakes: the predicted-class map at `MAP_SIDE²`, as `m`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mp: Option<String>,
     /// Whether confident learning doubts the image's label (the predicted class is the
     /// suggested one).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -73,6 +85,7 @@ struct EpochData<'a> {
     epoch: usize,
     classes: &'a [String],
     map_side: u32,
+    listed_map_side: u32,
     files: FilePatterns,
     images: &'a [ImageRecord],
 }
@@ -88,6 +101,7 @@ pub fn write_data(
         epoch,
         classes,
         map_side: HISTORY_MAP_SIDE,
+        listed_map_side: MAP_SIDE,
         files: epoch_files(),
         images,
     };
@@ -149,9 +163,26 @@ pub fn epoch_files() -> FilePatterns {
 /// The format of the validation pictures the epoch pages show.
 pub const EPOCH_PICTURES: &str = "png";
 
-/// The JET heatmap of a `size` map in `[0, 1]`, `MAP_SIDE` pixels square.
-pub fn heatmap_image(map: &[f32], size: [usize; 2]) -> RgbImage {
-    small_heatmap(&small_map(map, size))
+/// Validation images decoded at once for [`write_pictures`].
+const PICTURES_AT_ONCE: usize = 64;
+
+/// Writes every validation image's picture as the model sees it, which the epoch pages show
+/// (right answers too): once per run, before the first epoch, so that no epoch pays for
+/// encoding them. A resumed run keeps those it has.
+pub fn write_pictures(data: &Data, run: &RunDir) -> anyhow::Result<()> {
+    let path = |index| picture_path(&run.reports, index, EPOCH_PICTURES);
+    let missing: Vec<usize> = (0..data.val.len()).filter(|&i| !path(i).exists()).collect();
+    let progress = bar(missing.len(), "pictures");
+    let writer = Writer::new();
+    for indices in missing.chunks(PICTURES_AT_ONCE) {
+        for (&index, sample) in indices.iter().zip(data.val.samples(indices)) {
+            writer.png(path(index), sample.image);
+        }
+        progress.inc(indices.len() as u64);
+    }
+    writer.finish().context("writing the validation pictures")?;
+    progress.finish_and_clear();
+    Ok(())
 }
 
 /// A `size` map in `[0, 1]` reduced to `MAP_SIDE²` values.
@@ -164,9 +195,10 @@ pub fn small_heatmap(map: &[f32]) -> RgbImage {
     heatmap(map, MAP_SIDE, MAP_SIDE)
 }
 
-/// A `size` map in `[0, 1]` reduced to `HISTORY_MAP_SIDE²` bytes (255 = highest), base64.
-pub fn history_map(map: &[f32], size: [usize; 2]) -> String {
-    let bytes: Vec<u8> = shrink(map, size, HISTORY_MAP_SIDE)
+/// A `size` map in `[0, 1]` reduced to `side²` bytes (255 = highest), base64: the form
+/// `data.js` holds maps in, which the page colours and lays over the picture.
+pub fn encoded_map(map: &[f32], size: [usize; 2], side: u32) -> String {
+    let bytes: Vec<u8> = shrink(map, size, side)
         .into_iter()
         .map(|v| (255.0 * v.clamp(0.0, 1.0)).round() as u8)
         .collect();
@@ -189,7 +221,7 @@ mod tests {
             .map(|p| if p % 96 < 48 && p / 96 < 48 { 1.0 } else { 0.0 })
             .collect();
         let bytes = base64::engine::general_purpose::STANDARD
-            .decode(history_map(&map, [96, 96]))
+            .decode(encoded_map(&map, [96, 96], HISTORY_MAP_SIDE))
             .unwrap();
         assert_eq!(bytes.len(), (HISTORY_MAP_SIDE * HISTORY_MAP_SIDE) as usize);
         assert_eq!(bytes[0], 255);

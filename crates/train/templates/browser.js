@@ -154,10 +154,15 @@ function picture(im, side) {
   return image(file("picture", im.i), side);
 }
 
-/** The picture with one of its heatmap files over it. */
-function overlay(im, which, side) {
-  const alt = `${which === "true" ? "true" : "predicted"}-class map`;
-  return layered(file("picture", im.i), file("map", im.i, which), alt, side);
+/** The picture with its true- or predicted-class map (`which`) over it, from the record (a run
+ * from before the maps moved into the data script has them as files). */
+function overlay(data, im, which, side) {
+  const bytes = which === "true" ? im.mt : im.mp;
+  if (bytes === undefined) {
+    const alt = `${which === "true" ? "true" : "predicted"}-class map`;
+    return layered(file("picture", im.i), file("map", im.i, which), alt, side);
+  }
+  return mapCanvas(bytes, data.listed_map_side, im.i, side);
 }
 
 function caption(data, im) {
@@ -176,15 +181,15 @@ function renderList(data, state) {
     `${images.length} ${what} image${images.length === 1 ? "" : "s"}` +
     (state.true ? ` of class ${state.true}` : "") +
     (state.pred ? ` taken for ${state.pred}` : "");
-  // Map files exist for the epoch's mistakes and changes; a right answer shows the small
-  // true-class map its record holds over its picture.
+  // The records of the epoch's mistakes and changes hold finer maps; a right answer shows the
+  // small true-class map every record holds over its picture.
   list.replaceChildren(
     ...images.map((im) =>
       listed(
         im.i,
         im.p !== im.l || im.ch
-          ? [picture(im, 96), overlay(im, "true", 96), overlay(im, im.p !== im.l ? "pred" : "true", 96)]
-          : [picture(im, 96), mapCanvas(data, im, 96)],
+          ? [picture(im, 96), overlay(data, im, "true", 96), overlay(data, im, im.p !== im.l ? "pred" : "true", 96)]
+          : [picture(im, 96), smallMap(data, im, 96)],
         caption(data, im)
       )
     )
@@ -206,16 +211,15 @@ function jet(v) {
   return [c(1.5 - Math.abs(4 * v - 3)), c(1.5 - Math.abs(4 * v - 2)), c(1.5 - Math.abs(4 * v - 1))];
 }
 
-/** The image with a small map over it, drawn on a canvas; the map alone where the image has no
- * picture file (only listed images have one). */
-function mapCanvas(data, im, side) {
+/** Image `index`'s picture with an `n`×`n` map (base64 bytes, 255 = highest) over it at half
+ * opacity, drawn on a canvas; the map alone where the picture does not load. */
+function mapCanvas(encoded, n, index, side) {
   const canvas = element("canvas", { width: side, height: side });
   const context = canvas.getContext("2d");
   const image = new Image();
   const draw = (withPicture) => {
     if (withPicture) context.drawImage(image, 0, 0, side, side);
-    const n = data.map_side;
-    const bytes = atob(im.m);
+    const bytes = atob(encoded);
     const small = element("canvas", { width: n, height: n });
     const pixels = small.getContext("2d").createImageData(n, n);
     for (let p = 0; p < n * n; p++) {
@@ -229,8 +233,13 @@ function mapCanvas(data, im, side) {
   };
   image.onload = () => draw(true);
   image.onerror = () => draw(false);
-  image.src = file("picture", im.i);
+  image.src = file("picture", index);
   return canvas;
+}
+
+/** The picture with the small true-class map every record holds. */
+function smallMap(data, im, side) {
+  return mapCanvas(im.m, data.map_side, im.i, side);
 }
 
 function renderHistory(index, current) {
@@ -245,7 +254,7 @@ function renderHistory(index, current) {
       if (!im) return cell.append(element("div", { class: "note" }, "no data"));
       const right = im.p === im.l;
       cell.append(
-        mapCanvas(data, im, 96),
+        smallMap(data, im, 96),
         element("div", { class: right ? "good" : "bad" },
           `${data.classes[im.p]} (${(right ? im.pt : im.pp).toFixed(2)})`)
       );
@@ -260,14 +269,14 @@ function renderOpen(data, state) {
   if (!im) return;
   const wrong = im.p !== im.l;
   document.getElementById("enlarged-title").textContent = caption(data, im);
-  // Map files exist for the epoch's mistakes and changes; any other image shows the small
-  // true-class map every record holds.
-  const files = wrong || im.ch;
+  // The records of the epoch's mistakes and changes hold finer maps; any other image shows the
+  // small true-class map every record holds.
+  const fine = wrong || im.ch;
   document.getElementById("enlarged-images").replaceChildren(
-    ...(files
-      ? [panel("image", picture(im, 288)), panel(`${im.li ? "given" : "true"}: ${data.classes[im.l]}`, overlay(im, "true", 288))]
-      : [panel(`true: ${data.classes[im.l]} (${data.map_side}×${data.map_side} map)`, mapCanvas(data, im, 288))]),
-    ...(wrong ? [panel(`${im.li ? "suggested" : "predicted"}: ${data.classes[im.p]}`, overlay(im, "pred", 288))] : [])
+    ...(fine
+      ? [panel("image", picture(im, 288)), panel(`${im.li ? "given" : "true"}: ${data.classes[im.l]}`, overlay(data, im, "true", 288))]
+      : [panel(`true: ${data.classes[im.l]} (${data.map_side}×${data.map_side} map)`, smallMap(data, im, 288))]),
+    ...(wrong ? [panel(`${im.li ? "suggested" : "predicted"}: ${data.classes[im.p]}`, overlay(data, im, "pred", 288))] : [])
   );
   numbers([
     ["true class", `${data.classes[im.l]} (p ${im.pt.toFixed(3)})`],

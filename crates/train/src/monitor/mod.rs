@@ -12,6 +12,7 @@ use cam::{CamEngine, TargetLayer};
 use mobilenetv2::MobileNetV2;
 
 use crate::audit::Audit;
+use crate::browser;
 use crate::data::Data;
 use crate::diagnosis;
 use crate::evaluation::{prepare_kernels, validate};
@@ -56,21 +57,23 @@ pub struct EpochFiles {
 }
 
 impl<'a> Monitor<'a> {
-    /// A monitor of `data`'s validation split writing into `run`. Prepares LibTorch's kernels
-    /// for the monitor's batch shapes once, before the epochs that use them.
+    /// A monitor of `data`'s validation split writing into `run`. Before the epochs, prepares
+    /// LibTorch's kernels for the monitor's batch shapes and writes the validation pictures the
+    /// epoch pages show.
     pub fn new(
         model: &MobileNetV2,
         data: &'a Data,
         run: &'a RunDir,
         config: &'a MonitorConfig,
         device: &'a Device,
-    ) -> Self {
+    ) -> anyhow::Result<Self> {
         let layers = TargetLayer::or_default_for(&config.layers, data.image_size);
         let audit = Audit::new(data.classes.len());
         let engine = CamEngine::new(&model.fold(), config.method, &layers);
         prepare_kernels(&engine, data, device);
         audit.prepare_kernels(&engine, data, config.audit, device);
-        Self {
+        browser::write_pictures(data, run)?;
+        Ok(Self {
             data,
             run,
             config,
@@ -79,7 +82,7 @@ impl<'a> Monitor<'a> {
             baselines: report::baseline_scores(data),
             audit,
             diagnosis: None,
-        }
+        })
     }
 
     /// Observes `model` after `trained`: appends the epoch's record to `history` and rewrites
@@ -103,7 +106,6 @@ impl<'a> Monitor<'a> {
         let writer = Writer::new();
         let mut collector = Collector::new(
             run,
-            &writer,
             epoch,
             history,
             data.val.len(),

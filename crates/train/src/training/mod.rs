@@ -52,7 +52,7 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
     let cache =
         (config.model.freeze_features && !config.data.augment && config.model.feature_cache)
             .then(|| FeatureCache::build(&model, &data, optimization.batch_size, &device));
-    let mut monitor = Monitor::new(&model, &data, &run, &config.monitor, &device);
+    let mut monitor = Monitor::new(&model, &data, &run, &config.monitor, &device)?;
     for epoch in start + 1..=epochs {
         let started = Instant::now();
         let inputs = match &cache {

@@ -73,7 +73,7 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<()> {
         );
     }
     let config = args.monitor.config();
-    let mut monitor = Monitor::new(&loaded.model, &data, &run, &config, &device);
+    let mut monitor = Monitor::new(&loaded.model, &data, &run, &config, &device)?;
     let mut history = History::default();
     let watch = Watch {
         data: &data,

@@ -1,5 +1,5 @@
 //! What the monitor keeps of a validation pass, batch by batch: every image's answer and small
-//! true-class map for the mistakes browser, heatmaps of the mistakes and fixes, and the full
+//! true-class map for the mistakes browser, the finer maps of the mistakes and fixes, and the full
 //! maps of the images the grid shows (the highest-loss mistakes and the probes), so memory
 //! stays bounded however large the validation set.
 
@@ -15,7 +15,6 @@ use crate::diagnosis::duplicates::Duplicate;
 use crate::evaluation::BatchMaps;
 use crate::report::baselines::ScoreSums;
 use crate::run_dir::{History, RunDir};
-use crate::writer::Writer;
 
 /// An image the epoch page shows, with its maps at full size.
 #[derive(Clone)]
@@ -57,16 +56,13 @@ pub struct Collector<'a> {
     scores: ScoreSums,
     mistakes: Vec<Kept>,
     kept_probes: Vec<Kept>,
-    /// Writes the pictures and heatmaps.
-    writer: &'a Writer,
 }
 
 impl<'a> Collector<'a> {
     /// A collector for `epoch`, which shows the `most` highest-loss mistakes and `probes`;
-    /// `history` holds the epochs before; `writer` writes the files.
+    /// `history` holds the epochs before.
     pub fn new(
         run: &'a RunDir,
-        writer: &'a Writer,
         epoch: usize,
         history: &History,
         val_images: usize,
@@ -96,15 +92,13 @@ impl<'a> Collector<'a> {
             scores: ScoreSums::default(),
             mistakes: Vec::new(),
             kept_probes: Vec::new(),
-            writer,
         }
     }
 
-    /// Takes one validation batch: records every image, writes the heatmaps of its mistakes
-    /// and fixes, and keeps what the grid may show; images in parallel.
+    /// Takes one validation batch: records every image (with the finer maps of its mistakes
+    /// and fixes), and keeps what the grid may show; images in parallel.
     pub fn add(&mut self, batch: BatchMaps) {
         let (start, size) = (batch.start, batch.truth.size);
-        let dir = self.run.epoch_reports(self.epoch);
         let this = &*self;
         let taken: Vec<(ImageRecord, MapStats, Option<Kept>)> = (batch.samples)
             .par_iter()
@@ -125,11 +119,7 @@ impl<'a> Collector<'a> {
                 };
                 let listed = wrong_map.is_some() || change.is_some();
                 let stats = MapStats::new(true_map, sample.mask.as_ref());
-                this.picture(index, sample);
-                if listed {
-                    let drawn = (true_map, wrong_map.map(|(m, _)| m));
-                    this.draw(&dir, index, drawn, size);
-                }
+                let encoded = |map| browser::encoded_map(map, size, browser::MAP_SIDE);
                 let record = ImageRecord {
                     i: index,
                     f: sample.short_name(),
@@ -146,7 +136,9 @@ impl<'a> Collector<'a> {
                         .is_some()
                         .then(|| previously.flatten().unwrap_or(this.epoch)),
                     ch: change,
-                    m: browser::history_map(true_map, size),
+                    m: browser::encoded_map(true_map, size, browser::HISTORY_MAP_SIDE),
+                    mt: listed.then(|| encoded(true_map)),
+                    mp: wrong_map.map(|(map, _)| encoded(map)),
                     li: false,
                     tw: None,
                 };
@@ -199,34 +191,6 @@ impl<'a> Collector<'a> {
     /// from the batches before.
     fn may_enter(&self, loss: f32) -> bool {
         self.mistakes.len() < self.most || self.mistakes.last().is_some_and(|k| loss >= k.loss)
-    }
-
-    /// The picture of image `index` as the model sees it, once per run: the browser shows
-    /// every image, right answers too.
-    fn picture(&self, index: usize, sample: &Sample) {
-        let picture = browser::picture_path(&self.run.reports, index, browser::EPOCH_PICTURES);
-        if !picture.exists() {
-            self.writer.png(picture, sample.image.clone());
-        }
-    }
-
-    /// Image `index`'s true-class heatmap, and its predicted-class heatmap when it is
-    /// misclassified.
-    fn draw(
-        &self,
-        dir: &std::path::Path,
-        index: usize,
-        (truth, wrong): (&[f32], Option<&[f32]>),
-        size: [usize; 2],
-    ) {
-        let draw = |map: &[f32], which: &str| {
-            let path = browser::heatmap_path(dir, index, which);
-            self.writer.png(path, browser::heatmap_image(map, size));
-        };
-        draw(truth, "true");
-        if let Some(map) = wrong {
-            draw(map, "pred");
-        }
     }
 
     /// Marks the images whose label looks wrong and those with a near-twin in training, writes `data.js`, and returns the images the grid shows (the highest-loss mistakes, then
