@@ -1,8 +1,8 @@
-//! An epoch's report files, written by background threads: the mistakes browser's small
-//! files (creating hundreds of files per epoch waits on the file system far more than it
-//! computes: 0.02 to 0.5 ms a file here, depending on the disk's other work) and the figures,
-//! whose drawing and PNG encoding overlap the checkpoint's writing. The monitor hands them over
-//! and computes on; the epoch ends by waiting for them.
+//! Report files written by background threads: the many small ones (the validation pictures
+//! before the first epoch, the gallery's pictures and heatmaps; creating a file waits on the
+//! file system far more than it computes: 0.02 to 0.5 ms a file here, depending on the disk's
+//! other work) and an epoch's figures, whose drawing and PNG encoding overlap the checkpoint's
+//! writing. The caller hands them over and computes on; it ends by waiting for them.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
