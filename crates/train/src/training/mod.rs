@@ -99,7 +99,12 @@ pub fn fit(config: &TrainConfig) -> anyhow::Result<()> {
             val_accuracy: Some(observed.val_accuracy),
             ..metadata.clone()
         };
-        // The report's files are written in the background while the checkpoint is.
+        // The history before the checkpoint: a run killed between them resumes from the
+        // checkpoint before and trains this epoch again (its record is dropped then), where a
+        // history behind `last.bpk` would have this epoch trained twice.
+        run.save_history(&history)?;
+        // The report's files are written in the background while the checkpoint is; `finish`
+        // adds their writing to the epoch's record and saves the history again.
         run.save(&model, &optimizer, &meta, observed.best)?;
         files.finish(&run, &mut history)?;
         println!("{}", history.summary_line(epochs));
