@@ -7,7 +7,8 @@ Writes into tests/fixtures/generated/ (git-ignored):
   * broken files for the error paths (truncated, empty, not a checkpoint, missing keys);
   * reference.safetensors: fixed inputs and torchvision's eval-mode logits for each model;
   * transform/: photos of odd aspect ratios (PNG and JPEG) and transform.safetensors, what
-    torchvision's evaluation transform (Resize(256), CenterCrop(224), ToTensor) makes of them.
+    torchvision's evaluation transform (Resize(256), CenterCrop(224), ToTensor) makes of them;
+  * resnet/: the ResNet family's fixtures, written by resnet_fixtures.py (see its docstring).
 
 Run with the Python that scripts/setup.sh installs: .venv/bin/python scripts/make_fixtures.py
 """
@@ -182,6 +183,10 @@ def main():
     cam_references(cam_model)
     transform_references()
     enlarged_cam_references(cam_model)
+    # The ResNet family's fixtures (resnet/), in their own module; they read the photos above.
+    import resnet_fixtures
+
+    resnet_fixtures.main(OUT)
     print(f"fixtures written to {OUT}", file=sys.stderr)
 
 
@@ -281,16 +286,21 @@ CAM_LAYERS = {"18": [18], "10": [10], "10+18": [10, 18]}
 CAM_CLASSES = [0, 2]
 
 
-def cam_references(model):
-    """pytorch-grad-cam's maps for every method, at features.18, features.10 and both."""
-    # Two structured images (a bright disc top-left, a checkerboard bottom-right) over noise,
-    # so that the maps differ between images.
+def structured_inputs():
+    """The CAM references' inputs `[2, 3, 128, 128]`: two structured images (a bright disc
+    top-left, a checkerboard bottom-right) over noise, so that the maps differ between images."""
     torch.manual_seed(99)
     inputs = 0.5 * torch.randn(len(CAM_CLASSES), 3, 128, 128)
     yy, xx = torch.meshgrid(torch.arange(128.0), torch.arange(128.0), indexing="ij")
     inputs[0, :, ((yy - 40) ** 2 + (xx - 40) ** 2) < 600] += torch.tensor([2.0, 1.5, -1.0])[:, None]
     checker = (((yy // 8) + (xx // 8)) % 2 == 0) & (yy > 64) & (xx > 64)
     inputs[1, :, checker] += 2.0
+    return inputs
+
+
+def cam_references(model):
+    """pytorch-grad-cam's maps for every method, at features.18, features.10 and both."""
+    inputs = structured_inputs()
     out = {"inputs": inputs}
     targets = [ClassifierOutputTarget(c) for c in CAM_CLASSES]
     for name, method in CAM_METHODS.items():
@@ -319,10 +329,11 @@ def cam_references(model):
     save_file({k: v.contiguous() for k, v in out.items()}, OUT / "cam_reference.safetensors")
 
 
-def enlarged_cam_references(model, size=128):
-    """Every method's maps of photos smaller than the input, as a PyTorch user computes them:
-    torchvision's preprocessing (crop: Resize(round(s*256/224)) + CenterCrop(s); squash:
-    Resize((s, s))), which enlarges them, then pytorch-grad-cam at features.18."""
+def enlarged_inputs(size=128, out_dir=OUT):
+    """The two photos smaller than the input (transform/small.png, which transform_references
+    writes, and transform/small_portrait.png, which enlarged_cam_references writes) through
+    torchvision's preprocessing, which enlarges them: {"crop": Resize(round(s*256/224)) +
+    CenterCrop(s), "squash": Resize((s, s))} -> `[2, 3, s, s]`, ImageNet-normalized."""
     from PIL import Image
     from torchvision import transforms
 
@@ -331,13 +342,23 @@ def enlarged_cam_references(model, size=128):
         "crop": transforms.Compose([transforms.Resize(round(size * 256 / 224)), transforms.CenterCrop(size), *normalize]),
         "squash": transforms.Compose([transforms.Resize((size, size)), *normalize]),
     }
-    photos = [Image.open(OUT / "transform" / "small.png").convert("RGB")]
-    photos.append(photos[0].transpose(Image.Transpose.ROTATE_90).resize((97, 110), Image.BICUBIC))
-    photos[1].save(OUT / "transform" / "small_portrait.png")
+    photos = [Image.open(out_dir / "transform" / name).convert("RGB") for name in ("small.png", "small_portrait.png")]
+    return {resize: torch.stack([recipe(photo) for photo in photos]) for resize, recipe in recipes.items()}
+
+
+def enlarged_cam_references(model, size=128):
+    """Every method's maps of photos smaller than the input, as a PyTorch user computes them:
+    torchvision's preprocessing (see enlarged_inputs), which enlarges them, then pytorch-grad-cam
+    at features.18. Writes transform/small_portrait.png (small.png rotated by 90 degrees and
+    resized)."""
+    from PIL import Image
+
+    small = Image.open(OUT / "transform" / "small.png").convert("RGB")
+    portrait = small.transpose(Image.Transpose.ROTATE_90).resize((97, 110), Image.BICUBIC)
+    portrait.save(OUT / "transform" / "small_portrait.png")
     targets = [ClassifierOutputTarget(c) for c in CAM_CLASSES]
     out = {}
-    for resize, recipe in recipes.items():
-        inputs = torch.stack([recipe(photo) for photo in photos])
+    for resize, inputs in enlarged_inputs(size).items():
         out[f"{resize}/inputs"] = inputs
         for name, method in CAM_METHODS.items():
             with method(model=model, target_layers=[model.features[18]]) as cam:

@@ -20,7 +20,7 @@ pub const FROM_SCRATCH_RATE: [&str; 6] = [
 
 /// The LibTorch CPU device the tests run on.
 pub fn device() -> Device {
-    mobilenetv2::native::cpu()
+    models::native::cpu()
 }
 
 /// The workspace root.

@@ -12,7 +12,7 @@ mod common;
 use burn::prelude::*;
 use cam::{CamEngine, Method, TargetLayer, Targets};
 use common::{REPEATS, median_seconds};
-use mobilenetv2::MobileNetV2Config;
+use models::MobileNetV2Config;
 
 const BATCH: usize = 32;
 const SIZE: usize = 224;
@@ -22,7 +22,7 @@ fn main() {
     let (batch, size, repeats) = (BATCH.to_string(), SIZE.to_string(), REPEATS.to_string());
     let options = ["--batch", &batch, "--size", &size, "--repeats", &repeats];
     let theirs = camwatch_tests::python_json("bench_gradcam.py", options);
-    let device = mobilenetv2::native::cpu();
+    let device = models::native::cpu();
     device.seed(0);
     let model = MobileNetV2Config::new(1000).init(&device);
     let images = Tensor::<4>::random(

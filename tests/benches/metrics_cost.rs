@@ -22,7 +22,7 @@ fn median(values: &[f64]) -> f64 {
     sorted.sort_by(f64::total_cmp);
     sorted[sorted.len() / 2]
 }
-use mobilenetv2::MobileNetV2Config;
+use models::MobileNetV2Config;
 use train::data::{Batch, Sample};
 
 /// Images in an epoch report at the defaults (`--report-samples 8`, `--probes 5`).
@@ -43,7 +43,7 @@ fn main() {
         .expect("the default dataset");
     let epoch = data.train.len() as f64 / common::epoch_images_per_second(SIZE, &root, &[]);
 
-    let device = mobilenetv2::native::cpu();
+    let device = models::native::cpu();
     device.seed(0);
     let model = MobileNetV2Config::new(data.classes.len())
         .with_width_mult(0.5)

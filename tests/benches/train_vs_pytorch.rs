@@ -17,7 +17,7 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use common::{REPEATS, epoch_images_per_second as epoch, median_seconds};
-use mobilenetv2::MobileNetV2Config;
+use models::MobileNetV2Config;
 
 const BATCH: usize = 32;
 const CLASSES: usize = 5;
@@ -71,7 +71,7 @@ fn step_and_forward(size: usize, device: &Device) -> (f64, f64) {
 fn main() {
     train::allocator::keep_freed_memory();
     let data = common::default_dataset();
-    let device = mobilenetv2::native::cpu();
+    let device = models::native::cpu();
     println!(
         "MobileNetV2 width {WIDTH}, {CLASSES} classes, batch {BATCH}, Adam, CPU; epoch = the default dataset's training split with decoding and augmentation"
     );

@@ -5,8 +5,8 @@ use burn::prelude::*;
 use cam::guided::{GuidedBackprop, gradient_image, guided_grad_cam};
 use cam::{CamEngine, Method, TargetLayer, Targets};
 use camwatch_tests::{device, fixture, max_abs_diff, tensor_from};
-use mobilenetv2::checkpoint::{self, LoadOptions};
-use mobilenetv2::{FEATURE_LAYERS, MobileNetV2};
+use models::checkpoint::{self, LoadOptions};
+use models::{FEATURE_LAYERS, MobileNetV2};
 
 const REFERENCE: &str = "cam_reference.safetensors";
 const CLASSES: [usize; 2] = [0, 2];
@@ -155,7 +155,7 @@ fn computing_maps_leaves_the_training_model_untouched() {
     let snapshot = |m: &MobileNetV2| -> Vec<f32> {
         let mut values = Vec::new();
         for layer in [&m.features[0], &m.features[18]] {
-            if let mobilenetv2::Feature::Conv((conv, norm)) = layer {
+            if let models::Feature::Conv((conv, norm)) = layer {
                 for t in [
                     conv.weight.val().inner().flatten::<1>(0, 3),
                     norm.running_mean.value().inner(),
@@ -180,7 +180,7 @@ fn computing_maps_leaves_the_training_model_untouched() {
     let loss = model.forward(inputs.autodiff()).sum();
     let grads = loss.backward();
     let first = &model.features[0];
-    if let mobilenetv2::Feature::Conv((conv, _)) = first {
+    if let models::Feature::Conv((conv, _)) = first {
         assert!(conv.weight.val().grad(&grads).is_some());
     }
 }

@@ -1,7 +1,7 @@
 //! Loading torchvision checkpoints in every variant, against torchvision's logits.
 
 use camwatch_tests::{device, fixture, max_abs_diff, reference};
-use mobilenetv2::checkpoint::{self, Format, LoadOptions};
+use models::checkpoint::{self, Format, LoadOptions};
 
 fn logits_of(name: &str) -> f32 {
     let device = device();

@@ -219,7 +219,7 @@ fn streaming_from_disk_trains_exactly_what_the_in_memory_cache_trains() {
         );
         let last = out.join("checkpoints/tiny/last.bpk");
         let model =
-            mobilenetv2::checkpoint::load(&last, &Default::default(), &camwatch_tests::device())
+            models::checkpoint::load(&last, &Default::default(), &camwatch_tests::device())
                 .unwrap()
                 .model;
         let history = json(&out.join("checkpoints/tiny/history.json"));

@@ -2,7 +2,7 @@
 
 use burn::prelude::*;
 use camwatch_tests::{device, max_abs_diff};
-use mobilenetv2::{FEATURE_LAYERS, MobileNetV2Config};
+use models::{FEATURE_LAYERS, MobileNetV2Config};
 
 #[test]
 fn width_one_has_torchvision_parameter_count() {
@@ -50,7 +50,7 @@ fn a_training_step_matches_pytorch_gradients_and_running_statistics() {
     use burn::nn::loss::CrossEntropyLossConfig;
     use burn::optim::{GradientsParams, SgdConfig};
     use camwatch_tests::{fixture, tensor_from};
-    use mobilenetv2::checkpoint::{self, LoadOptions};
+    use models::checkpoint::{self, LoadOptions};
 
     const FILE: &str = "train_step.safetensors";
     let device = device();

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use camwatch_tests::device;
-use mobilenetv2::checkpoint::{self, LoadOptions};
+use models::checkpoint::{self, LoadOptions};
 use train::AuditScope;
 use train::data::synthetic::{self, Background, Shortcut, Spec};
 

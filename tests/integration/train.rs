@@ -33,7 +33,7 @@ fn two_epochs_write_checkpoints_and_a_complete_report() {
     let names = json(&checkpoints.join("class_indices.json"));
     assert_eq!(names["0"], "checker");
     assert_eq!(names["4"], "stripes");
-    let info = mobilenetv2::checkpoint::inspect(&checkpoints.join("last.bpk")).unwrap();
+    let info = models::checkpoint::inspect(&checkpoints.join("last.bpk")).unwrap();
     let meta = info.metadata.unwrap();
     assert_eq!(
         (meta.epoch, meta.image_size, meta.class_names.len()),
@@ -169,7 +169,7 @@ fn weights_give_the_backbone_and_fix_the_width() {
     ))
     .unwrap();
     let last = dir.path().join("checkpoints/tiny/last.bpk");
-    let meta = mobilenetv2::checkpoint::inspect(&last)
+    let meta = models::checkpoint::inspect(&last)
         .unwrap()
         .metadata
         .unwrap();
@@ -180,7 +180,7 @@ fn weights_give_the_backbone_and_fix_the_width() {
     assert_eq!(meta.class_names.len(), 5);
     // Frozen features: the backbone is the checkpoint's, unchanged by training.
     let device = camwatch_tests::device();
-    let trained = mobilenetv2::checkpoint::load(&last, &Default::default(), &device)
+    let trained = models::checkpoint::load(&last, &Default::default(), &device)
         .unwrap()
         .model;
     let inputs = camwatch_tests::reference::<4>("inputs_small", &device);
@@ -201,7 +201,7 @@ fn weights_get_fine_tuning_defaults_that_keep_the_backbones_kernels() {
     let weights = camwatch_tests::fixture("imagenet_like.pth");
     let device = camwatch_tests::device();
     let kernels = |path: &Path| {
-        let model = mobilenetv2::checkpoint::load(path, &Default::default(), &device)
+        let model = models::checkpoint::load(path, &Default::default(), &device)
             .unwrap()
             .model;
         let mut kernels = Kernels(Vec::new());
@@ -414,7 +414,7 @@ fn a_diverging_run_stops_with_a_clear_message_and_keeps_its_checkpoint() {
     assert!(message.contains("lower --lr"), "{message}");
     assert!(message.contains("last good checkpoint is"), "{message}");
     let last = dir.path().join("checkpoints/tiny/last.bpk");
-    let meta = mobilenetv2::checkpoint::inspect(&last)
+    let meta = models::checkpoint::inspect(&last)
         .unwrap()
         .metadata
         .unwrap();
@@ -487,7 +487,7 @@ fn a_killed_run_resumes_from_its_last_epoch() {
     child.wait().unwrap();
 
     let last = dir.path().join("checkpoints/tiny/last.bpk");
-    let done = mobilenetv2::checkpoint::inspect(&last)
+    let done = models::checkpoint::inspect(&last)
         .expect("a loadable last.bpk")
         .metadata
         .unwrap()
@@ -499,7 +499,7 @@ fn a_killed_run_resumes_from_its_last_epoch() {
         &data,
         &[&epochs[..], &["--resume"]].concat(),
     ));
-    let meta = mobilenetv2::checkpoint::inspect(&last)
+    let meta = models::checkpoint::inspect(&last)
         .unwrap()
         .metadata
         .unwrap();
@@ -558,13 +558,13 @@ fn a_frozen_backbone_without_augmentation_trains_on_cached_features_as_on_images
         flags.extend(extra);
         train_in_child(args(&out, &data, &flags));
         let last = out.join("checkpoints/tiny/last.bpk");
-        mobilenetv2::checkpoint::load(&last, &Default::default(), &camwatch_tests::device())
+        models::checkpoint::load(&last, &Default::default(), &camwatch_tests::device())
             .unwrap()
             .model
     };
     let cached = run_in("cached", &[]);
     let streamed = run_in("streamed", &["--no-feature-cache"]);
-    let weight = |m: &mobilenetv2::MobileNetV2| m.classifier.1.weight.val();
+    let weight = |m: &models::MobileNetV2| m.classifier.1.weight.val();
     // Equal up to float noise in the backbone's batched convolutions.
     let apart = camwatch_tests::max_abs_diff(weight(&cached), weight(&streamed));
     // One epoch of training moves the classifier far more (so the comparison means something).

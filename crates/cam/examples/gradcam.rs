@@ -12,7 +12,7 @@ use std::path::Path;
 use burn::prelude::*;
 use cam::render::overlay::overlay;
 use cam::{CamEngine, Method, TargetLayer, Targets};
-use mobilenetv2::checkpoint::{self, LoadOptions};
+use models::checkpoint::{self, LoadOptions};
 use vision::{EvalTransform, Normalization, Resize};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -4,8 +4,8 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
-use mobilenetv2::native::channels_last;
-use mobilenetv2::{FEATURE_LAYERS, FoldedMobileNetV2};
+use models::Network;
+use models::native::channels_last;
 
 use crate::explanation::Explanation;
 use crate::layer::TargetLayer;
@@ -28,23 +28,24 @@ pub enum Targets {
 /// batch-norm statistics.
 #[derive(Debug)]
 pub struct CamEngine {
-    plain: FoldedMobileNetV2,
-    tracked: FoldedMobileNetV2,
+    plain: Box<dyn Network>,
+    tracked: Box<dyn Network>,
+    /// Number of the network's layers.
+    depth: usize,
     method: Method,
     layers: Vec<TargetLayer>,
 }
 
 impl CamEngine {
     /// An engine for `method` on `layers` (at least one; sorted and de-duplicated here) over
-    /// `model`, the inference copy of a network ([`MobileNetV2::fold`]): fold a checkpoint once
+    /// `model`, the inference copy of a network ([`Classifier::fold`]): fold a checkpoint once
     /// and hand the same copy to every engine, [`GuidedBackprop`](crate::guided::GuidedBackprop)
-    /// and scorer. [`TargetLayer::or_default_for`] picks the default layer for an image size.
+    /// and scorer. [`TargetLayer::find_or_default`] picks the layers by name, or the default
+    /// one for an image size.
     ///
-    /// [`MobileNetV2::fold`]: mobilenetv2::MobileNetV2::fold
-    pub fn new(model: &FoldedMobileNetV2, method: Method, layers: &[TargetLayer]) -> Self {
-        let plain = model.clone();
-        let tracked = plain.tracked();
-        Self::on(plain, tracked, method, layers)
+    /// [`Classifier::fold`]: models::Classifier::fold
+    pub fn new(model: &dyn Network, method: Method, layers: &[TargetLayer]) -> Self {
+        Self::on(model.boxed(), model.tracked(), method, layers)
     }
 
     /// An engine for `method` on `layers` over this engine's inference copy of the model,
@@ -54,8 +55,8 @@ impl CamEngine {
     }
 
     fn on(
-        plain: FoldedMobileNetV2,
-        tracked: FoldedMobileNetV2,
+        plain: Box<dyn Network>,
+        tracked: Box<dyn Network>,
         method: Method,
         layers: &[TargetLayer],
     ) -> Self {
@@ -64,6 +65,7 @@ impl CamEngine {
         layers.sort();
         layers.dedup();
         Self {
+            depth: plain.layers().len(),
             plain,
             tracked,
             method,
@@ -72,8 +74,8 @@ impl CamEngine {
     }
 
     /// The inference copy of the model (batch norm folded), for further forwards on it.
-    pub fn model(&self) -> &FoldedMobileNetV2 {
-        &self.plain
+    pub fn model(&self) -> &dyn Network {
+        self.plain.as_ref()
     }
 
     /// The method this engine computes.
@@ -101,8 +103,7 @@ impl CamEngine {
     /// [`Front::select`]).
     pub fn front(&self, images: Tensor<4>) -> Front {
         let images = channels_last(images);
-        let activations =
-            (self.plain).forward_features(images.clone(), 0..self.layers[0].index() + 1);
+        let activations = (self.plain).forward_layers(images.clone(), 0..self.layers[0].index() + 1);
         Front {
             images,
             activations,
@@ -155,13 +156,13 @@ impl CamEngine {
         let mut start = self.layers[0].index() + 1;
         for layer in &self.layers[1..] {
             if gradients {
-                x = self.tracked.forward_features(x, start..layer.index() + 1);
+                x = self.tracked.forward_layers(x, start..layer.index() + 1);
                 let probe = x.zeros_like().require_grad();
                 activations.push(x.clone().inner().narrow(0, 0, n));
                 leaves.push(probe.clone());
                 x = x + probe;
             } else {
-                x = self.plain.forward_features(x, start..layer.index() + 1);
+                x = self.plain.forward_layers(x, start..layer.index() + 1);
                 activations.push(x.clone());
             }
             start = layer.index() + 1;
@@ -169,7 +170,7 @@ impl CamEngine {
         if !gradients {
             let logits = self
                 .plain
-                .head(self.plain.forward_features(x, start..FEATURE_LAYERS));
+                .head(self.plain.forward_layers(x, start..self.depth));
             return Forward {
                 images,
                 logits,
@@ -177,7 +178,7 @@ impl CamEngine {
                 tracked: None,
             };
         }
-        let features = self.tracked.forward_features(x, start..FEATURE_LAYERS);
+        let features = self.tracked.forward_layers(x, start..self.depth);
         // Channels-last gradients from the head on: the backward's depthwise convolutions run
         // ~10× faster in that layout.
         let tracked = self.tracked.head(channels_last(features));
@@ -221,7 +222,7 @@ impl CamEngine {
                     gradients,
                     classes: &classes,
                     images: &images,
-                    model: &self.plain,
+                    model: self.plain.as_ref(),
                 })
             })
             .collect();

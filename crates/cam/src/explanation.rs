@@ -80,10 +80,10 @@ impl Explanation {
             layer_maps: layers
                 .iter()
                 .zip(raw)
-                .map(|(&layer, t)| {
+                .map(|(layer, t)| {
                     let [_, h, w] = t.dims();
                     LayerMaps {
-                        layer,
+                        layer: layer.clone(),
                         size: [h, w],
                         data: t.into_data().try_to_vec::<f32>().expect("f32 data"),
                     }

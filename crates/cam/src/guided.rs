@@ -1,31 +1,31 @@
 //! Guided backpropagation and Guided Grad-CAM.
 //!
 //! Guided backpropagation (Springenberg et al. 2015) is the gradient of a class logit with
-//! respect to the input pixels, where every ReLU6 passes a gradient back only where its input
-//! was in `(0, 6)` and the gradient itself is positive. Guided Grad-CAM multiplies that
+//! respect to the input pixels, where every ReLU (ReLU6) passes a gradient back only where its
+//! input was positive (in `(0, 6)`) and the gradient itself is positive. Guided Grad-CAM multiplies that
 //! pixel-sharp picture by the (upsampled) Grad-CAM map of the same class.
 //!
 //! pytorch-grad-cam's `GuidedBackpropReLUModel` guides only `nn.ReLU` modules; on MobileNetV2,
 //! whose activations are all `nn.ReLU6`, it silently returns the plain input gradient. camwatch
-//! guides ReLU6 itself.
+//! guides ReLU6 itself, and ReLU in the ResNets ([`Network::guided`]).
 
 use burn::prelude::*;
 use image::RgbImage;
-use mobilenetv2::FoldedMobileNetV2;
+use models::Network;
 
 use crate::engine::class_tensor;
 
 /// Computes guided-backpropagation gradients on the inference copy of a model.
 #[derive(Debug)]
 pub struct GuidedBackprop {
-    tracked: FoldedMobileNetV2,
+    tracked: Box<dyn Network>,
 }
 
 impl GuidedBackprop {
-    /// A copy of the inference network `model` with guided ReLU6s (`model` is not touched).
-    pub fn new(model: &FoldedMobileNetV2) -> Self {
+    /// A copy of the inference network `model` with guided ReLUs (`model` is not touched).
+    pub fn new(model: &dyn Network) -> Self {
         Self {
-            tracked: model.clone().guided().tracked(),
+            tracked: model.guided().tracked(),
         }
     }
 

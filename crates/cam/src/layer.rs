@@ -1,107 +1,134 @@
-//! Target layers by torchvision name: `features.0` ... `features.18`.
+//! Target layers by torchvision name: `features.18`, `layer4.1`, or a stage as
+//! pytorch-grad-cam users write it (`layer4`, `layer4[-1]`, `features[-1]`).
 
 use std::fmt;
-use std::str::FromStr;
 
-use mobilenetv2::FEATURE_LAYERS;
+use models::Network;
 
-/// A layer whose output a CAM is computed on, e.g. `features.18` (the last convolutional
-/// feature map).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TargetLayer(usize);
+/// A layer of a [`Network`] whose output a CAM is computed on.
+///
+/// Ordered by position in the network.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TargetLayer {
+    index: usize,
+    name: String,
+}
 
 impl TargetLayer {
-    /// `features.18`, the last feature map before pooling.
-    pub const LAST: TargetLayer = TargetLayer(FEATURE_LAYERS - 1);
+    /// The layer of `network` that `name` names: a layer's own name (`layer4.1`, `features.13`),
+    /// a bare index into `features` (`13`), or a container and an index as Python writes it
+    /// (`layer4[-1]`, `layer4[0]`, `features[-1]`); a container alone (`layer4`) is its last
+    /// layer, as its output is.
+    pub fn find(network: &dyn Network, name: &str) -> Result<Self, String> {
+        let layers = network.layers();
+        let at = |index: usize| Self {
+            index,
+            name: layers[index].clone(),
+        };
+        if let Some(index) = layers.iter().position(|layer| layer == name) {
+            return Ok(at(index));
+        }
+        let (container, position) = match name.strip_suffix(']').and_then(|s| s.split_once('[')) {
+            Some((container, position)) => (container, position.parse::<isize>().ok()),
+            None if name.parse::<usize>().is_ok() => ("features", name.parse().ok()),
+            None => (name, Some(-1)),
+        };
+        let members: Vec<usize> = (0..layers.len())
+            .filter(|&i| layers[i].strip_prefix(container).is_some_and(|rest| rest.starts_with('.')))
+            .collect();
+        let chosen = position.and_then(|p| {
+            let p = if p < 0 { members.len() as isize + p } else { p };
+            usize::try_from(p).ok().and_then(|p| members.get(p).copied())
+        });
+        chosen.map(at).ok_or_else(|| {
+            format!(
+                "unknown target layer '{name}'; this network's layers are {}",
+                summary(&layers)
+            )
+        })
+    }
 
-    /// `features.13`, the last layer at stride 16: maps twice as fine as `features.18`'s.
-    pub const LAST_STRIDE_16: TargetLayer = TargetLayer(13);
+    /// The layers `names` name ([`Self::find`]), or the network's default layer for
+    /// `image_size`-pixel inputs when there are none.
+    pub fn find_or_default(
+        network: &dyn Network,
+        names: &[String],
+        image_size: usize,
+    ) -> Result<Vec<Self>, String> {
+        if names.is_empty() {
+            return Ok(vec![Self::default_for(network, image_size)]);
+        }
+        names.iter().map(|name| Self::find(network, name)).collect()
+    }
 
-    /// `features.10`, the end of the 64-channel stage, also at stride 16: the default below
-    /// 224 px. On the default dataset at 96 px its maps found the objects in every trained run,
-    /// where `features.13`'s, as fine but three blocks deeper and wider in view, sometimes
-    /// spread over the background (BENCHMARKS.md).
-    pub const SMALL_INPUT: TargetLayer = TargetLayer(10);
+    /// The network's default layer for square `image_size`-pixel inputs
+    /// ([`Network::default_layer`]).
+    pub fn default_for(network: &dyn Network, image_size: usize) -> Self {
+        Self::at(network, network.default_layer(image_size))
+    }
 
-    /// Fewest cells across a map of the default layer: `features.18`'s at ImageNet's 224 px.
-    pub const MIN_DEFAULT_CELLS: usize = 7;
+    /// The last layer of `network`, the one before pooling.
+    pub fn last(network: &dyn Network) -> Self {
+        Self::at(network, network.layers().len() - 1)
+    }
 
-    /// The default layer for square `image_size`-pixel inputs: `features.18` when its map is
-    /// at least [`Self::MIN_DEFAULT_CELLS`] cells wide (224 px and up), else
-    /// [`Self::SMALL_INPUT`] (at 96 px: 6×6 instead of a 3×3 map that barely locates anything).
-    pub fn default_for(image_size: usize) -> Self {
-        if image_size.div_ceil(32) >= Self::MIN_DEFAULT_CELLS {
-            Self::LAST
-        } else {
-            Self::SMALL_INPUT
+    /// The last layer whose output is at most 16 times smaller than the input (stride 16:
+    /// `features.13` in MobileNetV2, `layer3`'s last block in a ResNet), found by running a
+    /// 64-pixel input through the network: maps twice as fine as the last layer's.
+    pub fn last_at_stride_16(network: &dyn Network) -> Self {
+        const SIZE: usize = 64;
+        let device = network.device();
+        let mut x = burn::prelude::Tensor::<4>::zeros([1, 3, SIZE, SIZE], &device);
+        let mut chosen = 0;
+        for index in 0..network.layers().len() {
+            x = network.forward_layers(x, index..index + 1);
+            if x.dims()[2] * 16 >= SIZE {
+                chosen = index;
+            }
+        }
+        Self::at(network, chosen)
+    }
+
+    /// Layer `index` of `network`.
+    ///
+    /// # Panics
+    /// If the network has no layer `index`.
+    pub fn at(network: &dyn Network, index: usize) -> Self {
+        Self {
+            index,
+            name: network.layers().swap_remove(index),
         }
     }
 
-    /// `layers`, or [`Self::default_for`] `image_size` when there are none.
-    pub fn or_default_for(layers: &[TargetLayer], image_size: usize) -> Vec<TargetLayer> {
-        if layers.is_empty() {
-            vec![Self::default_for(image_size)]
-        } else {
-            layers.to_vec()
+    /// Position among the network's layers.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The layer's torchvision name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// `features.0 ... features.18`, or the first and last few names of a long list.
+fn summary(layers: &[String]) -> String {
+    match layers {
+        [first, .., last] if layers.len() > 6 => {
+            let stages: Vec<&str> = layers
+                .iter()
+                .filter_map(|l| l.split_once('.').map(|(stage, _)| stage))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            format!("{first} ... {last} (or a stage: {})", stages.join(", "))
         }
-    }
-
-    /// `features.{index}`; `None` beyond `features.18`.
-    pub fn new(index: usize) -> Option<Self> {
-        (index < FEATURE_LAYERS).then_some(Self(index))
-    }
-
-    /// Index into `features`.
-    pub fn index(self) -> usize {
-        self.0
+        _ => layers.join(", "),
     }
 }
 
 impl fmt::Display for TargetLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "features.{}", self.0)
-    }
-}
-
-impl FromStr for TargetLayer {
-    type Err = String;
-
-    /// Accepts `features.N` or `N`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.strip_prefix("features.")
-            .unwrap_or(s)
-            .parse::<usize>()
-            .ok()
-            .and_then(Self::new)
-            .ok_or_else(|| {
-                format!(
-                    "unknown target layer '{s}'; MobileNetV2 layers are features.0 ... features.{}",
-                    FEATURE_LAYERS - 1
-                )
-            })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_torchvision_names_and_bare_indices() {
-        assert_eq!("features.13".parse(), Ok(TargetLayer::LAST_STRIDE_16));
-        assert_eq!("18".parse(), Ok(TargetLayer::LAST));
-        let error = "features.19".parse::<TargetLayer>().unwrap_err();
-        assert!(error.contains("features.0 ... features.18"), "{error}");
-        assert_eq!(TargetLayer::LAST.to_string(), "features.18");
-    }
-
-    #[test]
-    fn chosen_layers_override_the_default() {
-        assert_eq!(
-            TargetLayer::or_default_for(&[], 96),
-            [TargetLayer::SMALL_INPUT]
-        );
-        let chosen = [TargetLayer::new(10).unwrap()];
-        assert_eq!(TargetLayer::or_default_for(&chosen, 224), chosen);
+        f.write_str(&self.name)
     }
 }

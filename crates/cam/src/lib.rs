@@ -11,7 +11,7 @@
 //! use burn::prelude::*;
 //! use burn::tensor::Distribution;
 //! use cam::{CamEngine, Method, TargetLayer, Targets};
-//! use mobilenetv2::MobileNetV2Config;
+//! use models::MobileNetV2Config;
 //!
 //! let device = Device::libtorch();
 //! let model = MobileNetV2Config::new(3).with_width_mult(0.35).init(&device);

@@ -11,8 +11,8 @@
 //! the paper found guided backpropagation to be one.
 
 use burn::prelude::*;
-use mobilenetv2::native::channels_last;
-use mobilenetv2::{FoldedMobileNetV2, MobileNetV2};
+use models::native::channels_last;
+use models::{Classifier, Network};
 
 use crate::guided::GuidedBackprop;
 use crate::metrics::{spearman, ssim};
@@ -22,9 +22,12 @@ use crate::{CamEngine, Method, TargetLayer, Targets, argmax};
 /// random, from which a method counts as insensitive to the model.
 pub const INSENSITIVE: f64 = 0.5;
 
-/// The lowest block re-initialized when the verdict is taken: the classifier and
-/// `features.18` to `features.10`, the top half of the network, are random then.
-pub const VERDICT_BLOCK: usize = 10;
+/// The lowest layer re-initialized when the verdict is taken, for a network of `depth` layers:
+/// the head and the top half of the layers are random then (MobileNetV2: `features.18` to
+/// `features.10`; ResNet-18: `layer4.1` to `layer3.0`).
+pub fn verdict_layer(depth: usize) -> usize {
+    depth.div_ceil(2)
+}
 
 /// What makes a map in the test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,22 +66,22 @@ pub struct Curve {
 /// The result of a cascade.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Cascade {
-    /// What each step re-initialized, cumulatively: `trained`, `classifier`, `features.18`,
-    /// ... `features.0`.
+    /// What each step re-initialized, cumulatively: `trained`, then the model's
+    /// [`Classifier::cascade_steps`] (`classifier`, `features.18`, ... `features.0`).
     pub steps: Vec<String>,
-    /// The step the verdicts are taken at: `features.10` re-initialized (see
-    /// [`VERDICT_BLOCK`]).
+    /// The step the verdicts are taken at: the top half of the layers re-initialized (see
+    /// [`verdict_layer`]).
     pub verdict_step: usize,
     /// One curve per explainer.
     pub curves: Vec<Curve>,
 }
 
 /// Runs the cascade on normalized `images` `[N, 3, H, W]`: the trained `model`, its parts
-/// replaced by those of `fresh` (the same shape, newly initialized) one at a time from the
-/// top. CAM maps are taken at `layers`.
-pub fn cascade(
-    model: &MobileNetV2,
-    fresh: &MobileNetV2,
+/// replaced by those of `fresh` (the same architecture, newly initialized) one at a time from
+/// the top. CAM maps are taken at `layers`.
+pub fn cascade<M: Classifier>(
+    model: &M,
+    fresh: &M,
     images: Tensor<4>,
     explainers: &[Explainer],
     layers: &[TargetLayer],
@@ -91,7 +94,7 @@ pub fn cascade(
         values.chunks(k).map(argmax).collect()
     };
     let [_, _, height, width] = images.dims();
-    let maps = |model: &FoldedMobileNetV2| -> Vec<Vec<Vec<f32>>> {
+    let maps = |model: &dyn Network| -> Vec<Vec<Vec<f32>>> {
         // One inference copy of this step's model serves every method.
         let engine = CamEngine::new(model, Method::GradCam, layers);
         explainers
@@ -99,23 +102,12 @@ pub fn cascade(
             .map(|&e| explain(&engine, e, images.clone(), &classes))
             .collect()
     };
-    let trained = maps(&folded);
-    let mut steps = vec!["trained".to_owned()];
+    let trained = maps(folded.as_ref());
+    let cascade_steps = model.cascade_steps();
     let mut scores: Vec<Vec<(f64, f64)>> = vec![vec![(1.0, 1.0)]; explainers.len()];
-    let mut randomized = model.clone();
-    let parts = std::iter::once(None).chain((0..model.features.len()).rev().map(Some));
-    for part in parts {
-        match part {
-            None => {
-                randomized.classifier = fresh.classifier.clone();
-                steps.push("classifier".to_owned());
-            }
-            Some(k) => {
-                randomized.features[k] = fresh.features[k].clone();
-                steps.push(format!("features.{k}"));
-            }
-        }
-        for (e, now) in maps(&randomized.fold()).into_iter().enumerate() {
+    for parts in 1..=cascade_steps.len() {
+        let randomized = model.with_fresh_top(fresh, parts);
+        for (e, now) in maps(randomized.fold().as_ref()).into_iter().enumerate() {
             let n = now.len() as f64;
             let (r, s) = now
                 .iter()
@@ -126,10 +118,14 @@ pub fn cascade(
             scores[e].push((r / n, s / n));
         }
     }
+    let verdict = &folded.layers()[verdict_layer(folded.layers().len())];
+    let steps: Vec<String> = std::iter::once("trained".to_owned())
+        .chain(cascade_steps)
+        .collect();
     let verdict_step = steps
         .iter()
-        .position(|s| *s == format!("features.{VERDICT_BLOCK}"))
-        .expect("MobileNetV2 has features.10");
+        .position(|s| s == verdict)
+        .expect("every layer is a cascade step");
     let curves = explainers
         .iter()
         .zip(scores)

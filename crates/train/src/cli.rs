@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cam::{Method, TargetLayer};
+use cam::Method;
 use clap::{Args, Parser, Subcommand};
 use vision::Resize;
 
@@ -161,11 +161,20 @@ pub struct ModelArgs {
     /// Weight decay (L2).
     #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
     pub weight_decay: f64,
-    /// MobileNetV2 width multiplier (ignored with --weights, which fixes the width).
-    #[arg(long, default_value_t = 0.5, value_parser = parse_width)]
-    pub width_mult: f64,
-    /// Torchvision MobileNetV2 checkpoint (.pth/.pt/.safetensors, any key layout) to start
-    /// from: its backbone is loaded and the classifier is re-initialized for --num-classes.
+    /// Architecture of a new network, by torchvision's name: mobilenet_v2, resnet18, resnet34,
+    /// resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d, resnext101_64x4d,
+    /// wide_resnet50_2, wide_resnet101_2 (with --weights, the checkpoint's; a different one
+    /// given here is an error).
+    #[arg(long, value_name = "NAME", default_value = models::DEFAULT_ARCH)]
+    pub arch: String,
+    /// Width multiplier of a new network: MobileNetV2's width_mult (default 0.5); a ResNet's
+    /// base width is 64 times it (default 1.0, torchvision's). Ignored with --weights, which
+    /// fixes the width.
+    #[arg(long, value_parser = parse_width)]
+    pub width_mult: Option<f64>,
+    /// Torchvision checkpoint (.pth/.pt/.safetensors, any key layout) to start from, of any
+    /// architecture camwatch runs: its backbone is loaded and the classifier is
+    /// re-initialized for --num-classes.
     #[arg(long, value_name = "PATH")]
     pub weights: Option<PathBuf>,
     /// Dropout probability before the classifier while training (torchvision's default).
@@ -223,11 +232,13 @@ pub struct MonitorArgs {
     /// class and every mistake's predicted class, so its cost grows with the validation set.
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub cam_method: Method,
-    /// CAM target layer(s), features.0 ... features.18; several are fused. Default:
-    /// features.18 from 224 px up (a map at least 7 cells wide), else features.10 (6x6 instead
-    /// of 3x3 at 96 px).
-    #[arg(long = "cam-layer", value_parser = parse_layer)]
-    pub cam_layers: Vec<TargetLayer>,
+    /// CAM target layer(s) by torchvision name (MobileNetV2: features.0 ... features.18;
+    /// ResNet: maxpool, layer1.0 ... layer4.N, or a stage: layer3, layer4[-1]); several are
+    /// fused. Default, as pytorch-grad-cam recommends: the last layer (features.18, layer4)
+    /// from 224 px up (a map at least 7 cells wide), else one at stride 16 (features.10,
+    /// layer3: 6x6 instead of 3x3 at 96 px).
+    #[arg(long = "cam-layer", value_name = "LAYER")]
+    pub cam_layers: Vec<String>,
     /// Also score each epoch's true-class maps, and the random, Gaussian and Sobel baseline maps
     /// beside them, by deletion and insertion AUC (36 forwards per map: about 20% of an
     /// epoch at the defaults, so opt-in; entropy, Gini and the mask scores are always computed).
@@ -284,6 +295,7 @@ impl TrainArgs {
                 weight_decay: model.weight_decay,
             },
             model: ModelConfig {
+                arch: model.arch.clone(),
                 width_mult: model.width_mult,
                 weights: model.weights.clone(),
                 dropout: model.dropout,
@@ -318,11 +330,12 @@ pub struct ExplainArgs {
     /// CAM method(s): gradcam, gradcam++, xgradcam, layercam, hirescam, eigencam, scorecam.
     #[arg(long = "method", default_value = "gradcam", value_parser = parse_method)]
     pub methods: Vec<Method>,
-    /// Target layer(s), features.0 ... features.18; several are fused into one map. Default:
-    /// features.18 from 224 px up (a map at least 7 cells wide), else features.10 (6x6 instead
-    /// of 3x3 at 96 px).
-    #[arg(long = "layer", value_parser = parse_layer)]
-    pub layers: Vec<TargetLayer>,
+    /// Target layer(s) by torchvision name (MobileNetV2: features.0 ... features.18; ResNet:
+    /// maxpool, layer1.0 ... layer4.N, or a stage: layer3, layer4[-1]); several are fused into
+    /// one map. Default: the last layer (features.18, layer4) from 224 px up, else one at
+    /// stride 16 (features.10, layer3).
+    #[arg(long = "layer", value_name = "LAYER")]
+    pub layers: Vec<String>,
     /// Object masks for the localization scores of --metrics: the mask of IMAGE is found in
     /// DIR at the longest tail of IMAGE's path (val/cat/x.jpg: DIR/val/cat/x.*, DIR/cat/x.*,
     /// DIR/x.*), else as x.mask.png beside it.
@@ -382,10 +395,11 @@ pub struct GalleryArgs {
     /// CAM method: gradcam, gradcam++, xgradcam, layercam, hirescam, eigencam, scorecam.
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub method: Method,
-    /// Target layer(s), features.0 ... features.18; several are fused. Default: features.18
-    /// from 224 px up, else features.10.
-    #[arg(long = "layer", value_parser = parse_layer)]
-    pub layers: Vec<TargetLayer>,
+    /// Target layer(s) by torchvision name (features.13, layer4.1, layer3); several are fused.
+    /// Default: the last layer (features.18, layer4) from 224 px up, else one at stride 16
+    /// (features.10, layer3).
+    #[arg(long = "layer", value_name = "LAYER")]
+    pub layers: Vec<String>,
     /// Object masks in a folder that mirrors FOLDER (same relative path, any image extension);
     /// masks named NAME.mask.png beside the images are found without it. With masks, each
     /// predicted-class map gets its IoU, pointing game and mass on the object.
@@ -728,6 +742,3 @@ fn parse_resize(s: &str) -> Result<Resize, String> {
     }
 }
 
-fn parse_layer(s: &str) -> Result<TargetLayer, String> {
-    s.parse()
-}

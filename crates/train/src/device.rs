@@ -12,7 +12,7 @@ pub fn parse(name: &str) -> anyhow::Result<Device> {
 
 fn parse_name(name: &str) -> anyhow::Result<Device> {
     match name {
-        "cpu" => Ok(mobilenetv2::native::cpu()),
+        "cpu" => Ok(models::native::cpu()),
         _ => {
             let index = match name.strip_prefix("cuda") {
                 Some("") => 0,
@@ -28,7 +28,7 @@ fn parse_name(name: &str) -> anyhow::Result<Device> {
                     "device '{name}' is not available: LibTorch sees {available} CUDA device(s); use --device cpu"
                 );
             }
-            Ok(mobilenetv2::native::cuda(index))
+            Ok(models::native::cuda(index))
         }
     }
 }
@@ -37,12 +37,12 @@ fn parse_name(name: &str) -> anyhow::Result<Device> {
 /// CPU, ATen's kernel set and thread count, which decide float rounding. A run repeats exactly
 /// for its `--seed` only where these are the same.
 pub fn describe(name: &str) -> String {
-    let version = mobilenetv2::native::libtorch_version();
+    let version = models::native::libtorch_version();
     if name == "cpu" {
         let threads = tch::get_num_threads();
         format!(
             "LibTorch {version} on the CPU: {} kernels, {threads} thread{}",
-            mobilenetv2::native::cpu_capability(),
+            models::native::cpu_capability(),
             if threads == 1 { "" } else { "s" }
         )
     } else {
@@ -63,7 +63,7 @@ fn check_libtorch(device: &Device) -> anyhow::Result<()> {
         Ok(2.0) => Ok(()),
         _ => bail!(
             "the LibTorch loaded at run time cannot compute on {device:?}: this binary needs LibTorch {} (PyTorch's own libraries, see `make setup`); unset LD_LIBRARY_PATH if it names another PyTorch",
-            mobilenetv2::native::libtorch_version()
+            models::native::libtorch_version()
         ),
     }
 }

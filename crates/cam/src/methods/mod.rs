@@ -18,7 +18,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use burn::prelude::*;
-use mobilenetv2::FoldedMobileNetV2;
+use models::Network;
 
 /// A class-activation-map method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -106,7 +106,7 @@ pub(crate) struct LayerEvidence<'a> {
     /// The normalized input images `[N, 3, H, W]` (Score-CAM masks them).
     pub images: &'a Tensor<4>,
     /// The network the maps explain (Score-CAM runs it on masked inputs).
-    pub model: &'a FoldedMobileNetV2,
+    pub model: &'a dyn Network,
 }
 
 impl LayerEvidence<'_> {
@@ -178,7 +178,7 @@ mod tests {
 
     /// Activations `[1, 2, 1, 2]` and gradients of one target, on the CPU.
     fn layer() -> (Tensor<4>, Tensor<4>) {
-        let device = mobilenetv2::native::cpu();
+        let device = models::native::cpu();
         let a = Tensor::<4>::from_floats([[[[1.0, 2.0]], [[3.0, 0.0]]]], &device);
         let g = Tensor::<4>::from_floats([[[[0.5, 1.5]], [[-1.0, 2.0]]]], &device);
         (a, g)

@@ -12,7 +12,7 @@
 //! All perturbed inputs of a batch go through the model in batched forwards.
 
 use burn::prelude::*;
-use mobilenetv2::FoldedMobileNetV2;
+use models::Network;
 use serde::Serialize;
 
 use super::probabilities;
@@ -42,7 +42,7 @@ pub struct Faithfulness {
 /// Faithfulness of `maps` (row-major, the inputs' size) for `classes`, on the normalized
 /// `images` `[N, 3, H, W]`, computed with the inference copy of a model.
 pub fn faithfulness(
-    model: &FoldedMobileNetV2,
+    model: &dyn Network,
     images: Tensor<4>,
     maps: &[Vec<f32>],
     classes: &[usize],

@@ -16,16 +16,16 @@ pub use similarity::{spearman, ssim};
 
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
-use mobilenetv2::FoldedMobileNetV2;
-use mobilenetv2::native::channels_last;
+use models::Network;
+use models::native::channels_last;
 
 /// Inputs per forward of the perturbation metrics.
 const BATCH: usize = 64;
 
 /// Softmax probabilities of `inputs` `[B, 3, H, W]`, one row of every class's per input, in
-/// batches, through the model's inference copy ([`FoldedMobileNetV2`], channels-last: these
+/// batches, through the model's inference copy ([`Network`], channels-last: these
 /// metrics run many forwards).
-fn class_probabilities(model: &FoldedMobileNetV2, inputs: Tensor<4>) -> Vec<Vec<f32>> {
+fn class_probabilities(model: &dyn Network, inputs: Tensor<4>) -> Vec<Vec<f32>> {
     let n = inputs.dims()[0];
     let mut out = Vec::with_capacity(n);
     for start in (0..n).step_by(BATCH) {
@@ -40,7 +40,7 @@ fn class_probabilities(model: &FoldedMobileNetV2, inputs: Tensor<4>) -> Vec<Vec<
 }
 
 /// Class probabilities of `inputs` `[B, 3, H, W]` for one class each, in batches.
-fn probabilities(model: &FoldedMobileNetV2, inputs: Tensor<4>, classes: &[usize]) -> Vec<f32> {
+fn probabilities(model: &dyn Network, inputs: Tensor<4>, classes: &[usize]) -> Vec<f32> {
     class_probabilities(model, inputs)
         .iter()
         .zip(classes)

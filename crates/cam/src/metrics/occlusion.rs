@@ -10,7 +10,7 @@
 
 use burn::prelude::*;
 use image::GrayImage;
-use mobilenetv2::FoldedMobileNetV2;
+use models::Network;
 use serde::Serialize;
 
 use super::{class_probabilities, probabilities};
@@ -30,7 +30,7 @@ pub struct ObjectReliance {
 /// [`ObjectReliance`] of normalized `images` `[N, 3, H, W]` for `classes`, with one object
 /// mask per image (the images' size; > 127 is the object). Two batched forwards per image.
 pub fn object_reliance(
-    model: &FoldedMobileNetV2,
+    model: &dyn Network,
     images: Tensor<4>,
     masks: &[&GrayImage],
     classes: &[usize],
@@ -62,7 +62,7 @@ pub fn object_reliance(
 /// pixel square at every `stride`, the class probability's relative drop `max(0, 1 - p'/p)`
 /// when it is hidden. Returns `(rows, cols)` and, per image, the drops row-major.
 pub fn occlusion_drops(
-    model: &FoldedMobileNetV2,
+    model: &dyn Network,
     images: Tensor<4>,
     classes: &[usize],
     patch: usize,

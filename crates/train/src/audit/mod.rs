@@ -37,7 +37,7 @@ mod window;
 use burn::prelude::*;
 use cam::render::figure::{safe_file_name, save_png};
 use cam::{CamEngine, Method, TargetLayer};
-use mobilenetv2::MobileNetV2;
+use models::{Classifier, Model, Network};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Data;
@@ -83,8 +83,11 @@ const BACKGROUND_MARGIN: f64 = 0.5;
 const FIXED_SPOT: f64 = 0.5;
 /// Training accuracy from which the monitor audits (an untrained model rests on nothing).
 pub const MIN_TRAIN_ACCURACY: f64 = 0.5;
-/// The Grad-CAM layer of the evidence: the last at output stride 16 (6×6 at 96 px).
-pub(crate) const LAYER: TargetLayer = TargetLayer::LAST_STRIDE_16;
+/// The Grad-CAM layer of the evidence in `network`: the last at output stride 16 (6×6 at
+/// 96 px; MobileNetV2's `features.13`, a ResNet's `layer3`).
+pub(crate) fn layer(network: &dyn Network) -> TargetLayer {
+    TargetLayer::last_at_stride_16(network)
+}
 
 /// What one class's correctly classified training images rest on.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -169,7 +172,7 @@ impl Audit {
         if scope != AuditScope::Off {
             let (_, _, searches) = self.searches(data, scope);
             measure::prepare_kernels(
-                &engine.with(Method::GradCam, &[LAYER]),
+                &engine.with(Method::GradCam, &[layer(engine.model())]),
                 data,
                 device,
                 &searches,
@@ -220,7 +223,7 @@ impl Audit {
     /// Adds this epoch's right answers of every class in `scope` and judges each class on those
     /// held; writes an evidence image into `dir` for each flagged one. A class without a
     /// verdict (too few right answers, no masks) is listed with the reason. The model is
-    /// `engine`'s inference copy (any method and layers: the audit takes Grad-CAM at [`LAYER`]).
+    /// `engine`'s inference copy (any method and layers: the audit takes Grad-CAM at [`layer`]).
     pub fn run(
         &mut self,
         engine: &CamEngine,
@@ -234,7 +237,7 @@ impl Audit {
             return Ok(Vec::new());
         }
         let (pools, mask_files, searches) = self.searches(data, scope);
-        let engine = engine.with(Method::GradCam, &[LAYER]);
+        let engine = engine.with(Method::GradCam, &[layer(engine.model())]);
         let found = measure::measure(&engine, data, device, self.step, &searches, epoch);
         for ((window, (right, searched)), pool) in self.windows.iter_mut().zip(found).zip(&pools) {
             window.cursor = (window.cursor + searched) % pool.len().max(1);
@@ -270,14 +273,15 @@ impl Audit {
 /// Audits a trained model at once: [`PER_CLASS`] right answers per class searched among the
 /// first [`POOL`]; as [`Audit::run`] otherwise.
 pub fn audit(
-    model: &MobileNetV2,
+    model: &Model,
     data: &Data,
     scope: AuditScope,
     device: &Device,
     dir: &std::path::Path,
 ) -> anyhow::Result<Vec<ClassAttention>> {
     let mut audit = Audit::with_step(data.classes.len(), AT_ONCE);
-    let engine = CamEngine::new(&model.fold(), Method::GradCam, &[LAYER]);
+    let network = model.fold();
+    let engine = CamEngine::new(network.as_ref(), Method::GradCam, &[layer(network.as_ref())]);
     audit.run(&engine, data, scope, device, dir, None)
 }
 

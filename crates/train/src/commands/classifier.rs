@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use burn::prelude::*;
 use cam::TargetLayer;
-use mobilenetv2::MobileNetV2;
-use mobilenetv2::checkpoint::{self, CheckpointInfo, LoadOptions};
+use models::{Model, Network};
+use models::checkpoint::{self, CheckpointInfo, LoadOptions};
 use serde_json::Value;
 use vision::{EvalTransform, Normalization, Resize};
 
@@ -17,13 +17,11 @@ use crate::cli::{ClassifierArgs, InputArgs};
 /// A loaded checkpoint and what its inputs need.
 pub struct Classifier {
     /// The model.
-    pub model: MobileNetV2,
+    pub model: Model,
     /// Class names, the transform and the normalization.
     pub inputs: Inputs,
     /// Where the model runs.
     pub device: Device,
-    /// The model's width multiplier.
-    pub width_mult: f64,
 }
 
 /// How a checkpoint's images are prepared and its classes named.
@@ -51,7 +49,6 @@ impl Classifier {
         }
         Ok(Self {
             inputs,
-            width_mult: loaded.info.width_mult,
             model: loaded.model,
             device,
         })
@@ -67,13 +64,20 @@ impl Classifier {
         self.inputs.transform.size
     }
 
-    /// The target layers: `given`, else for a layer comparison `features.13` (the last block
-    /// at stride 16) and `features.18` (the last block), else the default for the input size.
-    pub fn layers(&self, given: &[TargetLayer], compare: bool) -> Vec<TargetLayer> {
+    /// The target layers of `network` (this model's inference copy): those `given` by name,
+    /// else for a layer comparison the last layer at stride 16 (`features.13`, `layer3`) and the
+    /// last (`features.18`, `layer4`), else the default for the input size.
+    pub fn layers(
+        &self,
+        network: &dyn Network,
+        given: &[String],
+        compare: bool,
+    ) -> anyhow::Result<Vec<TargetLayer>> {
         if compare && given.is_empty() {
-            vec![TargetLayer::LAST_STRIDE_16, TargetLayer::LAST]
+            let layers = [TargetLayer::last_at_stride_16(network), TargetLayer::last(network)];
+            Ok(layers.to_vec())
         } else {
-            TargetLayer::or_default_for(given, self.size())
+            TargetLayer::find_or_default(network, given, self.size()).map_err(anyhow::Error::msg)
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `train export --checkpoint CHECKPOINT OUTPUT.safetensors`: a checkpoint PyTorch can load.
 
-use mobilenetv2::checkpoint::{self, LoadOptions};
+use models::checkpoint::{self, LoadOptions};
 
 use crate::cli::ExportArgs;
 
@@ -11,11 +11,12 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     let loaded = checkpoint::load(checkpoint, &LoadOptions::default(), &device)?;
     checkpoint::export_safetensors(&loaded.model, output)?;
     println!("wrote {}", output.display());
-    println!(
-        "load it in PyTorch with:\n  model = torchvision.models.mobilenet_v2(num_classes={}, width_mult={})\n  model.load_state_dict(safetensors.torch.load_file({:?}))",
-        loaded.info.num_classes,
-        loaded.info.width_mult,
-        output.display().to_string()
-    );
+    match loaded.info.architecture.torchvision_constructor() {
+        Ok(constructor) => println!(
+            "load it in PyTorch with:\n  model = {constructor}\n  model.load_state_dict(safetensors.torch.load_file({:?}))",
+            output.display().to_string()
+        ),
+        Err(why) => println!("its keys are torchvision's, but {why}"),
+    }
     Ok(())
 }

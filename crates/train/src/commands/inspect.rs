@@ -1,7 +1,7 @@
 //! `train inspect PATH`: what a checkpoint holds.
 
 use anyhow::Context;
-use mobilenetv2::checkpoint;
+use models::checkpoint;
 use vision::Resize;
 
 use crate::cli::InspectArgs;
@@ -20,8 +20,9 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
     println!("format         {}", info.format.describe());
     println!("keys           {}", info.layout.describe());
     println!(
-        "architecture   MobileNetV2, width {}, {} classes",
-        info.width_mult, info.num_classes
+        "architecture   {}, {} classes",
+        info.architecture.describe(),
+        info.num_classes
     );
     println!("parameters     {}", thousands(info.parameters));
     match &info.metadata {

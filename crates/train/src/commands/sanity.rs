@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use anyhow::Context;
-use cam::sanity::{self, Cascade, Explainer, INSENSITIVE, VERDICT_BLOCK};
+use cam::sanity::{self, Cascade, Explainer, INSENSITIVE};
 use cam::{Method, TargetLayer};
 use image::RgbImage;
-use mobilenetv2::MobileNetV2Config;
+use models::Classifier as _;
 
 use super::classifier::Classifier;
 use crate::report::plots;
@@ -31,12 +31,7 @@ pub fn check(
         &classifier.device,
     );
     classifier.device.seed(SEED);
-    let fresh = MobileNetV2Config {
-        num_classes: classifier.model.num_classes(),
-        width_mult: classifier.width_mult,
-        dropout: 0.0,
-    }
-    .init(&classifier.device);
+    let fresh = classifier.model.fresh(&classifier.device);
     let explainers: Vec<Explainer> = methods
         .iter()
         .map(|&m| Explainer::Cam(m))
@@ -54,6 +49,7 @@ pub fn check(
 /// all of it, and the verdict.
 fn print(cascade: &Cascade, images: usize, out: &Path) {
     let half = cascade.verdict_step;
+    let (head, lowest) = (&cascade.steps[1], &cascade.steps[half]);
     eprintln!(
         "sanity check on {images} image(s), the network re-initialized from the top ({}):",
         out.join("sanity.png").display()
@@ -68,7 +64,7 @@ fn print(cascade: &Cascade, images: usize, out: &Path) {
             "depends on the model".to_owned()
         };
         eprintln!(
-            "  {:<16} Spearman {:+.2} (SSIM {:.2}) with classifier to features.{VERDICT_BLOCK} random, {:+.2} ({:.2}) with all: {verdict}",
+            "  {:<16} Spearman {:+.2} (SSIM {:.2}) with {head} to {lowest} random, {:+.2} ({:.2}) with all: {verdict}",
             curve.explainer,
             curve.spearman[half],
             curve.ssim[half],

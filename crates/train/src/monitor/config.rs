@@ -1,7 +1,7 @@
 //! What the per-epoch monitor shows and measures: its one configuration, which training's and
 //! `watch`'s flags fill in and the report reads.
 
-use cam::{Method, TargetLayer};
+use cam::Method;
 
 use crate::audit::AuditScope;
 
@@ -14,8 +14,8 @@ pub struct MonitorConfig {
     pub probes: usize,
     /// The CAM method.
     pub method: Method,
-    /// CAM target layers; empty for the default of the image size.
-    pub layers: Vec<TargetLayer>,
+    /// CAM target layers by name; empty for the network's default for the image size.
+    pub layers: Vec<String>,
     /// Also score the maps by deletion and insertion AUC.
     pub faithfulness: bool,
     /// Which classes the shortcut audit covers.

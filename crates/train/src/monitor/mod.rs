@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use burn::prelude::*;
 use cam::{CamEngine, TargetLayer};
-use mobilenetv2::MobileNetV2;
+use models::{Classifier, Model};
 
 use crate::audit::Audit;
 use crate::browser;
@@ -61,15 +61,17 @@ impl<'a> Monitor<'a> {
     /// LibTorch's kernels for the monitor's batch shapes and writes the validation pictures the
     /// epoch pages show.
     pub fn new(
-        model: &MobileNetV2,
+        model: &Model,
         data: &'a Data,
         run: &'a RunDir,
         config: &'a MonitorConfig,
         device: &'a Device,
     ) -> anyhow::Result<Self> {
-        let layers = TargetLayer::or_default_for(&config.layers, data.image_size);
+        let network = model.fold();
+        let layers = TargetLayer::find_or_default(network.as_ref(), &config.layers, data.image_size)
+            .map_err(anyhow::Error::msg)?;
         let audit = Audit::new(data.classes.len());
-        let engine = CamEngine::new(&model.fold(), config.method, &layers);
+        let engine = CamEngine::new(network.as_ref(), config.method, &layers);
         prepare_kernels(&engine, data, device);
         audit.prepare_kernels(&engine, data, config.audit, device);
         browser::write_pictures(data, run)?;
@@ -91,7 +93,7 @@ impl<'a> Monitor<'a> {
     /// the record's `seconds[2]`.
     pub fn observe(
         &mut self,
-        model: &MobileNetV2,
+        model: &Model,
         trained: TrainedEpoch,
         history: &mut History,
     ) -> anyhow::Result<EpochFiles> {
@@ -101,7 +103,7 @@ impl<'a> Monitor<'a> {
             seconds,
         } = trained;
         let started = Instant::now();
-        let engine = CamEngine::new(&model.fold(), self.config.method, &self.layers);
+        let engine = CamEngine::new(model.fold().as_ref(), self.config.method, &self.layers);
         let (data, run, config) = (self.data, self.run, self.config);
         let writer = Writer::new();
         let mut collector = Collector::new(
@@ -213,14 +215,14 @@ impl Monitor<'_> {
     /// epoch (each epoch lists them without).
     pub fn draw_training_issues(
         &self,
-        model: &MobileNetV2,
+        model: &Model,
         history: &History,
     ) -> anyhow::Result<()> {
         let Some(margins) = &history.margins else {
             return Ok(());
         };
         let issues = diagnosis::training_label_issues(margins, self.data);
-        let engine = CamEngine::new(&model.fold(), self.config.method, &self.layers);
+        let engine = CamEngine::new(model.fold().as_ref(), self.config.method, &self.layers);
         let writer = Writer::new();
         let (data, run) = (self.data, self.run);
         report::training_issues::draw(&engine, data, &issues, run, &writer, self.device)?;

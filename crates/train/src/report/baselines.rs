@@ -5,7 +5,7 @@
 use burn::prelude::*;
 use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
 use image::RgbImage;
-use mobilenetv2::FoldedMobileNetV2;
+use models::Network;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -121,7 +121,7 @@ pub fn baseline_scores(data: &Data) -> Vec<MapScores> {
 /// pictures, true classes and the CAM's true-class maps.
 pub struct FaithfulnessInputs<'a> {
     /// The inference copy of the model the maps explain.
-    pub model: &'a FoldedMobileNetV2,
+    pub model: &'a dyn Network,
     /// Normalized model inputs.
     pub images: Tensor<4>,
     /// The same images as pictures (the model's view).

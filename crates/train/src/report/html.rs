@@ -11,7 +11,7 @@ use super::epoch::{Diagnosis, Reason, Shown};
 use super::generalization::Gap;
 use super::metrics::{self, ClassScores};
 use super::training_issues;
-use crate::audit::{ClassAttention, EPOCH_STEP, LAYER, MIN_IMAGES, PER_CLASS, POOL};
+use crate::audit::{ClassAttention, EPOCH_STEP, MIN_IMAGES, PER_CLASS, POOL};
 use crate::data::Data;
 use crate::diagnosis::duplicates::validation_twins;
 use crate::diagnosis::{LabelIssue, margins};
@@ -445,7 +445,7 @@ pub fn epoch_page(
         audit_step: EPOCH_STEP.right,
         audit_step_search: EPOCH_STEP.search,
         audit_min_images: MIN_IMAGES,
-        audit_layer: LAYER.to_string(),
+        audit_layer: shown.audit_layer.clone(),
         class_rows: class_rows(scores),
         mistakes: record.misclassified.len(),
         classes: classes.to_vec(),

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use burn::optim::ModuleOptimizer;
-use mobilenetv2::MobileNetV2;
-use mobilenetv2::checkpoint::{self, Metadata};
+use models::Model;
+use models::checkpoint::{self, Metadata};
 
 pub use history::{EpochRecord, History, TrainNumbers, TrainStats};
 
@@ -138,7 +138,7 @@ impl RunDir {
     /// what is no longer needed.
     pub fn save(
         &self,
-        model: &MobileNetV2,
+        model: &Model,
         optimizer: &ModuleOptimizer,
         meta: &Metadata,
         best: bool,

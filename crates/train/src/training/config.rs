@@ -53,8 +53,11 @@ pub struct OptimizationConfig {
 /// The network and what of it trains.
 #[derive(Clone, Debug)]
 pub struct ModelConfig {
-    /// Width multiplier of a new network (a checkpoint fixes its own).
-    pub width_mult: f64,
+    /// torchvision's name of a new network's architecture (a checkpoint fixes its own).
+    pub arch: String,
+    /// Width multiplier of a new network (a checkpoint fixes its own); `None`: the
+    /// architecture's default.
+    pub width_mult: Option<f64>,
     /// A torchvision checkpoint whose backbone starts the run.
     pub weights: Option<PathBuf>,
     /// Dropout probability before the classifier while training.

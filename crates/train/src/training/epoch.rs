@@ -7,7 +7,7 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn_dataset::transform::SelectionDataset;
-use mobilenetv2::MobileNetV2;
+use models::{Classifier, Model};
 
 use super::TrainConfig;
 use super::feature_cache::FeatureCache;
@@ -31,14 +31,14 @@ pub enum Inputs<'a> {
 /// Trains one epoch; batches are shuffled and augmented deterministically from the seed
 /// and the epoch number, so a resumed run sees the same batches as an uninterrupted one.
 pub fn train_epoch(
-    mut model: MobileNetV2,
+    mut model: Model,
     optimizer: &mut ModuleOptimizer,
     schedule: &mut ModuleLrScheduler,
     inputs: Inputs<'_>,
     config: &TrainConfig,
     epoch: usize,
     device: &Device,
-) -> (MobileNetV2, TrainStats) {
+) -> (Model, TrainStats) {
     let (Inputs::Images(data) | Inputs::Features(data, _)) = inputs;
     let epoch_seed = config
         .seed

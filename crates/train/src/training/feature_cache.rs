@@ -3,7 +3,7 @@
 
 use burn::module::Module;
 use burn::prelude::*;
-use mobilenetv2::MobileNetV2;
+use models::{Classifier, Model};
 
 use crate::data::Data;
 use crate::progress::bar;
@@ -17,7 +17,7 @@ pub struct FeatureCache {
 impl FeatureCache {
     /// Runs the backbone of `model` (frozen: its features never change) over the training
     /// split once, in batches of `batch_size`.
-    pub fn build(model: &MobileNetV2, data: &Data, batch_size: usize, device: &Device) -> Self {
+    pub fn build(model: &Model, data: &Data, batch_size: usize, device: &Device) -> Self {
         let valid = model.valid();
         let progress = bar(data.train.len(), "caching features");
         let (mut features, mut labels) = (Vec::new(), Vec::new());

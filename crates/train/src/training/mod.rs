@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use burn_dataset::Dataset;
-use mobilenetv2::checkpoint;
+use models::checkpoint;
 
 pub use config::{ModelConfig, OptimizationConfig, TrainConfig};
 pub use optim::{OptimizerKind, Schedule};

@@ -11,7 +11,7 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, ModuleOptimizer, SgdConfig};
 
-use mobilenetv2::MobileNetV2;
+use models::{Classifier, Model};
 
 use super::OptimizationConfig;
 
@@ -54,11 +54,11 @@ pub fn optimizer(config: &OptimizationConfig) -> ModuleOptimizer {
 const WARMUP_START: f64 = 0.01;
 
 /// The schedule over all epochs: a linear warm-up from 1% of the peak over the first
-/// `warmup_epochs`, then `config.schedule`; the backbone (`model.features`) follows the same
+/// `warmup_epochs`, then `config.schedule`; the backbone (all but the head) follows the same
 /// curve scaled by `backbone_lr_factor`. Advanced past `done_epochs` when resuming.
 pub fn schedule(
     config: &OptimizationConfig,
-    model: &MobileNetV2,
+    model: &Model,
     steps_per_epoch: usize,
     done_epochs: usize,
 ) -> anyhow::Result<ModuleLrScheduler> {
@@ -77,7 +77,7 @@ pub fn schedule(
     };
     let mut policy = ModuleLrSchedulerConfig::new(curve(config.lr));
     if config.backbone_lr_factor != 1.0 {
-        let backbone = ParamGroup::ids_from_module(model.features.clone());
+        let backbone = ParamGroup::from_ids(model.backbone_ids());
         policy = policy.with_group(backbone, curve(config.lr * config.backbone_lr_factor));
     }
     let mut schedule = policy
@@ -93,7 +93,7 @@ pub fn schedule(
 mod tests {
     use burn::module::Module;
     use burn::prelude::*;
-    use mobilenetv2::MobileNetV2Config;
+    use models::MobileNetV2Config;
 
     use super::*;
     use crate::training::Recipe;
@@ -101,9 +101,14 @@ mod tests {
     #[test]
     fn the_backbone_follows_the_classifiers_curve_scaled_after_a_linear_warm_up() {
         let device = Device::default();
-        let model = MobileNetV2Config::new(3)
-            .with_width_mult(0.25)
-            .init(&device);
+        let model = Model::MobileNetV2(
+            MobileNetV2Config::new(3)
+                .with_width_mult(0.25)
+                .init(&device),
+        );
+        let Model::MobileNetV2(network) = &model else {
+            unreachable!("a MobileNetV2")
+        };
         let config = OptimizationConfig {
             epochs: 4,
             batch_size: 8,
@@ -117,9 +122,9 @@ mod tests {
         };
         let steps_per_epoch = 10;
         let mut backbone_id = None;
-        model.features.visit(&mut IdOf(&mut backbone_id));
+        network.features.visit(&mut IdOf(&mut backbone_id));
         let backbone_id = backbone_id.expect("a backbone parameter");
-        let head_id = model.classifier.1.weight.id;
+        let head_id = network.classifier.1.weight.id;
         let mut curve = schedule(&config, &model, steps_per_epoch, 0).unwrap();
         let rates: Vec<(f64, f64)> = (0..config.epochs * steps_per_epoch)
             .map(|_| {

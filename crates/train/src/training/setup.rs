@@ -2,11 +2,10 @@
 
 use anyhow::{Context, bail};
 use burn::module::Module;
-use burn::nn::DropoutConfig;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
-use mobilenetv2::checkpoint::{self, LoadOptions, Metadata};
-use mobilenetv2::{MobileNetV2, MobileNetV2Config};
+use models::checkpoint::{self, LoadOptions, Metadata};
+use models::{Architecture, Classifier, Model};
 use vision::EvalTransform;
 
 use super::{ModelConfig, TrainConfig, optim};
@@ -22,7 +21,7 @@ pub struct Setup {
     /// The run's folders.
     pub run: RunDir,
     /// The model on the autodiff device, in training mode.
-    pub model: MobileNetV2,
+    pub model: Model,
     /// The optimizer (with its state when resuming).
     pub optimizer: ModuleOptimizer,
     /// Completed epochs.
@@ -99,7 +98,7 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
 
     let autodiff = device.clone().autodiff();
     device.seed(config.seed);
-    let (model, optimizer, history, width_mult) = match &resume_meta {
+    let (model, optimizer, history) = match &resume_meta {
         Some(meta) => {
             let loaded = checkpoint::load(&run.last(), &LoadOptions::default(), &device)?;
             let optimizer = optim::optimizer(optimization)
@@ -113,33 +112,22 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
             .context("history.json is corrupt")?;
             history.epochs.truncate(meta.epoch);
             println!("resuming run '{}' after epoch {}", run.name, meta.epoch);
-            (loaded.model, optimizer, history, meta.width_mult)
+            (loaded.model, optimizer, history)
         }
         None => {
-            let (model, width) = initial_model(&config.model, data.classes.len(), &device)?;
-            (
-                model,
-                optim::optimizer(optimization),
-                History::default(),
-                width,
-            )
+            let model = initial_model(&config.model, data.classes.len(), &device)?;
+            (model, optim::optimizer(optimization), History::default())
         }
     };
-    let MobileNetV2 {
-        features,
-        classifier: (_, linear),
-    } = model.to_device(&autodiff).train();
-    let model = MobileNetV2 {
-        features: if config.model.freeze_features {
-            features.freeze()
-        } else {
-            features
-        },
-        classifier: (DropoutConfig::new(config.model.dropout).init(), linear),
-    };
+    let model = model.to_device(&autodiff).train().for_training(
+        config.model.dropout,
+        config.model.freeze_features,
+    );
+    let architecture = model.architecture();
     let metadata = Metadata {
         class_names: data.classes.clone(),
-        width_mult,
+        arch: architecture.variant().to_owned(),
+        width_mult: architecture.width_mult(),
         image_size: transform.size,
         normalization: data.normalization.clone(),
         resize: transform.resize,
@@ -170,12 +158,12 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
     })
 }
 
-/// A fresh model, or one with a torchvision backbone from `--weights`, and its width.
+/// A fresh model of `--arch`, or one with a torchvision backbone from `--weights`.
 fn initial_model(
     config: &ModelConfig,
     num_classes: usize,
     device: &Device,
-) -> anyhow::Result<(MobileNetV2, f64)> {
+) -> anyhow::Result<Model> {
     match &config.weights {
         Some(path) => {
             let options = LoadOptions {
@@ -184,17 +172,31 @@ fn initial_model(
                 ..Default::default()
             };
             let loaded = checkpoint::load(path, &options, device)?;
+            let variant = loaded.info.architecture.variant();
+            if config.arch != models::DEFAULT_ARCH && config.arch.replace('-', "_") != variant {
+                anyhow::bail!(
+                    "--arch {} but {} holds a {variant}; drop --arch (the checkpoint fixes it) or pass --arch {variant}",
+                    config.arch,
+                    path.display()
+                );
+            }
             println!(
-                "loaded the backbone of {} ({}, {} classes); the classifier is new, for {num_classes} classes",
+                "loaded the backbone of {} ({}, {}, {} classes); the classifier is new, for {num_classes} classes",
                 path.display(),
+                loaded.info.architecture.describe(),
                 loaded.info.format.describe(),
                 loaded.info.num_classes
             );
-            Ok((loaded.model, loaded.info.width_mult))
+            Ok(loaded.model)
         }
         None => {
-            let network = MobileNetV2Config::new(num_classes).with_width_mult(config.width_mult);
-            Ok((network.init(device), config.width_mult))
+            let width = config.width_mult.unwrap_or(match config.arch.as_str() {
+                models::DEFAULT_ARCH => 0.5,
+                _ => 1.0,
+            });
+            let architecture =
+                Architecture::parse(&config.arch, num_classes, width).map_err(anyhow::Error::msg)?;
+            Ok(architecture.init(device))
         }
     }
 }

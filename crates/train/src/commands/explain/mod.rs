@@ -17,7 +17,7 @@ use cam::guided::GuidedBackprop;
 use cam::metrics::{Baseline, MapStats, baseline_map, faithfulness};
 use cam::{CamEngine, Explanation, Targets};
 use image::{GrayImage, RgbImage};
-use mobilenetv2::FoldedMobileNetV2;
+use models::{Classifier as _, Network};
 
 use super::classifier::{Classifier, Inputs};
 use super::sanity;
@@ -50,7 +50,9 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
         ..
     } = &classifier.inputs;
     let size = classifier.size();
-    let layers = classifier.layers(&args.layers, args.compare_layers);
+    // One inference copy of the model serves every method, guided backprop and the scores.
+    let folded = model.fold();
+    let layers = classifier.layers(folded.as_ref(), &args.layers, args.compare_layers)?;
     let classes = args
         .classes
         .iter()
@@ -94,10 +96,8 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
             .map(|&c| Targets::Classes(vec![c; n]))
             .collect()
     };
-    // One inference copy of the model serves every method, guided backprop and the scores.
-    let folded = model.fold();
     let scorer = Scorer {
-        model: &folded,
+        model: folded.as_ref(),
         batch: &batch,
         masks: &masks,
     };
@@ -114,7 +114,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
         .collect();
 
     let mut passes = args.methods.iter().map(|&method| {
-        let engine = CamEngine::new(&folded, method, &layers);
+        let engine = CamEngine::new(folded.as_ref(), method, &layers);
         let explanation = engine.explain(batch.clone(), &targets);
         (engine, explanation)
     });
@@ -123,7 +123,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
     let (engine, explanation) = passes.next().context("no CAM method to explain with")?;
     let guided = args
         .guided
-        .then(|| GuidedBackprop::new(&folded).gradients(batch.clone(), &explanation.classes));
+        .then(|| GuidedBackprop::new(folded.as_ref()).gradients(batch.clone(), &explanation.classes));
     let baselines: Vec<Option<BaselineScores>> = if args.metrics {
         scorer
             .baselines(&inputs, &explanation.classes, names)
@@ -202,7 +202,7 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
 
 /// What maps are scored on: the model, the normalized batch and the images' object masks.
 struct Scorer<'a> {
-    model: &'a FoldedMobileNetV2,
+    model: &'a dyn Network,
     batch: &'a Tensor<4>,
     masks: &'a [Option<GrayImage>],
 }

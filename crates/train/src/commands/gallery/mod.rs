@@ -19,6 +19,7 @@ use anyhow::Context;
 use cam::metrics::MapStats;
 use cam::render::npy::save_npy;
 use cam::{CamEngine, Targets};
+use models::Classifier as _;
 use serde::Serialize;
 
 use super::classifier::Classifier;
@@ -136,14 +137,15 @@ pub fn build(args: &GalleryArgs) -> anyhow::Result<Gallery> {
     // A folder of as many class folders as the model has classes names them, as ImageFolder.
     let folders = sub_folders(&args.folder).ok();
     let classifier = Classifier::load(&args.classifier, folders.as_deref())?;
-    let layers = classifier.layers(&args.layers, args.compare_layers);
+    let network = classifier.model.fold();
+    let layers = classifier.layers(network.as_ref(), &args.layers, args.compare_layers)?;
     let folder = scan_test(&args.folder, classifier.names(), args.masks.as_deref())?;
     for dir in ["images", "maps", "means"] {
         let dir = args.output.join(dir);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create output folder {}", dir.display()))?;
     }
-    let engine = CamEngine::new(&classifier.model.fold(), args.method, &layers);
+    let engine = CamEngine::new(network.as_ref(), args.method, &layers);
     let TestFolder {
         items,
         labelled,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use burn::prelude::*;
-use mobilenetv2::checkpoint::{self, LoadOptions, Loaded};
+use models::checkpoint::{self, LoadOptions, Loaded};
 
 use super::classifier::Inputs;
 use crate::cli::WatchArgs;

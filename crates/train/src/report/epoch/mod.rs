@@ -76,6 +76,9 @@ pub struct Shown {
     /// The CAM target layers.
     #[serde(rename = "cam_layers")]
     pub layers: Vec<String>,
+    /// The layer the shortcut audit takes its Grad-CAM maps at.
+    #[serde(default)]
+    pub audit_layer: String,
     /// The shown images, with their map statistics.
     pub samples: Vec<SampleReport>,
     /// The true-class maps scored beside the baseline maps.
@@ -145,6 +148,7 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
             map_scores,
             method,
             layers: engine.layers().iter().map(ToString::to_string).collect(),
+            audit_layer: crate::audit::layer(engine.model()).to_string(),
         },
     })
 }

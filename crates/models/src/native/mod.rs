@@ -4,9 +4,11 @@
 //! - [`channels_last`]: the NHWC memory layout, under which LibTorch runs convolutions through
 //!   oneDNN (with batch norm folded, the CAM engine's forward is ~3× faster on a CPU); under
 //!   autodiff its backward makes the gradient channels-last as well.
-//! - [`relu6`]: ReLU6 in place where possible, its backward one `hardtanh_backward` kernel.
-//! - [`guided_relu6`]: ReLU6 whose backward passes a gradient only where the input lies in
-//!   `(0, 6)` *and* the incoming gradient is positive (guided backpropagation).
+//! - [`relu6`] and [`relu`]: in place where possible, the backward one `hardtanh_backward`
+//!   kernel.
+//! - [`guided_relu6`] and [`guided_relu`]: ReLU6 / ReLU whose backward passes a gradient only
+//!   where the input lies in `(0, 6)` / `(0, ∞)` *and* the incoming gradient is positive
+//!   (guided backpropagation).
 //! - [`conv2d`] and [`batch_norm_train`]: a bias-free convolution and training-mode batch norm
 //!   whose backward is LibTorch's native kernel (`kernels.cpp`), as in PyTorch. Burn's
 //!   portable backward computes a depthwise weight gradient with one convolution per channel,
@@ -42,10 +44,11 @@ pub fn cuda(index: usize) -> Device {
 pub trait NativeOps: Backend {
     /// The same values in NHWC memory order (a layout change only; shape and values keep).
     fn channels_last(x: FloatTensor<Self>) -> FloatTensor<Self>;
-    /// `clamp(x, 0, 6)` with the guided-backpropagation backward.
-    fn guided_relu6(x: FloatTensor<Self>) -> FloatTensor<Self>;
-    /// `clamp(x, 0, 6)` with one fused backward kernel (`hardtanh_backward`).
-    fn relu6(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// `clamp(x, 0, max)` with the guided-backpropagation backward.
+    fn guided_clamped_relu(x: FloatTensor<Self>, max: f64) -> FloatTensor<Self>;
+    /// `clamp(x, 0, max)` (`max` may be infinite) with one fused backward kernel
+    /// (`hardtanh_backward`).
+    fn clamped_relu(x: FloatTensor<Self>, max: f64) -> FloatTensor<Self>;
     /// Bias-free convolution of `x` `[N, C, H, W]` with `weight` `[C_out, C / groups, k, k]`.
     fn conv2d(
         x: FloatTensor<Self>,
@@ -69,7 +72,13 @@ pub fn channels_last(x: Tensor<4>) -> Tensor<4> {
 
 /// ReLU6 whose backward is one LibTorch kernel; see the module docs.
 pub fn relu6(x: Tensor<4>) -> Tensor<4> {
-    Tensor::from_dispatch(<Dispatch as NativeOps>::relu6(x.into_dispatch()))
+    Tensor::from_dispatch(<Dispatch as NativeOps>::clamped_relu(x.into_dispatch(), 6.0))
+}
+
+/// ReLU whose backward is one LibTorch kernel; see the module docs.
+pub fn relu(x: Tensor<4>) -> Tensor<4> {
+    let x = x.into_dispatch();
+    Tensor::from_dispatch(<Dispatch as NativeOps>::clamped_relu(x, f64::INFINITY))
 }
 
 /// A bias-free convolution with LibTorch's backward; see the module docs.
@@ -104,5 +113,11 @@ pub fn batch_norm_train(
 
 /// ReLU6 with the guided-backpropagation backward; see the module docs.
 pub fn guided_relu6(x: Tensor<4>) -> Tensor<4> {
-    Tensor::from_dispatch(<Dispatch as NativeOps>::guided_relu6(x.into_dispatch()))
+    Tensor::from_dispatch(<Dispatch as NativeOps>::guided_clamped_relu(x.into_dispatch(), 6.0))
+}
+
+/// ReLU with the guided-backpropagation backward; see the module docs.
+pub fn guided_relu(x: Tensor<4>) -> Tensor<4> {
+    let x = x.into_dispatch();
+    Tensor::from_dispatch(<Dispatch as NativeOps>::guided_clamped_relu(x, f64::INFINITY))
 }

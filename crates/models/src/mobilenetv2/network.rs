@@ -4,8 +4,9 @@
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::conv_norm::{self, ConvNorm, ConvNormConfig};
-use crate::inverted_residual::{InvertedResidual, InvertedResidualConfig};
+use super::inverted_residual::{InvertedResidual, InvertedResidualConfig};
+use crate::layers::conv_norm::{self, ConvNorm, ConvNormConfig};
+use crate::layers::global_pool;
 use crate::native::channels_last;
 
 /// torchvision's `_make_divisible`: round `value` to the nearest multiple of `divisor`,
@@ -69,7 +70,7 @@ impl MobileNetV2Config {
     /// ```
     /// # #![allow(deprecated)]
     /// use burn::prelude::*;
-    /// use mobilenetv2::MobileNetV2Config;
+    /// use models::MobileNetV2Config;
     ///
     /// let device = Device::libtorch();
     /// let model = MobileNetV2Config::new(5).with_width_mult(0.35).init(&device);
@@ -223,11 +224,6 @@ impl Feature {
             Self::Block(block) => block.forward(x),
         }
     }
-}
-
-/// Global average pooling `[N, C, H, W] -> [N, C]`.
-pub(crate) fn global_pool(features: Tensor<4>) -> Tensor<2> {
-    features.mean_dim(3).mean_dim(2).flatten(1, 3)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 
-use crate::conv_norm::{self, ConvNorm, ConvNormConfig};
+use crate::layers::conv_norm::{self, ConvNorm, ConvNormConfig};
 
 /// Configuration of an [`InvertedResidual`] block.
 #[derive(Config, Debug)]
@@ -88,7 +88,7 @@ impl InvertedResidual {
     /// ```
     /// # #![allow(deprecated)]
     /// use burn::prelude::*;
-    /// use mobilenetv2::InvertedResidualConfig;
+    /// use models::InvertedResidualConfig;
     ///
     /// let device = Device::libtorch();
     /// let block = InvertedResidualConfig::new(16, 24, 2, 6).init(&device);

@@ -17,10 +17,20 @@ pub enum CheckpointError {
     UnknownFormat { path: PathBuf },
     #[error("checkpoint {path} is truncated or corrupt ({reason}); re-create or re-download it")]
     Corrupt { path: PathBuf, reason: String },
+    /// No key of an architecture camwatch runs, nor of one it recognizes.
     #[error(
-        "{path} holds no MobileNetV2 weights (no key ending in 'features.0.0.weight' among its {count} tensors)"
+        "{path} holds no weights of an architecture camwatch runs (no key ending in 'features.1.conv.0.0.weight' or 'layer1.0.conv1.weight' among its {count} tensors); camwatch runs {}",
+        crate::Architecture::supported()
     )]
-    NotMobileNetV2 { path: PathBuf, count: usize },
+    UnknownArchitecture { path: PathBuf, count: usize },
+    /// The weights of a family camwatch recognizes but does not run.
+    #[error("{path} holds {what}, which camwatch does not run yet; it runs {}", crate::Architecture::supported())]
+    Unsupported { path: PathBuf, what: String },
+    /// A TorchScript archive: a program, not a `state_dict`.
+    #[error(
+        "{path} is a TorchScript archive (torch.jit.save), not a state_dict; save the weights with torch.save(model.state_dict(), \"model.pth\") and pass that file"
+    )]
+    TorchScript { path: PathBuf },
     #[error("{path}: {what}")]
     Architecture { path: PathBuf, what: String },
     #[error(
@@ -31,9 +41,10 @@ pub enum CheckpointError {
         found: usize,
         requested: usize,
     },
-    #[error("{path} does not match MobileNetV2: {}", key_summary(.missing, .unexpected))]
+    #[error("{path} does not match {architecture}: {}", key_summary(.missing, .unexpected))]
     Keys {
         path: PathBuf,
+        architecture: String,
         missing: Vec<String>,
         unexpected: Vec<String>,
     },

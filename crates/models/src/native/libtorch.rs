@@ -14,18 +14,24 @@ impl NativeOps for LibTorch {
         TchTensor::new(nhwc.permute([0, 3, 1, 2]))
     }
 
-    fn guided_relu6(x: TchTensor) -> TchTensor {
-        Self::relu6(x)
+    fn guided_clamped_relu(x: TchTensor, max: f64) -> TchTensor {
+        Self::clamped_relu(x, max)
     }
 
-    fn relu6(mut x: TchTensor) -> TchTensor {
+    fn clamped_relu(mut x: TchTensor, max: f64) -> TchTensor {
         // In place when nothing else holds the buffer, as Burn's own clamp: a fresh
         // activation-sized buffer per layer costs more than the clamp itself.
-        if x.can_mut() {
-            let _ = x.tensor.clamp_(0.0, 6.0);
-            x
-        } else {
-            TchTensor::new(x.tensor.clamp(0.0, 6.0))
+        match (x.can_mut(), max.is_finite()) {
+            (true, true) => {
+                let _ = x.tensor.clamp_(0.0, max);
+                x
+            }
+            (true, false) => {
+                let _ = x.tensor.relu_();
+                x
+            }
+            (false, true) => TchTensor::new(x.tensor.clamp(0.0, max)),
+            (false, false) => TchTensor::new(x.tensor.relu()),
         }
     }
 

@@ -15,7 +15,11 @@ pub(crate) const KEY: &str = "camwatch";
 pub struct Metadata {
     /// Class names in label order.
     pub class_names: Vec<String>,
-    /// MobileNetV2 width multiplier.
+    /// torchvision's name of the architecture (`mobilenet_v2`, `resnet50`); checkpoints from
+    /// before the ResNets hold MobileNetV2s.
+    #[serde(default = "default_arch")]
+    pub arch: String,
+    /// Width multiplier (MobileNetV2's `width_mult`; a ResNet's base width over 64).
     pub width_mult: f64,
     /// Square input size the model was trained at.
     pub image_size: usize,
@@ -46,4 +50,8 @@ impl Metadata {
             .ok_or_else(|| corrupt("a burnpack file without camwatch metadata".to_owned()))?;
         serde_json::from_str(json).map_err(|e| corrupt(format!("bad metadata: {e}")))
     }
+}
+
+fn default_arch() -> String {
+    crate::DEFAULT_ARCH.to_owned()
 }

@@ -1,31 +1,43 @@
 //! What a foreign (PyTorch / safetensors) checkpoint holds: its tensor names and shapes,
-//! where the model's keys sit inside it, and which MobileNetV2 they describe.
+//! where the model's keys sit inside it, and which architecture they describe.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use burn::store::pytorch_reader::{PickleValue, PytorchReader};
 
-use super::{CheckpointError, Format};
-use crate::{FEATURE_LAYERS, MobileNetV2Config};
+use super::{CheckpointError, Format, foreign};
+use crate::{Architecture, mobilenetv2, resnet};
 
-/// Dictionary keys under which training scripts commonly nest a `state_dict`.
+/// Top-level dictionary keys that training scripts wrap a `state_dict` in.
 const WRAPPER_KEYS: [&str; 5] = ["state_dict", "model_state_dict", "model", "net", "weights"];
 
-/// The key every torchvision MobileNetV2 `state_dict` has; finding it locates the prefix.
-const ANCHOR: &str = "features.0.0.weight";
+/// The families camwatch runs, each by the key that only it has (see the families' `shapes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    MobileNetV2,
+    ResNet,
+}
 
-/// Where the model's `state_dict` sits inside a checkpoint file.
+const ANCHORS: [(&str, Family); 2] = [
+    (mobilenetv2::shapes::ANCHOR, Family::MobileNetV2),
+    (resnet::shapes::ANCHOR, Family::ResNet),
+];
+
+/// Where the model's keys sit in a checkpoint.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct KeyLayout {
-    /// The top-level dictionary key holding the `state_dict` (`{"state_dict": ...}`), if any.
+    /// Top-level dictionary key the `state_dict` is stored under (`state_dict`, `model`, ...).
     pub wrapper: Option<String>,
-    /// The prefix on every model key: `module.` (DataParallel), `model.` (Lightning), or empty.
+    /// Prefix of every model key (`module.` from DataParallel, `model.` from Lightning, ...).
     pub prefix: String,
+    /// The family whose anchor key was found.
+    #[serde(skip)]
+    family: Option<Family>,
 }
 
 impl KeyLayout {
-    /// One-line description, e.g. `wrapped in "state_dict", keys prefixed "module."`.
+    /// A short human description, e.g. `wrapped in "state_dict", keys prefixed "module."`.
     pub fn describe(&self) -> String {
         let wrapper = match &self.wrapper {
             Some(key) => format!("wrapped in {key:?}"),
@@ -38,11 +50,11 @@ impl KeyLayout {
     }
 }
 
-/// Tensor names (as flattened dotted paths) and shapes of a foreign checkpoint.
+/// Every tensor name of a checkpoint with its shape.
 pub(crate) struct TensorShapes(pub BTreeMap<String, Vec<usize>>);
 
 impl TensorShapes {
-    /// Reads names and shapes without materializing tensor data.
+    /// Reads the names and shapes (not the data) of a PyTorch or safetensors file.
     pub fn read(path: &Path, format: Format) -> Result<Self, CheckpointError> {
         let corrupt = |reason: String| CheckpointError::Corrupt {
             path: path.to_owned(),
@@ -72,37 +84,48 @@ impl TensorShapes {
         Ok(Self(shapes))
     }
 
-    /// Finds the model's keys: the wrapper dictionary (PyTorch files only) and key prefix.
+    /// Finds the wrapper and prefix of the model's keys from a family's anchor key.
     pub fn layout(&self, path: &Path, format: Format) -> Result<KeyLayout, CheckpointError> {
-        let full_prefix = self
-            .0
-            .keys()
-            .find_map(|k| k.strip_suffix(ANCHOR))
-            .filter(|p| p.is_empty() || p.ends_with('.'))
-            .ok_or_else(|| CheckpointError::NotMobileNetV2 {
-                path: path.to_owned(),
-                count: self.0.len(),
-            })?;
+        let found = self.0.keys().find_map(|k| {
+            ANCHORS.iter().find_map(|(anchor, family)| {
+                k.strip_suffix(anchor)
+                    .filter(|p| p.is_empty() || p.ends_with('.'))
+                    .map(|p| (p.to_owned(), *family))
+            })
+        });
+        let Some((full_prefix, family)) = found else {
+            let keys: Vec<&str> = self.0.keys().map(String::as_str).collect();
+            return Err(match foreign::describe(&keys) {
+                Some(what) => CheckpointError::Unsupported {
+                    path: path.to_owned(),
+                    what: what.to_owned(),
+                },
+                None => CheckpointError::UnknownArchitecture {
+                    path: path.to_owned(),
+                    count: self.0.len(),
+                },
+            });
+        };
         // `{"model": sd}` and a Lightning-style "model." prefix flatten to the same names;
         // the top-level dictionary tells them apart.
         let first = full_prefix.split('.').next().unwrap_or_default();
         let wrapped = format != Format::Safetensors
             && WRAPPER_KEYS.contains(&first)
             && top_level_keys(path).iter().any(|k| k == first);
-        Ok(if wrapped {
-            KeyLayout {
-                wrapper: Some(first.to_owned()),
-                prefix: full_prefix[first.len() + 1..].to_owned(),
-            }
+        let (wrapper, prefix) = if wrapped {
+            (Some(first.to_owned()), full_prefix[first.len() + 1..].to_owned())
         } else {
-            KeyLayout {
-                wrapper: None,
-                prefix: full_prefix.to_owned(),
-            }
+            (None, full_prefix)
+        };
+        Ok(KeyLayout {
+            wrapper,
+            prefix,
+            family: Some(family),
         })
     }
 
-    fn shape(&self, layout: &KeyLayout, key: &str) -> Option<&[usize]> {
+    /// The shape of model key `key` (without wrapper or prefix).
+    fn shape(&self, layout: &KeyLayout, key: &str) -> Option<Vec<usize>> {
         let wrapper = layout
             .wrapper
             .as_ref()
@@ -110,61 +133,36 @@ impl TensorShapes {
             .unwrap_or_default();
         self.0
             .get(&format!("{wrapper}{}{key}", layout.prefix))
-            .map(Vec::as_slice)
+            .cloned()
     }
 
-    /// The configuration whose layer widths match the file, and the parameter count.
+    /// The architecture (family, depth, width, classes) and trainable parameter count.
     pub fn architecture(
         &self,
         path: &Path,
         layout: &KeyLayout,
-    ) -> Result<(MobileNetV2Config, usize), CheckpointError> {
-        let arch_error = |what: String| CheckpointError::Architecture {
+    ) -> Result<(Architecture, usize), CheckpointError> {
+        let shape = |key: &str| self.shape(layout, key);
+        let architecture = match layout.family {
+            Some(Family::MobileNetV2) => mobilenetv2::shapes::config(&shape).map(Architecture::MobileNetV2),
+            Some(Family::ResNet) => resnet::shapes::config(&shape).map(Architecture::ResNet),
+            None => unreachable!("a layout found by an anchor"),
+        }
+        .map_err(|what| CheckpointError::Architecture {
             path: path.to_owned(),
             what,
-        };
-        let widths: Vec<Option<usize>> = (0..FEATURE_LAYERS)
-            .map(|i| self.shape(layout, &output_conv_key(i)).map(|s| s[0]))
-            .collect();
-        let width_mult = CANDIDATE_WIDTHS
-            .iter()
-            .copied()
-            .chain((1..=60).map(|k| k as f64 * 0.05))
-            .find(|&w| MobileNetV2Config::new(1).with_width_mult(w).feature_channels().iter().zip(&widths).all(|(a, b)| Some(*a) == *b))
-            .ok_or_else(|| {
-                arch_error(format!(
-                    "its layer widths {widths:?} match no MobileNetV2 width multiplier; is it a torchvision mobilenet_v2?"
-                ))
-            })?;
-        let classifier = self
-            .shape(layout, "classifier.1.weight")
-            .ok_or_else(|| arch_error("it has no classifier.1.weight".to_owned()))?;
+        })?;
         let params = self
             .0
             .iter()
             .filter(|(k, _)| !k.ends_with("num_batches_tracked") && !k.contains("running_"))
             .map(|(_, s)| s.iter().product::<usize>())
             .sum();
-        Ok((
-            MobileNetV2Config::new(classifier[0]).with_width_mult(width_mult),
-            params,
-        ))
+        Ok((architecture, params))
     }
 }
 
-/// Width multipliers torchvision and the literature use, tried first.
-const CANDIDATE_WIDTHS: [f64; 7] = [1.0, 0.5, 0.75, 0.35, 0.25, 1.3, 1.4];
-
-/// The key of the convolution that sets `features.{i}`'s output width.
-fn output_conv_key(i: usize) -> String {
-    match i {
-        0 | 18 => format!("features.{i}.0.weight"),
-        1 => "features.1.conv.1.weight".to_owned(),
-        _ => format!("features.{i}.conv.2.weight"),
-    }
-}
-
-/// The keys of a PyTorch file's top-level dictionary (empty when it is not one).
+/// The keys of the top-level dictionary of a pickled checkpoint (none if it is not one).
 fn top_level_keys(path: &Path) -> Vec<String> {
     match PytorchReader::read_pickle_data(path, None) {
         Ok(PickleValue::Dict(dict)) => dict.into_keys().collect(),
@@ -175,9 +173,9 @@ fn top_level_keys(path: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MobileNetV2Config;
+    use crate::mobilenetv2::shapes::{ANCHOR, output_conv_key};
 
-    /// The shapes of a `width`-wide torchvision MobileNetV2 with `classes` outputs, every key
-    /// behind `prefix`.
     fn shapes(prefix: &str, width: f64, classes: usize) -> TensorShapes {
         let channels = MobileNetV2Config::new(classes)
             .with_width_mult(width)
@@ -187,7 +185,7 @@ mod tests {
             .enumerate()
             .map(|(i, &c)| (format!("{prefix}{}", output_conv_key(i)), vec![c, 1, 1, 1]))
             .collect();
-        map.insert(format!("{prefix}{ANCHOR}"), vec![channels[0], 3, 3, 3]);
+        map.insert(format!("{prefix}{ANCHOR}"), vec![channels[0], 1, 3, 3]);
         map.insert(format!("{prefix}classifier.1.weight"), vec![classes, 1280]);
         TensorShapes(map)
     }
@@ -199,18 +197,12 @@ mod tests {
             let layout = shapes(prefix, 1.0, 10)
                 .layout(path, Format::Safetensors)
                 .unwrap();
-            assert_eq!(
-                layout,
-                KeyLayout {
-                    wrapper: None,
-                    prefix: prefix.to_owned()
-                }
-            );
+            assert_eq!((layout.wrapper, layout.prefix.as_str()), (None, prefix));
         }
     }
 
     #[test]
-    fn a_file_without_the_anchor_is_not_mobilenetv2() {
+    fn a_file_without_an_anchor_is_no_known_architecture() {
         let path = Path::new("x.safetensors");
         // A name that merely ends like the anchor is not it.
         let mut map = BTreeMap::new();
@@ -219,7 +211,7 @@ mod tests {
             .layout(path, Format::Safetensors)
             .unwrap_err();
         assert!(
-            matches!(error, CheckpointError::NotMobileNetV2 { count: 1, .. }),
+            matches!(error, CheckpointError::UnknownArchitecture { count: 1, .. }),
             "{error}"
         );
     }
@@ -230,8 +222,11 @@ mod tests {
         for width in [1.0, 0.5, 0.35, 1.4] {
             let shapes = shapes("module.", width, 7);
             let layout = shapes.layout(path, Format::Safetensors).unwrap();
-            let (config, _) = shapes.architecture(path, &layout).unwrap();
-            assert_eq!((config.width_mult, config.num_classes), (width, 7));
+            let (architecture, _) = shapes.architecture(path, &layout).unwrap();
+            assert_eq!(
+                (architecture.width_mult(), architecture.num_classes()),
+                (width, 7)
+            );
         }
     }
 
@@ -240,6 +235,7 @@ mod tests {
         let layout = KeyLayout {
             wrapper: Some("state_dict".to_owned()),
             prefix: "module.".to_owned(),
+            family: None,
         };
         assert_eq!(
             layout.describe(),

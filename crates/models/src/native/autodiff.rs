@@ -20,12 +20,12 @@ impl<C: CheckpointStrategy> NativeOps for Autodiff<LibTorch, C> {
             .stateless(LibTorch::channels_last(x.into_primitive()))
     }
 
-    fn guided_relu6(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        tracked_relu6::<C, _>(GuidedRelu6, x)
+    fn guided_clamped_relu(x: FloatTensor<Self>, max: f64) -> FloatTensor<Self> {
+        tracked_clamped_relu::<C, _>(GuidedClampedRelu(max), x, max)
     }
 
-    fn relu6(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        tracked_relu6::<C, _>(Relu6, x)
+    fn clamped_relu(x: FloatTensor<Self>, max: f64) -> FloatTensor<Self> {
+        tracked_clamped_relu::<C, _>(ClampedRelu(max), x, max)
     }
 
     fn conv2d(
@@ -77,9 +77,10 @@ impl<C: CheckpointStrategy> NativeOps for Autodiff<LibTorch, C> {
 }
 
 /// ReLU6's forward under autodiff, with `backward` (which receives the input) as its gradient.
-fn tracked_relu6<C, B>(
+fn tracked_clamped_relu<C, B>(
     backward: B,
     x: FloatTensor<Autodiff<LibTorch, C>>,
+    max: f64,
 ) -> FloatTensor<Autodiff<LibTorch, C>>
 where
     C: CheckpointStrategy,
@@ -88,9 +89,9 @@ where
     match backward.prepare::<C>([x.node()]).compute_bound().stateful() {
         OpsKind::Tracked(prep) => {
             let input = x.primitive().clone();
-            prep.finish(input, LibTorch::relu6(x.into_primitive()))
+            prep.finish(input, LibTorch::clamped_relu(x.into_primitive(), max))
         }
-        OpsKind::UnTracked(prep) => prep.finish(LibTorch::relu6(x.into_primitive())),
+        OpsKind::UnTracked(prep) => prep.finish(LibTorch::clamped_relu(x.into_primitive(), max)),
     }
 }
 
@@ -109,24 +110,24 @@ impl Backward<LibTorch, 1> for ChannelsLast {
 
 /// ReLU6's backward in one LibTorch kernel.
 #[derive(Debug)]
-struct Relu6;
+struct ClampedRelu(f64);
 
-impl Backward<LibTorch, 1> for Relu6 {
+impl Backward<LibTorch, 1> for ClampedRelu {
     type State = TchTensor;
 
     fn backward(self, ops: Ops<TchTensor, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let x = ops.state;
         unary::<LibTorch, _>(ops.parents, ops.node, grads, |grad| {
-            TchTensor::new(x.tensor.hardtanh_backward(&grad.tensor, 0.0, 6.0))
+            TchTensor::new(x.tensor.hardtanh_backward(&grad.tensor, 0.0, self.0))
         });
     }
 }
 
 /// The guided backward: `g · [0 < x < 6] · [g > 0]`.
 #[derive(Debug)]
-struct GuidedRelu6;
+struct GuidedClampedRelu(f64);
 
-impl Backward<LibTorch, 1> for GuidedRelu6 {
+impl Backward<LibTorch, 1> for GuidedClampedRelu {
     type State = TchTensor;
 
     fn backward(self, ops: Ops<TchTensor, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
@@ -134,7 +135,7 @@ impl Backward<LibTorch, 1> for GuidedRelu6 {
         if let [Some(parent)] = ops.parents {
             let x = &ops.state.tensor;
             let g = &grad.tensor;
-            let pass = x.gt(0.0).logical_and(&x.lt(6.0)).logical_and(&g.gt(0.0));
+            let pass = x.gt(0.0).logical_and(&x.lt(self.0)).logical_and(&g.gt(0.0));
             grads.register::<LibTorch>(parent.id, TchTensor::new(g * pass));
         }
     }

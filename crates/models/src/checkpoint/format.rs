@@ -1,4 +1,4 @@
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::CheckpointError;
@@ -53,4 +53,23 @@ impl Format {
             Self::Camwatch => "camwatch (burnpack)",
         }
     }
+}
+
+/// Whether the zip at `path` is a TorchScript archive (`torch.jit.save`): its central directory,
+/// at the end of the file, names a `constants.pkl` and the `code/` of the scripted module.
+pub(crate) fn torchscript(path: &Path, format: Format) -> bool {
+    const TAIL: u64 = 1 << 20;
+    if format != Format::PytorchZip {
+        return false;
+    }
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut tail = Vec::new();
+    let read = file
+        .seek(SeekFrom::Start(length.saturating_sub(TAIL)))
+        .and_then(|_| file.read_to_end(&mut tail));
+    let names = |needle: &[u8]| tail.windows(needle.len()).any(|w| w == needle);
+    read.is_ok() && names(b"constants.pkl") && names(b"/code/")
 }

@@ -3,13 +3,16 @@
 //! `.safetensors` out.
 
 mod error;
+mod foreign;
 mod format;
 mod layout;
 mod metadata;
 
 use std::path::{Path, PathBuf};
 
+use burn::module::{ModuleMapper, Param};
 use burn::prelude::*;
+use burn::tensor::DType;
 use burn::store::{
     ApplyResult, BurnToPyTorchAdapter, BurnpackStore, KeyRemapper, ModuleSnapshot, PathFilter,
     PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
@@ -20,7 +23,8 @@ pub use format::Format;
 pub use layout::KeyLayout;
 pub use metadata::Metadata;
 
-use crate::{MobileNetV2, MobileNetV2Config};
+use crate::architecture::dispatch;
+use crate::{Architecture, Model};
 use atomic_write::write_atomically;
 use layout::TensorShapes;
 
@@ -33,46 +37,52 @@ pub struct CheckpointInfo {
     pub format: Format,
     /// Where the model keys sit (foreign checkpoints; default for camwatch's own).
     pub layout: KeyLayout,
-    /// Classes and width multiplier, inferred from tensor shapes or read from metadata.
+    /// Family, depth, width and classes, inferred from tensor shapes or read from metadata.
+    pub architecture: Architecture,
+    /// Number of classes.
     pub num_classes: usize,
-    /// Width multiplier.
-    pub width_mult: f64,
     /// Number of trainable parameters.
     pub parameters: usize,
     /// Training metadata (camwatch checkpoints only).
     pub metadata: Option<Metadata>,
 }
 
-impl CheckpointInfo {
-    fn config(&self) -> MobileNetV2Config {
-        MobileNetV2Config::new(self.num_classes).with_width_mult(self.width_mult)
-    }
-}
 
 /// Reads what the checkpoint at `path` holds.
 pub fn inspect(path: &Path) -> Result<CheckpointInfo, CheckpointError> {
     let format = Format::detect(path)?;
+    if format::torchscript(path, format) {
+        return Err(CheckpointError::TorchScript {
+            path: path.to_owned(),
+        });
+    }
     if format == Format::Camwatch {
         let metadata = Metadata::read(path)?;
+        let num_classes = metadata.class_names.len();
+        let architecture = Architecture::parse(&metadata.arch, num_classes, metadata.width_mult)
+            .map_err(|what| CheckpointError::Architecture {
+                path: path.to_owned(),
+                what,
+            })?;
         return Ok(CheckpointInfo {
             path: path.to_owned(),
             format,
             layout: KeyLayout::default(),
-            num_classes: metadata.class_names.len(),
-            width_mult: metadata.width_mult,
+            architecture,
+            num_classes,
             parameters: metadata.parameters,
             metadata: Some(metadata),
         });
     }
     let shapes = TensorShapes::read(path, format)?;
     let layout = shapes.layout(path, format)?;
-    let (config, parameters) = shapes.architecture(path, &layout)?;
+    let (architecture, parameters) = shapes.architecture(path, &layout)?;
     Ok(CheckpointInfo {
         path: path.to_owned(),
         format,
         layout,
-        num_classes: config.num_classes,
-        width_mult: config.width_mult,
+        num_classes: architecture.num_classes(),
+        architecture,
         parameters,
         metadata: None,
     })
@@ -83,10 +93,8 @@ pub fn inspect(path: &Path) -> Result<CheckpointInfo, CheckpointError> {
 pub struct LoadOptions {
     /// Classes the model must predict; `None` takes the file's.
     pub num_classes: Option<usize>,
-    /// Width multiplier the file must have; `None` takes the file's.
-    pub width_mult: Option<f64>,
-    /// Load only `features.*` and give the model a freshly initialized classifier
-    /// (fine-tuning from a checkpoint trained for other classes).
+    /// Load only the backbone and give the model a freshly initialized head (fine-tuning from
+    /// a checkpoint trained for other classes).
     pub backbone_only: bool,
 }
 
@@ -94,31 +102,21 @@ pub struct LoadOptions {
 #[derive(Debug)]
 pub struct Loaded {
     /// The model, ready for inference (`.valid()` is not needed) or fine-tuning.
-    pub model: MobileNetV2,
+    pub model: Model,
     /// The file's description.
     pub info: CheckpointInfo,
     /// The classifier was freshly initialized rather than loaded.
     pub head_initialized: bool,
 }
 
-/// Loads a MobileNetV2 from any supported checkpoint, detecting format and key layout.
+/// Loads a model from any supported checkpoint, detecting format, key layout and
+/// architecture. Half-precision weights (fp16, bf16) are converted to f32.
 pub fn load(
     path: &Path,
     options: &LoadOptions,
     device: &Device,
 ) -> Result<Loaded, CheckpointError> {
     let info = inspect(path)?;
-    if let Some(width) = options.width_mult
-        && (width - info.width_mult).abs() > 1e-9
-    {
-        return Err(CheckpointError::Architecture {
-            path: path.to_owned(),
-            what: format!(
-                "it holds a width-{} MobileNetV2 but width {width} was requested; drop the width option or pass {}",
-                info.width_mult, info.width_mult
-            ),
-        });
-    }
     let num_classes = options.num_classes.unwrap_or(info.num_classes);
     if num_classes != info.num_classes && !options.backbone_only {
         return Err(CheckpointError::ClassCount {
@@ -127,17 +125,30 @@ pub fn load(
             requested: num_classes,
         });
     }
-    let mut model = MobileNetV2Config {
-        num_classes,
-        ..info.config()
-    }
-    .init(device);
+    let architecture = info.architecture.with_num_classes(num_classes);
+    let mut model = architecture.init(device);
     let filter = if options.backbone_only {
-        PathFilter::new().with_regex(r"^features\.")
+        PathFilter::new().with_regex(architecture.backbone_pattern())
     } else {
         PathFilter::new().match_all()
     };
-    let result = match info.format {
+    let result = dispatch!(&mut model, model => load_into(model, path, &info, filter))?;
+    check_keys(path, &architecture, &result, options.backbone_only)?;
+    Ok(Loaded {
+        model: model.map(&mut ToF32),
+        info,
+        head_initialized: options.backbone_only,
+    })
+}
+
+/// Applies the tensors of the checkpoint `info` describes to `model`.
+fn load_into<M: ModuleSnapshot>(
+    model: &mut M,
+    path: &Path,
+    info: &CheckpointInfo,
+    filter: PathFilter,
+) -> Result<ApplyResult, CheckpointError> {
+    match info.format {
         Format::Camwatch => model
             .load_from(
                 &mut BurnpackStore::from_file(path)
@@ -172,13 +183,20 @@ pub fn load(
     .map_err(|reason| CheckpointError::Corrupt {
         path: path.to_owned(),
         reason,
-    })?;
-    check_keys(path, &result, options.backbone_only)?;
-    Ok(Loaded {
-        model,
-        info,
-        head_initialized: options.backbone_only,
     })
+}
+
+/// Converts every float tensor to f32: `model.half().state_dict()` loads as fp16 or bf16.
+struct ToF32;
+
+impl ModuleMapper for ToF32 {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        if param.val().dtype() == DType::F32 {
+            param
+        } else {
+            param.map(|tensor| tensor.cast(DType::F32))
+        }
+    }
 }
 
 /// Strips the layout's key prefix (`module.`, `model.`) so keys match torchvision's.
@@ -194,6 +212,7 @@ fn prefix_remapper(layout: &KeyLayout) -> KeyRemapper {
 /// Turns what the store could not place into one clear error.
 fn check_keys(
     path: &Path,
+    architecture: &Architecture,
     result: &ApplyResult,
     backbone_only: bool,
 ) -> Result<(), CheckpointError> {
@@ -207,13 +226,13 @@ fn check_keys(
         .missing
         .iter()
         .map(|(key, _)| key.clone())
-        .filter(|key| !(backbone_only && key.starts_with("classifier.")))
+        .filter(|key| !(backbone_only && key.starts_with(architecture.head_prefix())))
         .collect();
     let unexpected: Vec<String> = result
         .unused
         .iter()
         .filter(|key| !key.ends_with("num_batches_tracked"))
-        .filter(|key| !(backbone_only && key.starts_with("classifier.")))
+        .filter(|key| !(backbone_only && key.starts_with(architecture.head_prefix())))
         .cloned()
         .collect();
     if missing.is_empty() && unexpected.is_empty() {
@@ -221,6 +240,7 @@ fn check_keys(
     } else {
         Err(CheckpointError::Keys {
             path: path.to_owned(),
+            architecture: architecture.describe(),
             missing,
             unexpected,
         })
@@ -228,33 +248,40 @@ fn check_keys(
 }
 
 /// Writes `model` and its metadata as a camwatch checkpoint, atomically: a reader sees the
-/// old file or the new one, never a partial write.
-pub fn save(model: &MobileNetV2, metadata: &Metadata, path: &Path) -> Result<(), CheckpointError> {
-    let json = serde_json::to_string(metadata).expect("metadata serializes");
+/// old file or the new one, never a partial write. The metadata's architecture and width are
+/// the model's.
+pub fn save(model: &Model, metadata: &Metadata, path: &Path) -> Result<(), CheckpointError> {
+    let architecture = model.architecture();
+    let metadata = Metadata {
+        arch: architecture.variant().to_owned(),
+        width_mult: architecture.width_mult(),
+        ..metadata.clone()
+    };
+    let json = serde_json::to_string(&metadata).expect("metadata serializes");
     Ok(write_atomically(path, |tmp| {
-        model
+        dispatch!(model, model => model
             .save_into(
                 &mut BurnpackStore::from_file(tmp)
                     .auto_extension(false)
                     .overwrite(true)
-                    .metadata(metadata::KEY, json),
+                    .metadata(metadata::KEY, json.clone()),
             )
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string()))
     })?)
 }
 
 /// Writes `model` as a `.safetensors` file with torchvision's key names, so that
-/// `torchvision.models.mobilenet_v2(num_classes=N, width_mult=W).load_state_dict(
-/// safetensors.torch.load_file(path))` runs it in PyTorch unchanged.
-pub fn export_safetensors(model: &MobileNetV2, path: &Path) -> Result<(), CheckpointError> {
+/// `torchvision.models.resnet50(num_classes=N).load_state_dict(safetensors.torch.load_file(path))`
+/// ([`Architecture::torchvision_constructor`]) runs it in PyTorch unchanged.
+pub fn export_safetensors(model: &Model, path: &Path) -> Result<(), CheckpointError> {
     Ok(write_atomically(path, |tmp| {
-        model
+        dispatch!(model, model => model
             .save_into(
                 &mut SafetensorsStore::from_file(tmp)
                     .with_to_adapter(BurnToPyTorchAdapter)
                     .skip_enum_variants(true)
                     .overwrite(true),
             )
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string()))
     })?)
 }

@@ -1,0 +1,274 @@
+//! The architectures camwatch builds, by name, and the trainable model that holds any of them.
+//!
+//! Commands, training and checkpoints hold a [`Model`] and ask it through [`Classifier`]; only
+//! this file and the families' folders name the architectures.
+
+use burn::module::{Module, ParamId};
+use burn::nn::DropoutConfig;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::mobilenetv2::{MobileNetV2, MobileNetV2Config};
+use crate::network::{Classifier, Network};
+use crate::resnet::{ResNet, ResNetConfig, VARIANTS};
+
+/// The architecture of the default run.
+pub const DEFAULT_ARCH: &str = "mobilenet_v2";
+
+/// An architecture with its hyper-parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Architecture {
+    /// torchvision's `mobilenet_v2`.
+    MobileNetV2(MobileNetV2Config),
+    /// torchvision's ResNet family (ResNet, ResNeXt, Wide ResNet).
+    ResNet(ResNetConfig),
+}
+
+impl Architecture {
+    /// Every name [`Self::parse`] takes, torchvision's.
+    pub fn names() -> Vec<&'static str> {
+        std::iter::once(DEFAULT_ARCH)
+            .chain(VARIANTS.iter().map(|v| v.0))
+            .collect()
+    }
+
+    /// The architectures camwatch runs, for messages: `mobilenet_v2 and the ResNet family
+    /// (resnet18, ...)`.
+    pub fn supported() -> String {
+        let resnets: Vec<&str> = VARIANTS.iter().map(|v| v.0).collect();
+        format!("{DEFAULT_ARCH} and the ResNet family ({})", resnets.join(", "))
+    }
+
+    /// The architecture torchvision calls `name`, for `num_classes` classes; `width_mult` scales
+    /// every layer's width (MobileNetV2's `width_mult`; a ResNet's base width is 64 × it).
+    pub fn parse(name: &str, num_classes: usize, width_mult: f64) -> Result<Self, String> {
+        let wanted = name.to_ascii_lowercase().replace('-', "_");
+        if wanted == DEFAULT_ARCH || wanted == "mobilenetv2" {
+            let config = MobileNetV2Config::new(num_classes).with_width_mult(width_mult);
+            return Ok(Self::MobileNetV2(config));
+        }
+        match ResNetConfig::named(&wanted, num_classes) {
+            Some(config) => {
+                let base_width = (64.0 * width_mult).round() as usize;
+                if base_width == 0 || base_width % config.groups != 0 {
+                    return Err(format!(
+                        "--width-mult {width_mult} gives {name} a base width of {base_width}; it must be a positive multiple of its {} groups",
+                        config.groups
+                    ));
+                }
+                Ok(Self::ResNet(config.with_base_width(base_width)))
+            }
+            None => Err(format!(
+                "unknown architecture '{name}'; choose one of {}",
+                Self::names().join(", ")
+            )),
+        }
+    }
+
+    /// torchvision's name of the variant (`mobilenet_v2`, `resnet50`), without the width.
+    pub fn variant(&self) -> &'static str {
+        match self {
+            Self::MobileNetV2(_) => DEFAULT_ARCH,
+            Self::ResNet(config) => config.variant().unwrap_or("resnet"),
+        }
+    }
+
+    /// The family's name, as a reader knows it.
+    pub fn family(&self) -> &'static str {
+        match self {
+            Self::MobileNetV2(_) => "MobileNetV2",
+            Self::ResNet(ResNetConfig { groups: 1, width_per_group: 64, .. }) => "ResNet",
+            Self::ResNet(ResNetConfig { groups: 1, .. }) => "Wide ResNet",
+            Self::ResNet(_) => "ResNeXt",
+        }
+    }
+
+    /// One line for people: `MobileNetV2 (mobilenet_v2), width 0.35` or `ResNet (resnet50)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::MobileNetV2(config) => {
+                format!("MobileNetV2 (mobilenet_v2), width {}", config.width_mult)
+            }
+            Self::ResNet(config) if config.base_width == 64 => {
+                format!("{} ({})", self.family(), self.variant())
+            }
+            Self::ResNet(config) => format!(
+                "{} ({}), base width {} (torchvision's: 64)",
+                self.family(),
+                self.variant(),
+                config.base_width
+            ),
+        }
+    }
+
+    /// The width multiplier: MobileNetV2's `width_mult`, a ResNet's base width over 64.
+    pub fn width_mult(&self) -> f64 {
+        match self {
+            Self::MobileNetV2(config) => config.width_mult,
+            Self::ResNet(config) => config.base_width as f64 / 64.0,
+        }
+    }
+
+    /// Number of classes.
+    pub fn num_classes(&self) -> usize {
+        match self {
+            Self::MobileNetV2(config) => config.num_classes,
+            Self::ResNet(config) => config.num_classes,
+        }
+    }
+
+    /// The same architecture for `num_classes` classes.
+    pub fn with_num_classes(&self, num_classes: usize) -> Self {
+        match self.clone() {
+            Self::MobileNetV2(config) => Self::MobileNetV2(MobileNetV2Config {
+                num_classes,
+                ..config
+            }),
+            Self::ResNet(config) => Self::ResNet(ResNetConfig {
+                num_classes,
+                ..config
+            }),
+        }
+    }
+
+    /// The prefix of the head's keys in a torchvision `state_dict` (`classifier.`, `fc.`).
+    pub fn head_prefix(&self) -> &'static str {
+        match self {
+            Self::MobileNetV2(_) => "classifier.",
+            Self::ResNet(_) => "fc.",
+        }
+    }
+
+    /// A regex matching the backbone's keys (everything but the head), for backbone-only loading.
+    pub fn backbone_pattern(&self) -> &'static str {
+        match self {
+            Self::MobileNetV2(_) => r"^features\.",
+            Self::ResNet(_) => r"^(conv1|bn1|layer[1-4])\.",
+        }
+    }
+
+    /// The Python that builds this network in PyTorch, or why none does.
+    pub fn torchvision_constructor(&self) -> Result<String, String> {
+        match self {
+            Self::MobileNetV2(config) => Ok(format!(
+                "torchvision.models.mobilenet_v2(num_classes={}, width_mult={})",
+                config.num_classes, config.width_mult
+            )),
+            Self::ResNet(config) if config.base_width == 64 && config.variant().is_some() => Ok(
+                format!("torchvision.models.{}(num_classes={})", self.variant(), config.num_classes),
+            ),
+            Self::ResNet(config) => Err(format!(
+                "torchvision has no constructor for a {} of base width {}",
+                self.variant(),
+                config.base_width
+            )),
+        }
+    }
+
+    /// A newly initialized network with torchvision's initialization.
+    pub fn init(&self, device: &Device) -> Model {
+        match self {
+            Self::MobileNetV2(config) => Model::MobileNetV2(config.init(device)),
+            Self::ResNet(config) => Model::ResNet(config.init(device)),
+        }
+    }
+}
+
+/// A trainable network of any architecture camwatch builds.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum Model {
+    /// torchvision's `mobilenet_v2`.
+    MobileNetV2(MobileNetV2),
+    /// torchvision's ResNet family.
+    ResNet(ResNet),
+}
+
+/// Runs `$body` with `$m` bound to the network inside `$model`.
+macro_rules! dispatch {
+    ($model:expr, $m:ident => $body:expr) => {
+        match $model {
+            Model::MobileNetV2($m) => $body,
+            Model::ResNet($m) => $body,
+        }
+    };
+}
+pub(crate) use dispatch;
+
+impl Model {
+    /// This model as training runs it: `dropout` before the classifier where the architecture
+    /// has one (MobileNetV2; torchvision's ResNets have none), and with `freeze_backbone` no
+    /// gradients for anything but the head.
+    pub fn for_training(self, dropout: f64, freeze_backbone: bool) -> Self {
+        match self {
+            Self::MobileNetV2(m) => Self::MobileNetV2(MobileNetV2 {
+                features: match freeze_backbone {
+                    true => m.features.freeze(),
+                    false => m.features,
+                },
+                classifier: (DropoutConfig::new(dropout).init(), m.classifier.1),
+            }),
+            Self::ResNet(m) => {
+                let fc = m.fc.clone();
+                let m = if freeze_backbone { m.freeze() } else { m };
+                Self::ResNet(ResNet { fc, ..m })
+            }
+        }
+    }
+
+    /// The architecture and hyper-parameters, read off the network's shapes.
+    pub fn architecture(&self) -> Architecture {
+        match self {
+            Self::MobileNetV2(m) => Architecture::MobileNetV2(m.config()),
+            Self::ResNet(m) => Architecture::ResNet(m.config()),
+        }
+    }
+}
+
+impl Classifier for Model {
+    fn fold(&self) -> Box<dyn Network> {
+        dispatch!(self, m => Classifier::fold(m))
+    }
+
+    fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        dispatch!(self, m => Classifier::forward(m, images))
+    }
+
+    fn pooled_features(&self, images: Tensor<4>) -> Tensor<2> {
+        dispatch!(self, m => Classifier::pooled_features(m, images))
+    }
+
+    fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
+        dispatch!(self, m => Classifier::classify(m, pooled))
+    }
+
+    fn num_classes(&self) -> usize {
+        dispatch!(self, m => Classifier::num_classes(m))
+    }
+
+    fn backbone_ids(&self) -> Vec<ParamId> {
+        dispatch!(self, m => m.backbone_ids())
+    }
+
+    fn trainable_params(&self) -> usize {
+        dispatch!(self, m => Classifier::trainable_params(m))
+    }
+
+    fn cascade_steps(&self) -> Vec<String> {
+        dispatch!(self, m => m.cascade_steps())
+    }
+
+    fn with_fresh_top(&self, fresh: &Self, parts: usize) -> Self {
+        match (self, fresh) {
+            (Self::MobileNetV2(m), Self::MobileNetV2(f)) => {
+                Self::MobileNetV2(m.with_fresh_top(f, parts))
+            }
+            (Self::ResNet(m), Self::ResNet(f)) => Self::ResNet(m.with_fresh_top(f, parts)),
+            _ => panic!("a fresh model of another architecture"),
+        }
+    }
+
+    fn fresh(&self, device: &Device) -> Self {
+        self.architecture().init(device)
+    }
+}

@@ -1,0 +1,105 @@
+//! Convolutions with their eval-mode batch norm folded in, the parts of every inference copy.
+//!
+//! In eval mode a batch norm is an affine map per channel, so `BN(conv(x))` equals a single
+//! convolution with scaled weights and a bias. Folding removes a pass over the activations per
+//! batch norm; with channels-last inputs it lets LibTorch's oneDNN kernels run the whole trunk.
+//! Results equal the eval-mode model's up to float rounding.
+
+use burn::module::Param;
+use burn::nn::BatchNorm;
+use burn::nn::conv::Conv2d;
+use burn::prelude::*;
+
+use crate::native::{guided_relu, guided_relu6, relu, relu6};
+
+/// What follows a folded convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// Nothing: a linear projection, or a residual branch before its sum.
+    Linear,
+    /// ReLU.
+    Relu,
+    /// ReLU6.
+    Relu6,
+    /// ReLU with the guided-backpropagation backward ([`crate::native::guided_relu`]).
+    GuidedRelu,
+    /// ReLU6 with the guided-backpropagation backward ([`crate::native::guided_relu6`]).
+    GuidedRelu6,
+}
+
+impl Activation {
+    /// Runs this activation.
+    pub fn forward(self, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            Self::Linear => x,
+            Self::Relu => relu(x),
+            Self::Relu6 => relu6(x),
+            Self::GuidedRelu => guided_relu(x),
+            Self::GuidedRelu6 => guided_relu6(x),
+        }
+    }
+
+    /// The guided counterpart of a ReLU or ReLU6 (others stay as they are).
+    pub fn guided(self) -> Self {
+        match self {
+            Self::Relu => Self::GuidedRelu,
+            Self::Relu6 => Self::GuidedRelu6,
+            other => other,
+        }
+    }
+}
+
+/// A convolution carrying its folded batch norm as bias, and its activation.
+#[derive(Module, Debug)]
+pub struct FoldedConv {
+    conv: Conv2d,
+    #[module(skip)]
+    activation: Activation,
+}
+
+impl FoldedConv {
+    /// `activation(norm(conv(x)))` as one convolution and the activation.
+    pub fn new(conv: &Conv2d, norm: &BatchNorm, activation: Activation) -> Self {
+        Self {
+            conv: fold(conv, norm),
+            activation,
+        }
+    }
+
+    /// Runs the convolution and its activation.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, in_channels, height, width]`
+    /// - output: `[batch, out_channels, height / stride, width / stride]` (rounded up)
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        self.activation.forward(self.conv.forward(x))
+    }
+
+    /// The same convolution with its activation guided.
+    pub fn guided(mut self) -> Self {
+        self.activation = self.activation.guided();
+        self
+    }
+}
+
+/// `norm(conv(x))` as one convolution: weights scaled by `γ/√(σ²+ε)` per output channel,
+/// bias `β − μ·γ/√(σ²+ε)` (plus the convolution's own bias, scaled, if it has one).
+fn fold(conv: &Conv2d, norm: &BatchNorm) -> Conv2d {
+    let scale = norm.gamma.val() / norm.running_var.value().add_scalar(norm.epsilon).sqrt();
+    let shift = match &conv.bias {
+        Some(bias) => bias.val() - norm.running_mean.value(),
+        None => norm.running_mean.value().neg(),
+    };
+    let bias = norm.beta.val() + shift * scale.clone();
+    let [out, ..] = conv.weight.dims();
+    let weight = conv.weight.val() * scale.reshape([out, 1, 1, 1]);
+    let mut folded = conv.clone();
+    folded.weight = Param::from_tensor(weight);
+    folded.bias = Some(Param::from_tensor(bias));
+    folded
+}
+
+/// Global average pooling `[N, C, H, W] -> [N, C]`.
+pub fn global_pool(features: Tensor<4>) -> Tensor<2> {
+    features.mean_dim(3).mean_dim(2).flatten(1, 3)
+}

@@ -1,0 +1,57 @@
+//! MobileNetV2 behind the model interface.
+
+use burn::module::ParamId;
+use burn::prelude::*;
+
+use super::{FEATURE_LAYERS, MobileNetV2};
+use crate::network::{Classifier, Network, param_ids};
+
+impl Classifier for MobileNetV2 {
+    fn fold(&self) -> Box<dyn Network> {
+        Box::new(MobileNetV2::fold(self))
+    }
+
+    fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        MobileNetV2::forward(self, images)
+    }
+
+    fn pooled_features(&self, images: Tensor<4>) -> Tensor<2> {
+        MobileNetV2::pooled_features(self, images)
+    }
+
+    fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
+        MobileNetV2::classify(self, pooled)
+    }
+
+    fn num_classes(&self) -> usize {
+        MobileNetV2::num_classes(self)
+    }
+
+    fn backbone_ids(&self) -> Vec<ParamId> {
+        param_ids(&self.features)
+    }
+
+    fn trainable_params(&self) -> usize {
+        MobileNetV2::trainable_params(self)
+    }
+
+    fn cascade_steps(&self) -> Vec<String> {
+        let layers = (0..FEATURE_LAYERS).rev().map(|i| format!("features.{i}"));
+        std::iter::once("classifier".to_owned()).chain(layers).collect()
+    }
+
+    fn with_fresh_top(&self, fresh: &Self, parts: usize) -> Self {
+        let mut model = self.clone();
+        if parts > 0 {
+            model.classifier = fresh.classifier.clone();
+        }
+        for k in (FEATURE_LAYERS + 1).saturating_sub(parts)..FEATURE_LAYERS {
+            model.features[k] = fresh.features[k].clone();
+        }
+        model
+    }
+
+    fn fresh(&self, device: &Device) -> Self {
+        self.config().init(device)
+    }
+}
