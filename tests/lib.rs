@@ -162,3 +162,14 @@ fn run_chromium(url: &str, extra: &[String]) -> String {
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// The MobileNetV2 inside `model`.
+///
+/// # Panics
+/// If `model` is another architecture.
+pub fn mobilenet_v2(model: models::Model) -> models::MobileNetV2 {
+    match model {
+        models::Model::MobileNetV2(network) => network,
+        other => panic!("expected a MobileNetV2, got {}", other.architecture().describe()),
+    }
+}

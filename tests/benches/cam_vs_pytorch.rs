@@ -41,11 +41,8 @@ fn main() {
         }),
     )];
     for layer in [18, 14] {
-        let engine = CamEngine::new(
-            &model.fold(),
-            Method::GradCam,
-            &[TargetLayer::new(layer).expect("valid layer")],
-        );
+        let network = model.fold();
+        let engine = CamEngine::new(&network, Method::GradCam, &[TargetLayer::at(&network, layer)]);
         let seconds = median_seconds(|| {
             engine.explain(images.clone(), &targets);
         });

@@ -54,8 +54,10 @@ fn main() {
     let images = batch(&report).images;
     let pictures = vision::denormalize(images.clone(), &data.normalization);
     let labels: Vec<usize> = report.iter().map(|s| s.label).collect();
-    let layer = TargetLayer::default_for(data.image_size);
-    let engine = CamEngine::new(&model.fold(), Method::GradCam, &[layer]);
+    let network = model.fold();
+    let network = &network;
+    let layer = TargetLayer::default_for(network, data.image_size);
+    let engine = CamEngine::new(network, Method::GradCam, std::slice::from_ref(&layer));
     let explanation = engine.explain(images.clone(), &[Targets::Classes(labels.clone())]);
     let maps: Vec<Vec<f32>> = (0..REPORT_IMAGES)
         .map(|i| explanation.map(0, i).to_vec())
@@ -86,13 +88,13 @@ fn main() {
         .map(|s| s.mask.as_ref().expect("the default dataset has masks"))
         .collect();
     let audit_engine = CamEngine::new(
-        &model.fold(),
+        network,
         Method::GradCam,
-        &[TargetLayer::LAST_STRIDE_16],
+        &[TargetLayer::last_at_stride_16(network)],
     );
 
     let scratch = tempfile::tempdir().expect("a temporary folder");
-    let val_engine = CamEngine::new(&model.fold(), Method::GradCam, &[layer]);
+    let val_engine = CamEngine::new(network, Method::GradCam, &[layer]);
     let mut val_maps: Vec<(Vec<f32>, Option<image::GrayImage>)> = Vec::new();
     train::validate(&val_engine, &data, &device, |batch| {
         for (j, sample) in batch.samples.iter().enumerate() {

@@ -4,7 +4,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use cam::guided::{GuidedBackprop, gradient_image, guided_grad_cam};
 use cam::{CamEngine, Method, TargetLayer, Targets};
-use camwatch_tests::{device, fixture, max_abs_diff, tensor_from};
+use camwatch_tests::{device, fixture, max_abs_diff, mobilenet_v2, tensor_from};
 use models::checkpoint::{self, LoadOptions};
 use models::{FEATURE_LAYERS, MobileNetV2};
 
@@ -13,13 +13,22 @@ const CLASSES: [usize; 2] = [0, 2];
 
 /// The model the CAM references were computed on (see `scripts/make_fixtures.py`).
 fn cam_model(device: &Device) -> MobileNetV2 {
-    checkpoint::load(&fixture("cam_model.pth"), &LoadOptions::default(), device)
-        .unwrap()
-        .model
+    mobilenet_v2(
+        checkpoint::load(&fixture("cam_model.pth"), &LoadOptions::default(), device)
+            .unwrap()
+            .model,
+    )
 }
 
-fn layers(tag: &str) -> Vec<TargetLayer> {
-    tag.split('+').map(|l| l.parse().unwrap()).collect()
+/// An engine for `method` on `model`'s inference copy at the layers `tag` names
+/// (`18`, `10+18`: `features.N`).
+fn engine(model: &MobileNetV2, method: Method, tag: &str) -> CamEngine {
+    let folded = model.fold();
+    let layers: Vec<TargetLayer> = tag
+        .split('+')
+        .map(|l| TargetLayer::find(&folded, l).unwrap())
+        .collect();
+    CamEngine::new(&folded, method, &layers)
 }
 
 fn maps_tensor(maps: &[f32], n: usize, size: [usize; 2], device: &Device) -> Tensor<3> {
@@ -37,7 +46,7 @@ fn every_method_matches_pytorch_grad_cam() {
     let mut failures = Vec::new();
     for method in Method::ALL {
         for tag in ["18", "10", "10+18"] {
-            let engine = CamEngine::new(&model.fold(), method, &layers(tag));
+            let engine = engine(&model, method, tag);
             let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
             let ours = maps_tensor(&explanation.maps, 2, explanation.size, &device);
             let theirs = tensor_from::<3>(REFERENCE, &format!("{}/{tag}", method.name()), &device);
@@ -56,7 +65,7 @@ fn grad_cam_weights_at_the_last_layer_are_the_classifier_row_over_area() {
     let device = device();
     let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
-    let engine = CamEngine::new(&model.fold(), Method::GradCam, &[TargetLayer::LAST]);
+    let engine = engine(&model, Method::GradCam, "18");
     let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
 
     let activations = model.forward_features(inputs, 0..FEATURE_LAYERS); // [2, C, h, w]
@@ -86,7 +95,7 @@ fn true_and_predicted_targets_in_one_pass_equal_separate_passes() {
     let device = device();
     let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
-    let engine = CamEngine::new(&model.fold(), Method::GradCamPlusPlus, &layers("10+18"));
+    let engine = engine(&model, Method::GradCamPlusPlus, "10+18");
     let both = engine.explain(
         inputs.clone(),
         &[Targets::Classes(CLASSES.to_vec()), Targets::Predicted],
@@ -114,7 +123,7 @@ fn the_layers_on_their_own_scales_average_to_the_fused_map() {
     let device = device();
     let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
-    let engine = CamEngine::new(&model.fold(), Method::GradCam, &layers("10+18"));
+    let engine = engine(&model, Method::GradCam, "10+18");
     let explanation = engine.explain(inputs, &[Targets::Classes(CLASSES.to_vec())]);
     let size = explanation.size;
     for image in 0..explanation.image_count() {
@@ -169,7 +178,7 @@ fn computing_maps_leaves_the_training_model_untouched() {
     };
     let before = snapshot(&model);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
-    let engine = CamEngine::new(&model.fold(), Method::GradCam, &layers("10+18"));
+    let engine = engine(&model, Method::GradCam, "10+18");
     engine.explain(inputs.clone(), &[Targets::Predicted]);
     assert_eq!(
         before,
@@ -190,7 +199,7 @@ fn a_firmly_rejected_class_gives_a_flagged_empty_map_not_nan() {
     let device = device();
     let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
-    let engine = CamEngine::new(&model.fold(), Method::HiResCam, &[TargetLayer::LAST]);
+    let engine = engine(&model, Method::HiResCam, "18");
     // Explain every class: some map with no positive evidence must be flagged, and no map
     // may hold NaN.
     let classes = model.num_classes();
@@ -241,7 +250,7 @@ fn confidence_metrics_match_pytorch_grad_cam_and_curves_have_the_right_ends() {
     let device = device();
     let model = cam_model(&device);
     let inputs = tensor_from::<4>(REFERENCE, "inputs", &device);
-    let engine = CamEngine::new(&model.fold(), Method::GradCam, &[TargetLayer::LAST]);
+    let engine = engine(&model, Method::GradCam, "18");
     let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
     let maps: Vec<Vec<f32>> = (0..2).map(|i| explanation.map(0, i).to_vec()).collect();
     let scores = cam::metrics::faithfulness(engine.model(), inputs.clone(), &maps, &CLASSES);
@@ -326,7 +335,7 @@ fn guided_backprop_and_guided_grad_cam_match_pytorch_grad_cam() {
     );
 
     // Guided Grad-CAM pictures, scaled as pytorch-grad-cam's deprocess_image: equal up to rounding.
-    let engine = CamEngine::new(&model.fold(), Method::GradCam, &[TargetLayer::LAST]);
+    let engine = engine(&model, Method::GradCam, "18");
     let explanation = engine.explain(inputs, &[Targets::Classes(CLASSES.to_vec())]);
     let maps = maps_tensor(&explanation.maps, 2, explanation.size, &device);
     let pictures = guided_grad_cam(gradients, maps);
@@ -354,8 +363,9 @@ fn the_default_layer_is_the_last_unless_its_map_is_under_seven_cells_wide() {
     let device = device();
     let model = cam_model(&device);
     // (image size, default layer, its map's width)
+    let folded = model.fold();
     for (size, layer, cells) in [(224, 18, 7), (256, 18, 8), (192, 10, 12), (96, 10, 6)] {
-        let chosen = TargetLayer::default_for(size);
+        let chosen = TargetLayer::default_for(&folded, size);
         assert_eq!(chosen.index(), layer, "default layer at {size} px");
         let images = Tensor::<4>::zeros([1, 3, size, size], &device);
         let map = model.forward_features(images, 0..layer + 1);
@@ -365,8 +375,14 @@ fn the_default_layer_is_the_last_unless_its_map_is_under_seven_cells_wide() {
             "features.{layer} at {size} px"
         );
     }
-    let chosen = [TargetLayer::new(13).unwrap()];
-    assert_eq!(TargetLayer::or_default_for(&chosen, 96), chosen);
+    let chosen = TargetLayer::find_or_default(&folded, &["features.13".to_owned()], 96).unwrap();
+    assert_eq!(chosen, [TargetLayer::at(&folded, 13)]);
+    // Names as pytorch-grad-cam users write them.
+    for (name, index) in [("13", 13), ("features[-1]", 18), ("features", 18), ("features[2]", 2)] {
+        assert_eq!(TargetLayer::find(&folded, name).unwrap().index(), index, "{name}");
+    }
+    let error = TargetLayer::find(&folded, "features.19").unwrap_err();
+    assert!(error.contains("features.0 ... features.18"), "{error}");
 }
 
 /// Photos smaller than the input, enlarged by either resize: from the file to the map, every
@@ -390,7 +406,7 @@ fn maps_of_enlarged_photos_match_pytorch_grad_cam_from_the_file_on() {
         let input_diff = max_abs_diff(inputs.clone(), theirs);
         assert!(input_diff < 1e-4, "{tag}: inputs differ by {input_diff}");
         for method in Method::ALL {
-            let engine = CamEngine::new(&folded, method, &[TargetLayer::LAST]);
+            let engine = CamEngine::new(&folded, method, &[TargetLayer::last(&folded)]);
             let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
             let ours = maps_tensor(&explanation.maps, 2, explanation.size, &device);
             let theirs = tensor_from::<3>(ENLARGED, &format!("{tag}/{}", method.name()), &device);

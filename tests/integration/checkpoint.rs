@@ -1,6 +1,7 @@
 //! Loading torchvision checkpoints in every variant, against torchvision's logits.
 
-use camwatch_tests::{device, fixture, max_abs_diff, reference};
+use camwatch_tests::{device, fixture, max_abs_diff, mobilenet_v2, reference};
+use models::Classifier;
 use models::checkpoint::{self, Format, LoadOptions};
 
 fn logits_of(name: &str) -> f32 {
@@ -8,7 +9,7 @@ fn logits_of(name: &str) -> f32 {
     let loaded = checkpoint::load(&fixture(name), &LoadOptions::default(), &device)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(loaded.info.num_classes, 5, "{name}");
-    assert!((loaded.info.width_mult - 0.35).abs() < 1e-9, "{name}");
+    assert!((loaded.info.architecture.width_mult() - 0.35).abs() < 1e-9, "{name}");
     let logits = loaded
         .model
         .forward(reference::<4>("inputs_small", &device));
@@ -74,7 +75,7 @@ fn variants_are_detected() {
 fn full_width_matches_torchvision_logits() {
     let device = device();
     let loaded = checkpoint::load(&fixture("full.pth"), &LoadOptions::default(), &device).unwrap();
-    assert!((loaded.info.width_mult - 1.0).abs() < 1e-9);
+    assert!((loaded.info.architecture.width_mult() - 1.0).abs() < 1e-9);
     assert_eq!(loaded.info.parameters, 2_230_277);
     let logits = loaded.model.forward(reference::<4>("inputs_224", &device));
     let diff = max_abs_diff(logits, reference::<2>("logits_full", &device));
@@ -87,15 +88,12 @@ fn backbone_only_loads_features_and_fresh_head() {
     let options = LoadOptions {
         num_classes: Some(5),
         backbone_only: true,
-        ..Default::default()
     };
     let loaded = checkpoint::load(&fixture("imagenet_like.pth"), &options, &device).unwrap();
     assert!(loaded.head_initialized);
     assert_eq!(loaded.info.num_classes, 1000);
     assert_eq!(loaded.model.num_classes(), 5);
-    let features = loaded
-        .model
-        .forward_features(reference::<4>("inputs_small", &device), 0..19);
+    let features = mobilenet_v2(loaded.model).forward_features(reference::<4>("inputs_small", &device), 0..19);
     let diff = max_abs_diff(features, reference::<4>("features_imagenet", &device));
     assert!(diff < 1e-4, "features differ from torchvision by {diff}");
 }
@@ -148,6 +146,7 @@ fn camwatch_checkpoint_round_trips_and_exports_to_torchvision_names() {
     let dir = tempfile::tempdir().unwrap();
     let metadata = checkpoint::Metadata {
         class_names: (0..5).map(|i| format!("class{i}")).collect(),
+        arch: "mobilenet_v2".to_owned(),
         width_mult: 0.35,
         image_size: 64,
         normalization: Default::default(),

@@ -10,6 +10,7 @@ mod flags;
 mod gallery;
 mod mistakes;
 mod model;
+mod resnet;
 mod sanity;
 mod shortcut;
 mod train;

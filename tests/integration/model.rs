@@ -58,7 +58,7 @@ fn a_training_step_matches_pytorch_gradients_and_running_statistics() {
     let loaded = checkpoint::load(&fixture("small.pth"), &LoadOptions::default(), &device)
         .unwrap()
         .model;
-    let mut model = loaded.to_device(&autodiff).train();
+    let mut model = camwatch_tests::mobilenet_v2(loaded).to_device(&autodiff).train();
     model.classifier.0 = DropoutConfig::new(0.0).init(); // as the fixture's step
     let inputs = tensor_from::<4>(FILE, "inputs", &autodiff);
     let labels = Tensor::<1, Int>::from_ints([0, 3, 1, 4], &autodiff); // make_fixtures.py's
@@ -77,8 +77,9 @@ fn a_training_step_matches_pytorch_gradients_and_running_statistics() {
     let stepped = SgdConfig::new().init().step(1.0, model.clone(), grads);
     let dir = tempfile::tempdir().unwrap();
     let (before, after) = (dir.path().join("before"), dir.path().join("after"));
-    checkpoint::export_safetensors(&model.valid(), &before).unwrap();
-    checkpoint::export_safetensors(&stepped.valid(), &after).unwrap();
+    let wrap = |m: models::MobileNetV2| models::Model::MobileNetV2(m.valid());
+    checkpoint::export_safetensors(&wrap(model.clone()), &before).unwrap();
+    checkpoint::export_safetensors(&wrap(stepped), &after).unwrap();
     let (before, after) = (safetensors_map(&before), safetensors_map(&after));
     let reference = safetensors_map(&fixture(FILE));
     // Each module's largest reference value (gradients and statistics apart): the size of the

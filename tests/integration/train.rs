@@ -184,7 +184,7 @@ fn weights_give_the_backbone_and_fix_the_width() {
         .unwrap()
         .model;
     let inputs = camwatch_tests::reference::<4>("inputs_small", &device);
-    let features = trained.forward_features(inputs, 0..19);
+    let features = camwatch_tests::mobilenet_v2(trained).forward_features(inputs, 0..19);
     let expected = camwatch_tests::reference::<4>("features_imagenet", &device);
     let diff = camwatch_tests::max_abs_diff(features, expected);
     assert!(diff < 1e-4, "frozen features moved by {diff}");
@@ -205,7 +205,7 @@ fn weights_get_fine_tuning_defaults_that_keep_the_backbones_kernels() {
             .unwrap()
             .model;
         let mut kernels = Kernels(Vec::new());
-        model.features.visit(&mut kernels);
+        camwatch_tests::mobilenet_v2(model).features.visit(&mut kernels);
         kernels.0
     };
     let start = kernels(&weights);
@@ -558,9 +558,11 @@ fn a_frozen_backbone_without_augmentation_trains_on_cached_features_as_on_images
         flags.extend(extra);
         train_in_child(args(&out, &data, &flags));
         let last = out.join("checkpoints/tiny/last.bpk");
-        models::checkpoint::load(&last, &Default::default(), &camwatch_tests::device())
-            .unwrap()
-            .model
+        camwatch_tests::mobilenet_v2(
+            models::checkpoint::load(&last, &Default::default(), &camwatch_tests::device())
+                .unwrap()
+                .model,
+        )
     };
     let cached = run_in("cached", &[]);
     let streamed = run_in("streamed", &["--no-feature-cache"]);

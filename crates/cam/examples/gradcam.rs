@@ -12,6 +12,7 @@ use std::path::Path;
 use burn::prelude::*;
 use cam::render::overlay::overlay;
 use cam::{CamEngine, Method, TargetLayer, Targets};
+use models::Classifier;
 use models::checkpoint::{self, LoadOptions};
 use vision::{EvalTransform, Normalization, Resize};
 
@@ -34,8 +35,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let batch = vision::batch(std::slice::from_ref(&picture), &normalization, &device);
 
     // Fold the model once; the engine explains on that inference copy.
-    let layers = TargetLayer::or_default_for(&[], size);
-    let engine = CamEngine::new(&loaded.model.fold(), Method::GradCam, &layers);
+    let network = loaded.model.fold();
+    let layers = [TargetLayer::default_for(network.as_ref(), size)];
+    let engine = CamEngine::new(network.as_ref(), Method::GradCam, &layers);
     let explanation = engine.explain(batch, &[Targets::Predicted]);
     let class = explanation.classes[0][0];
     println!(

@@ -50,7 +50,7 @@ impl Architecture {
         match ResNetConfig::named(&wanted, num_classes) {
             Some(config) => {
                 let base_width = (64.0 * width_mult).round() as usize;
-                if base_width == 0 || base_width % config.groups != 0 {
+                if base_width == 0 || !base_width.is_multiple_of(config.groups) {
                     return Err(format!(
                         "--width-mult {width_mult} gives {name} a base width of {base_width}; it must be a positive multiple of its {} groups",
                         config.groups

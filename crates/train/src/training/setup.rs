@@ -169,7 +169,6 @@ fn initial_model(
             let options = LoadOptions {
                 num_classes: Some(num_classes),
                 backbone_only: true,
-                ..Default::default()
             };
             let loaded = checkpoint::load(path, &options, device)?;
             let variant = loaded.info.architecture.variant();
