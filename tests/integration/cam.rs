@@ -8,6 +8,9 @@ use camwatch_tests::{device, fixture, max_abs_diff, mobilenet_v2, tensor_from};
 use models::checkpoint::{self, LoadOptions};
 use models::{FEATURE_LAYERS, MobileNetV2};
 
+#[path = "../../crates/cam/examples/custom_network.rs"]
+mod custom_network;
+
 const REFERENCE: &str = "cam_reference.safetensors";
 const CLASSES: [usize; 2] = [0, 2];
 
@@ -418,4 +421,11 @@ fn maps_of_enlarged_photos_match_pytorch_grad_cam_from_the_file_on() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// The library example: a Burn CNN of one's own behind `Network` gets every method, and its
+/// Grad-CAM equals the closed form.
+#[test]
+fn a_burn_network_of_ones_own_gets_every_method() {
+    custom_network::main().unwrap();
 }

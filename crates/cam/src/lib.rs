@@ -1,4 +1,6 @@
-//! Class activation maps for MobileNetV2: the Grad-CAM family on any layer, batched.
+//! Class activation maps for any network behind the model interface ([`models::Network`]:
+//! MobileNetV2, the ResNets, or a Burn network of your own): the Grad-CAM family on any layer,
+//! batched.
 //!
 //! [`CamEngine`] runs one split forward and (for gradient methods) one backward for all
 //! images, targets and layers; each [`Method`] in [`methods`] turns a layer's activations and
@@ -11,12 +13,14 @@
 //! use burn::prelude::*;
 //! use burn::tensor::Distribution;
 //! use cam::{CamEngine, Method, TargetLayer, Targets};
-//! use models::MobileNetV2Config;
+//! use models::{Architecture, Classifier};
 //!
 //! let device = Device::libtorch();
-//! let model = MobileNetV2Config::new(3).with_width_mult(0.35).init(&device);
+//! let model = Architecture::parse("resnet18", 3, 0.25).unwrap().init(&device);
 //! // Fold the model once; engines, guided backprop and scorers share the inference copy.
-//! let engine = CamEngine::new(&model.fold(), Method::GradCam, &[TargetLayer::LAST]);
+//! let network = model.fold();
+//! let layer = TargetLayer::find(network.as_ref(), "layer4").unwrap();
+//! let engine = CamEngine::new(network.as_ref(), Method::GradCam, &[layer]);
 //! let images = Tensor::<4>::random([2, 3, 96, 96], Distribution::Default, &device);
 //! // Maps of each image's predicted class and of class 0, from one forward and one backward.
 //! let explanation = engine.explain(images, &[Targets::Predicted, Targets::Classes(vec![0, 0])]);

@@ -8,9 +8,10 @@
 //! - [`Classifier`]: the trainable model behind it, with its head (fine-tuning,
 //!   `--freeze-features`), its inference copy and torchvision's initialization (sanity).
 //!
-//! A Burn user implements [`Network`] for their own `#[derive(Module)]` network (the copies of
-//! [`NetworkModule`] come with the derive), and [`Classifier`] too for the sanity cascade;
-//! `crates/cam/examples/custom_network.rs` shows both on a small CNN.
+//! A Burn user implements [`Network`] for their own `#[derive(Module)]` network (what
+//! [`NetworkModule`] asks comes with the derive) to get every CAM method, guided
+//! backpropagation and the metrics (`crates/cam/examples/custom_network.rs` does it for a small
+//! CNN), and [`Classifier`] too for the sanity cascade.
 
 use std::fmt::Debug;
 use std::ops::Range;
