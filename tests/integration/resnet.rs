@@ -240,3 +240,61 @@ fn a_narrow_resnet18_learns_a_batch_and_round_trips() {
     );
     assert!(diff < 1e-4, "the reloaded model differs by {diff}");
 }
+
+/// `train --arch resnet18` trains with the same per-epoch report, saves a checkpoint that says
+/// what it holds, and `explain` and `gallery` take it.
+#[test]
+fn train_arch_resnet18_runs_with_the_report_and_its_checkpoint_serves_every_command() {
+    use crate::common::{args, json, run, tiny_dataset};
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    run(args(dir.path(), &data, &["--arch", "resnet18"])).unwrap();
+    let reports = dir.path().join("reports/tiny");
+    for epoch in 1..=2 {
+        let page = reports.join(format!("epoch-{epoch:03}/index.html"));
+        assert!(page.exists(), "{} is missing", page.display());
+    }
+    let record = json(&reports.join("epoch-002/metrics.json"));
+    assert_eq!(record["cam_layers"][0], "layer3.1", "{record}");
+    let last = dir.path().join("checkpoints/tiny/last.bpk");
+    let info = checkpoint::inspect(&last).unwrap();
+    assert_eq!(info.architecture.variant(), "resnet18");
+    assert_eq!(info.architecture.width_mult(), 0.25);
+    let out = dir.path().join("explained");
+    let image = std::fs::read_dir(data.join("val"))
+        .unwrap()
+        .flat_map(|class| std::fs::read_dir(class.unwrap().path()).unwrap())
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    run([
+        "train",
+        "explain",
+        "--checkpoint",
+        last.to_str().unwrap(),
+        "--layer",
+        "layer4",
+        "--output",
+        out.to_str().unwrap(),
+        image.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(std::fs::read_dir(&out).unwrap().count() > 0);
+    let gallery = dir.path().join("gallery");
+    run([
+        "train",
+        "gallery",
+        "--checkpoint",
+        last.to_str().unwrap(),
+        "--output",
+        gallery.to_str().unwrap(),
+        data.join("val").to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(gallery.join("index.html").exists());
+    let error = run(["train", "explain", "--checkpoint", last.to_str().unwrap(), "--layer", "features.18", image.to_str().unwrap()])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("layer1, layer2, layer3, layer4"), "{error}");
+}
