@@ -1,4 +1,4 @@
-"""Trains torchvision's MobileNetV2 the way the classic Grad-CAM tutorials do, for `train watch`
+"""Trains a torchvision MobileNetV2 or ResNet (--arch) the way the classic Grad-CAM tutorials do, for `train watch`
 to watch (and for its tests, as the oracle):
 
 - `transforms.Resize((s, s))` (the whole frame squashed, no crop), ToTensor, ImageNet's Normalize;
@@ -9,7 +9,8 @@ to watch (and for its tests, as the oracle):
 - `predictions.json`: PyTorch's own prediction for every validation image after each epoch,
   keyed by the image's path relative to the validation folder.
 
-Usage: python scripts/pytorch_run.py DATA OUT [--epochs 3] [--size 64] [--width 0.35]
+Usage: python scripts/pytorch_run.py DATA OUT [--epochs 3] [--size 64] [--arch mobilenet_v2]
+       [--width 0.35]
 DATA holds train/ and val/ class folders.
 """
 import argparse
@@ -28,7 +29,8 @@ parser.add_argument("data", type=Path)
 parser.add_argument("out", type=Path)
 parser.add_argument("--epochs", type=int, default=3)
 parser.add_argument("--size", type=int, default=64)
-parser.add_argument("--width", type=float, default=0.35)
+parser.add_argument("--arch", default="mobilenet_v2", help="mobilenet_v2 or a torchvision ResNet: resnet18, ...")
+parser.add_argument("--width", type=float, default=0.35, help="mobilenet_v2's width_mult")
 parser.add_argument("--batch", type=int, default=16)
 parser.add_argument("--lr", type=float, default=1e-3)
 parser.add_argument("--seed", type=int, default=0)
@@ -52,7 +54,11 @@ train = datasets.ImageFolder(args.data / "train", transform, is_valid_file=is_im
 val = datasets.ImageFolder(args.data / "val", transform, is_valid_file=is_image)
 with open(args.out / "class_indices.json", "w") as f:
     json.dump({str(i): name for i, name in enumerate(train.classes)}, f)
-model = nn.DataParallel(torchvision.models.mobilenet_v2(num_classes=len(train.classes), width_mult=args.width))
+if args.arch == "mobilenet_v2":
+    network = torchvision.models.mobilenet_v2(num_classes=len(train.classes), width_mult=args.width)
+else:
+    network = getattr(torchvision.models, args.arch)(num_classes=len(train.classes))
+model = nn.DataParallel(network)
 optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
 loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
 val_loader = torch.utils.data.DataLoader(val, batch_size=64)

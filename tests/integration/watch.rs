@@ -121,6 +121,18 @@ fn predictions(epoch_dir: &Path) -> Vec<(String, u64, u64)> {
 /// beside it. Every watched epoch lists the mistakes PyTorch itself made; Ctrl-C ends it with 0.
 #[test]
 fn a_pytorch_run_watched_while_it_trains_shows_pytorchs_own_answers() {
+    watched_pytorch_run_answers_as_pytorch("mobilenet_v2");
+}
+
+/// The same oracle on a torchvision ResNet-18.
+#[test]
+fn a_pytorch_resnet18_run_watched_while_it_trains_shows_pytorchs_own_answers() {
+    watched_pytorch_run_answers_as_pytorch("resnet18");
+}
+
+/// The oracle for a run of `arch`: `watch --follow`, then `gallery` and `explain` on its last
+/// checkpoint, answer as PyTorch did.
+fn watched_pytorch_run_answers_as_pytorch(arch: &str) {
     let dir = tempfile::tempdir().unwrap();
     let data = dataset(dir.path());
     let out = dir.path().join("pytorch");
@@ -146,7 +158,7 @@ fn a_pytorch_run_watched_while_it_trains_shows_pytorchs_own_answers() {
     let training = std::process::Command::new(python())
         .arg(&script)
         .args([&data, &out])
-        .args(["--epochs", "3", "--batch", "8", "--size", "64"])
+        .args(["--epochs", "3", "--batch", "8", "--size", "64", "--arch", arch])
         .output()
         .unwrap();
     assert!(
