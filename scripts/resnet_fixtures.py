@@ -7,7 +7,8 @@ Writes into tests/fixtures/generated/resnet/ (git-ignored):
     random inputs and then perturbed so that every buffer matters, a head scaled so that the
     logits are O(1)), as `torch.save(model.state_dict())`;
   * logits.safetensors: `inputs` [2, 3, 64, 64] and `{variant}` [2, 7], torchvision's eval-mode
-    logits of each;
+    logits of each, and `{variant}/f64` the same in float64 (how far float32 itself strays
+    on the deep variants);
   * cam_resnet18.safetensors, cam_resnet50.safetensors: pytorch-grad-cam's maps on the models
     cam_resnet18.pth and cam_resnet50.pth for every method of make_fixtures.CAM_METHODS:
     `inputs` [2, 3, 128, 128] (make_fixtures.structured_inputs), `{method}/{layer}` [2, 128, 128]
@@ -328,6 +329,9 @@ def main(out_dir=make_fixtures.OUT):
         model = fixture_model(variant, inputs)
         torch.save(model.state_dict(), folder / f"{variant}.pth")
         reference[variant] = logits(model, inputs)
+        with torch.no_grad():
+            reference[f"{variant}/f64"] = model.double()(inputs.double()).float()
+        model.float()
         if variant == "resnet18":
             checkpoint_layouts(model, folder)
         done(variant)

@@ -30,21 +30,24 @@ fn every_variant_matches_torchvision_logits_and_is_read_off_its_keys() {
         let loaded = load(&format!("resnet/{variant}.pth"), &device);
         assert_eq!(loaded.info.architecture.variant(), variant);
         assert_eq!(loaded.info.num_classes, 7, "{variant}");
-        let ours = loaded.model.fold().forward(inputs.clone());
         let theirs = tensor_from::<2>(LOGITS, variant, &device);
-        let diff = max_abs_diff(ours, theirs.clone());
-        eprintln!("{variant}: logits max abs diff {diff:.1e}");
-        // Open: the gap grows with depth on these random weights (ResNet-101 2.3e-4, ResNet-152
-        // 1.6e-3 on logits of size ~3; ResNet-50 and below within 9e-5).
-        let tolerance = match loaded.info.parameters {
-            0..40_000_000 => 1e-4,
-            _ => 3e-3,
-        };
-        assert!(diff < tolerance, "{variant}: logits differ from torchvision by {diff}");
-        // The trainable model in eval mode computes the same logits as its folded copy.
+        let exact = tensor_from::<2>(LOGITS, &format!("{variant}/f64"), &device);
+        // torchvision's own float32 error against float64: it grows with depth on these random
+        // weights (ResNet-152: 9.5e-4; channels-last and contiguous PyTorch differ by 6.9e-4).
+        let float_error = max_abs_diff(theirs.clone(), exact.clone());
+        let folded = loaded.model.fold().forward(inputs.clone());
         let eval = Classifier::forward(&burn::module::Module::valid(&loaded.model), inputs.clone());
-        let diff = max_abs_diff(eval, theirs);
-        assert!(diff < tolerance, "{variant}: eval-mode logits differ by {diff}");
+        for (path, ours) in [("folded", folded), ("eval-mode", eval)] {
+            let diff = max_abs_diff(ours.clone(), theirs.clone());
+            let error = max_abs_diff(ours, exact.clone());
+            eprintln!(
+                "{variant} {path}: logits {diff:.1e} from torchvision's, {error:.1e} from float64 (torchvision's own: {float_error:.1e})"
+            );
+            assert!(
+                diff < 1e-4 || error <= 3.0 * float_error,
+                "{variant} {path}: logits {diff} from torchvision's, {error} from float64 (torchvision's float32: {float_error})"
+            );
+        }
     }
 }
 
@@ -137,8 +140,10 @@ fn maps_match_pytorch_grad_cam_on_layer4_and_layer3() {
             );
             let diff = max_abs_diff(ours, tensor_from::<3>(&file, &tag, &device));
             eprintln!("{variant} {tag}: max abs diff {diff:.1e}");
-            // Open: resnet50's layer3 maps of the gradient methods are 2.5e-3 to 7.7e-3 off
-            // (every other map is within 3e-4); the bound below guards the rest.
+            // resnet50's layer3 maps on these random weights are ill-conditioned: there
+            // pytorch-grad-cam's own float32 maps are 2.5e-3 (LayerCAM, HiResCAM) to 7.7e-3
+            // (Grad-CAM) from its float64 ones, and camwatch's as far from its float32 ones.
+            // Every other map is within 3e-4.
             let tolerance = if variant == "resnet50" && tag.ends_with("layer3") { 1e-2 } else { 1e-3 };
             if diff > tolerance {
                 failures.push(format!("{variant} {tag}: max abs diff {diff}"));
