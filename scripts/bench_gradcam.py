@@ -1,9 +1,11 @@
 """pytorch-grad-cam's side of `cargo bench -p camwatch-tests --bench cam_vs_pytorch`.
 
-Times, on torchvision's MobileNetV2 (1000 classes, random weights) in eval mode:
-an eval forward, and Grad-CAM maps for the true and the predicted class of every image
-(two pytorch-grad-cam calls: one per target set) at features.18 and at features.14.
-Prints medians in seconds as JSON.
+Times, on a torchvision network (--arch: mobilenet_v2, resnet18, resnet50, ...; 1000 classes,
+random weights) in eval mode: an eval forward, and Grad-CAM maps for the true and the predicted
+class of every image (two pytorch-grad-cam calls: one per target set) at the last layer and
+the last at stride 16 (MobileNetV2: features.18 and features.13; ResNet: layer4[-1] and
+layer3[-1], as pytorch-grad-cam's README recommends). Prints medians in seconds as JSON, keyed
+by the layers' names.
 """
 
 import argparse
@@ -38,9 +40,14 @@ def main():
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--arch", default="mobilenet_v2")
     args = parser.parse_args()
     torch.manual_seed(0)
-    model = torchvision.models.mobilenet_v2(num_classes=1000).eval()
+    model = getattr(torchvision.models, args.arch)(num_classes=1000).eval()
+    if args.arch == "mobilenet_v2":
+        layers = {"features.18": model.features[18], "features.13": model.features[13]}
+    else:
+        layers = {f"layer4.{len(model.layer4) - 1}": model.layer4[-1], f"layer3.{len(model.layer3) - 1}": model.layer3[-1]}
     images = torch.randn(args.batch, 3, args.size, args.size)
     labels = torch.randint(0, 1000, (args.batch,)).tolist()
 
@@ -51,15 +58,15 @@ def main():
     def true_and_predicted(layer):
         def run():
             # Hooks live only inside the block, so no other timing runs with them.
-            with GradCAM(model=model, target_layers=[model.features[layer]]) as cam:
+            with GradCAM(model=model, target_layers=[layer]) as cam:
                 cam(input_tensor=images, targets=[ClassifierOutputTarget(c) for c in labels])
                 cam(input_tensor=images, targets=None)
 
         return run
 
     functions = {"forward": forward}
-    for layer in (18, 14):
-        functions[f"gradcam_features.{layer}"] = true_and_predicted(layer)
+    for name, layer in layers.items():
+        functions[f"gradcam_{name}"] = true_and_predicted(layer)
     result = {"threads": torch.get_num_threads(), **interleaved_medians(functions, args.repeats)}
     print(json.dumps(result))
 

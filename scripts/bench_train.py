@@ -59,7 +59,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--size", type=int, default=96)
-    parser.add_argument("--width", type=float, default=0.5)
+    parser.add_argument("--width", type=float, default=0.5, help="mobilenet_v2's width_mult")
+    parser.add_argument("--arch", default="mobilenet_v2", help="mobilenet_v2 or a torchvision ResNet")
+    parser.add_argument("--channels-last", action="store_true", help="model and batches in NHWC")
     parser.add_argument("--classes", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
@@ -68,11 +70,16 @@ def main():
     device = torch.device(args.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     torch.manual_seed(0)
-    model = torchvision.models.mobilenet_v2(num_classes=args.classes, width_mult=args.width)
-    model = model.to(device)
+    if args.arch == "mobilenet_v2":
+        model = torchvision.models.mobilenet_v2(num_classes=args.classes, width_mult=args.width)
+    else:
+        model = getattr(torchvision.models, args.arch)(num_classes=args.classes)
+    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = model.to(device, memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     images = torch.randn(args.batch, 3, args.size, args.size, device=device)
+    images = images.contiguous(memory_format=memory_format)
     labels = torch.randint(0, args.classes, (args.batch,), device=device)
 
     def step(x=images, y=labels):
@@ -88,6 +95,8 @@ def main():
 
     model.train()
     result = {
+        "arch": args.arch,
+        "channels_last": args.channels_last,
         "device": str(device),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -110,7 +119,7 @@ def main():
             for start in range(0, len(order), args.batch):
                 index = order[start : start + args.batch]
                 batch = torch.stack([augment(pixels[i]) for i in index]).float() / 255
-                x = ((batch - MEAN) / STD).to(device)
+                x = ((batch - MEAN) / STD).to(device).contiguous(memory_format=memory_format)
                 step(x, targets[index].to(device))
 
         sync()

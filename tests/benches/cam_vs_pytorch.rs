@@ -1,8 +1,9 @@
 //! camwatch against pytorch-grad-cam on the same machine, in one run.
 //!
-//! MobileNetV2 (torchvision architecture, 1000 classes, random weights), batch 32, 224×224:
-//! a plain eval forward, and Grad-CAM maps for the true and the predicted class of every image
-//! at features.18 and at features.14. Prints images/s of both and their ratio.
+//! MobileNetV2, ResNet-18 and ResNet-50 (torchvision architectures, width 1, 1000 classes,
+//! random weights), batch 32, 224×224: a plain eval forward, and Grad-CAM maps for the true and
+//! the predicted class of every image at the last layer and the last at stride 16
+//! (features.18 / features.13; layer4 / layer3). Prints images/s of both and their ratio.
 //!
 //! Run: `cargo bench -p camwatch-tests --bench cam_vs_pytorch` (after `scripts/setup.sh`, which installs
 //! PyTorch and pytorch-grad-cam into `.venv`).
@@ -12,19 +13,29 @@ mod common;
 use burn::prelude::*;
 use cam::{CamEngine, Method, TargetLayer, Targets};
 use common::{REPEATS, median_seconds};
-use models::MobileNetV2Config;
+use models::{Architecture, Classifier};
 
 const BATCH: usize = 32;
 const SIZE: usize = 224;
 
 fn main() {
     train::allocator::keep_freed_memory();
+    for arch in ARCHITECTURES {
+        compare(arch);
+    }
+}
+
+/// The architectures compared: the default run's and the most fine-tuned ResNets.
+const ARCHITECTURES: [&str; 3] = ["mobilenet_v2", "resnet18", "resnet50"];
+
+/// Prints the table of `arch` (torchvision's name, width 1, 1000 classes).
+fn compare(arch: &str) {
     let (batch, size, repeats) = (BATCH.to_string(), SIZE.to_string(), REPEATS.to_string());
-    let options = ["--batch", &batch, "--size", &size, "--repeats", &repeats];
+    let options = ["--batch", &batch, "--size", &size, "--repeats", &repeats, "--arch", arch];
     let theirs = camwatch_tests::python_json("bench_gradcam.py", options);
     let device = models::native::cpu();
     device.seed(0);
-    let model = MobileNetV2Config::new(1000).init(&device);
+    let model = Architecture::parse(arch, 1000, 1.0).expect("a known architecture").init(&device);
     let images = Tensor::<4>::random(
         [BATCH, 3, SIZE, SIZE],
         burn::tensor::Distribution::Normal(0.0, 1.0),
@@ -40,17 +51,18 @@ fn main() {
             valid.forward(images.clone()).into_data();
         }),
     )];
-    for layer in [18, 14] {
-        let network = model.fold();
-        let engine = CamEngine::new(&network, Method::GradCam, &[TargetLayer::at(&network, layer)]);
+    let network = model.fold();
+    let network = network.as_ref();
+    for layer in [TargetLayer::last(network), TargetLayer::last_at_stride_16(network)] {
+        let engine = CamEngine::new(network, Method::GradCam, std::slice::from_ref(&layer));
         let seconds = median_seconds(|| {
             engine.explain(images.clone(), &targets);
         });
-        ours.push((format!("gradcam_features.{layer}"), seconds));
+        ours.push((format!("gradcam_{layer}"), seconds));
     }
 
     println!(
-        "MobileNetV2, batch {BATCH}, {SIZE}x{SIZE}, CPU, PyTorch threads {}; Grad-CAM rows: true + predicted class maps for every image",
+        "{arch}, batch {BATCH}, {SIZE}x{SIZE}, CPU, PyTorch threads {}; Grad-CAM rows: true + predicted class maps for every image",
         theirs["threads"]
     );
     println!(
@@ -79,4 +91,5 @@ fn main() {
             seconds / forward
         );
     }
+    println!();
 }

@@ -1,10 +1,11 @@
 //! camwatch's training against PyTorch eager on the same machine, in one run.
 //!
-//! MobileNetV2 (width 0.5, 5 classes), batch 32, Adam, at the default image size (96) and at
-//! 224: a training step (forward, backward, optimizer) on a fixed batch, an eval forward, and
-//! one full epoch over the default dataset's training split with data loading and augmentation
-//! (camwatch: the `train` command's own epoch, without its validation and report). Prints
-//! images/s of both and their ratio.
+//! MobileNetV2 (width 0.5, 5 classes; PyTorch in its default layout) and ResNet-18 (width 1, 5
+//! classes; PyTorch channels-last, its fastest CPU mode for ResNets), batch 32, Adam, at the
+//! default image size (96) and at 224: a training step (forward, backward, optimizer) on a
+//! fixed batch, an eval forward, and one full epoch over the default dataset's training split
+//! with data loading and augmentation (camwatch: the `train` command's own epoch, without its
+//! validation and report). Prints images/s of both and their ratio.
 //!
 //! Run: `cargo bench -p camwatch-tests --bench train_vs_pytorch` (after `make setup`; the default
 //! dataset is generated when absent).
@@ -17,34 +18,39 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use common::{REPEATS, epoch_images_per_second as epoch, median_seconds};
-use models::MobileNetV2Config;
+use models::{Architecture, Classifier};
 
 const BATCH: usize = 32;
 const CLASSES: usize = 5;
-const WIDTH: f64 = 0.5;
 
-/// PyTorch eager's timings at `size` (see `scripts/bench_train.py`).
-fn pytorch(size: usize, data: &Path) -> serde_json::Value {
+/// The architectures compared: (torchvision's name, width multiplier, PyTorch channels-last).
+const ARCHITECTURES: [(&str, f64, bool); 2] = [("mobilenet_v2", 0.5, false), ("resnet18", 1.0, true)];
+
+/// PyTorch eager's timings of `arch` at `size` (see `scripts/bench_train.py`).
+fn pytorch(arch: &str, width: f64, channels_last: bool, size: usize, data: &Path) -> serde_json::Value {
     let options = [
         ("--size", size.to_string()),
         ("--batch", BATCH.to_string()),
         ("--repeats", REPEATS.to_string()),
-        ("--width", WIDTH.to_string()),
+        ("--arch", arch.to_owned()),
+        ("--width", width.to_string()),
         ("--data", data.to_str().expect("UTF-8 path").to_owned()),
     ];
-    let args = options
+    let mut args: Vec<String> = options
         .into_iter()
-        .flat_map(|(flag, value)| [flag.to_owned(), value]);
+        .flat_map(|(flag, value)| [flag.to_owned(), value])
+        .collect();
+    if channels_last {
+        args.push("--channels-last".to_owned());
+    }
     camwatch_tests::python_json("bench_train.py", args)
 }
 
 /// Median seconds of a training step and of an eval forward on a fixed random batch.
-fn step_and_forward(size: usize, device: &Device) -> (f64, f64) {
+fn step_and_forward(architecture: &Architecture, size: usize, device: &Device) -> (f64, f64) {
     let autodiff = device.clone().autodiff();
     autodiff.seed(0);
-    let mut model = MobileNetV2Config::new(CLASSES)
-        .with_width_mult(WIDTH)
-        .init(&autodiff);
+    let mut model = architecture.init(&autodiff).for_training(0.2, false);
     let mut optimizer = AdamConfig::new().init();
     let images = Tensor::<4>::random(
         [BATCH, 3, size, size],
@@ -58,7 +64,7 @@ fn step_and_forward(size: usize, device: &Device) -> (f64, f64) {
         let loss = loss_fn.forward(model.forward(images.clone()), labels.clone());
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(1e-3, model.clone(), grads);
-        model.classifier.1.weight.val().into_data(); // wait for the update
+        // LibTorch runs eagerly on a CPU: the update is done when the step returns.
     });
     let valid = model.valid();
     let plain = images.inner();
@@ -72,17 +78,28 @@ fn main() {
     train::allocator::keep_freed_memory();
     let data = common::default_dataset();
     let device = models::native::cpu();
+    for (arch, width, channels_last) in ARCHITECTURES {
+        compare(arch, width, channels_last, &data, &device);
+    }
+}
+
+/// Prints the table of `arch`.
+fn compare(arch: &str, width: f64, channels_last: bool, data: &Path, device: &Device) {
+    let architecture = Architecture::parse(arch, CLASSES, width).expect("a known architecture");
+    let layout = if channels_last { "channels-last" } else { "default layout" };
     println!(
-        "MobileNetV2 width {WIDTH}, {CLASSES} classes, batch {BATCH}, Adam, CPU; epoch = the default dataset's training split with decoding and augmentation"
+        "{arch} width {width}, {CLASSES} classes, batch {BATCH}, Adam, CPU, PyTorch {layout}; epoch = the default dataset's training split with decoding and augmentation"
     );
     println!(
         "{:<28} {:>14} {:>14} {:>8}",
         "", "camwatch img/s", "PyTorch img/s", "ratio"
     );
+    let (arch_flag, width_flag) = (arch.to_owned(), width.to_string());
     for size in [96, 224] {
-        let theirs = pytorch(size, &data);
-        let (step, forward) = step_and_forward(size, &device);
-        let epoch = epoch(size, &data, &[]);
+        let theirs = pytorch(arch, width, channels_last, size, data);
+        let (step, forward) = step_and_forward(&architecture, size, device);
+        let flags = ["--arch", &arch_flag, "--width-mult", &width_flag];
+        let epoch = epoch(size, data, &flags);
         let their_epoch = theirs["epoch_images"].as_f64().expect("a count")
             / theirs["epoch"].as_f64().expect("a timing");
         let rows = [
@@ -106,4 +123,5 @@ fn main() {
             );
         }
     }
+    println!();
 }

@@ -16,7 +16,8 @@ use crate::training::{
     ModelConfig, OptimizationConfig, OptimizerKind, Recipe, Schedule, TrainConfig,
 };
 
-/// Fine-tune MobileNetV2 on an image-folder dataset and see where it looks: after every epoch,
+/// Fine-tune an image classifier (MobileNetV2 by default, or a torchvision ResNet with --arch)
+/// on an image-folder dataset and see where it looks: after every epoch,
 /// Grad-CAM maps of the true and predicted class for misclassified and probe validation
 /// images, written as a PNG grid and an HTML report under reports/.
 ///
@@ -360,8 +361,9 @@ pub struct ExplainArgs {
     #[arg(long)]
     pub guided: bool,
     /// Also run the model-parameter randomization test (Adebayo et al. 2018) on the images:
-    /// the classifier, then features.18 down to features.0 are re-initialized one after the
-    /// other (torchvision's initialization), and after each step every --method's map and
+    /// the classifier, then every layer from the last to the first (features.18 ... features.0,
+    /// or fc, layer4.N ... maxpool) are re-initialized one after the other (torchvision's
+    /// initialization), and after each step every --method's map and
     /// guided backpropagation's are compared with the trained model's (Spearman, SSIM):
     /// sanity.png, sanity.json and a verdict per method. A method whose maps stay correlated
     /// on a random network does not explain the model. About two engine passes per step.
@@ -369,8 +371,8 @@ pub struct ExplainArgs {
     pub sanity: bool,
     /// Also draw the layers side by side per class: one panel per target layer, each map
     /// scaled on its own, then the fused map (IMAGE.METHOD.layers.png; each layer's raw maps
-    /// are in IMAGE.METHOD.LAYER.raw.npy). Without --layer: features.13 (the last block at
-    /// stride 16), features.18 (the last block) and both fused.
+    /// are in IMAGE.METHOD.LAYER.raw.npy). Without --layer: the last layer at stride 16
+    /// (features.13, layer3), the last layer (features.18, layer4) and both fused.
     #[arg(long)]
     pub compare_layers: bool,
     /// Print predictions, flags and output paths as JSON.
@@ -412,8 +414,8 @@ pub struct GalleryArgs {
     #[arg(long, default_value_t = 5, value_parser = parse_count)]
     pub top_k: usize,
     /// Also draw each target layer's predicted-class map on its own scale, beside the fused
-    /// map, in each image's enlarged view. Without --layer: features.13 (the last block at
-    /// stride 16), features.18 (the last block) and both fused.
+    /// map, in each image's enlarged view. Without --layer: the last layer at stride 16
+    /// (features.13, layer3), the last layer (features.18, layer4) and both fused.
     #[arg(long)]
     pub compare_layers: bool,
     /// Also run the model-parameter randomization test (see `explain --sanity`) on N images
@@ -628,7 +630,7 @@ fn parse_image_size(s: &str) -> Result<usize, String> {
     parse_in_range(s, MIN_IMAGE_SIZE..=MAX_IMAGE_SIZE)
 }
 
-/// The smallest input MobileNetV2's five stride-2 stages leave a feature map of.
+/// The smallest input the networks' five stride-2 stages leave a feature map of.
 const MIN_IMAGE_SIZE: usize = 32;
 /// The largest input side accepted (a 4096² batch of 32 already takes 6 GB).
 const MAX_IMAGE_SIZE: usize = 4096;

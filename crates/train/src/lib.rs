@@ -1,4 +1,5 @@
-//! The `train` binary: fine-tune MobileNetV2 with a heatmap report after every epoch, and the
+//! The `train` binary: fine-tune a classifier (MobileNetV2, the ResNets) with a heatmap report
+//! after every epoch, and the
 //! commands around it: `explain` (single images), `gallery` (a whole test folder), `watch` (a
 //! run trained elsewhere, checkpoint by checkpoint), `inspect` and `export` (checkpoints) and
 //! `generate` (the default dataset).

@@ -35,7 +35,7 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
     let image_size = config.data.image_size;
     if image_size < 32 || !image_size.is_multiple_of(32) {
         bail!(
-            "--image-size must be a positive multiple of 32 (MobileNetV2 downsamples by 32), got {image_size}"
+            "--image-size must be a positive multiple of 32 (the networks downsample by 32), got {image_size}"
         );
     }
     let optimization = &config.optimization;

@@ -23,6 +23,8 @@ struct GalleryPage {
     classes: Vec<ClassRow>,
     /// The sanity check's verdicts, when it ran.
     sanity: Vec<SanityRow>,
+    /// What is random at the verdict: `classifier to features.10`, `fc to layer3.0`.
+    sanity_half: String,
 }
 
 /// One explainer's line of the sanity check.
@@ -93,6 +95,9 @@ pub fn render(gallery: &Gallery, means: &[MeanMaps; 2]) -> String {
         layers: gallery.layers.join(" + "),
         labelled: gallery.labelled,
         classes,
+        sanity_half: gallery.sanity.as_ref().map_or_else(String::new, |cascade| {
+            format!("{} to {}", cascade.steps[1], cascade.steps[cascade.verdict_step])
+        }),
         sanity: gallery.sanity.as_ref().map_or_else(Vec::new, |cascade| {
             let half = cascade.verdict_step;
             cascade
