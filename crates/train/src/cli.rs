@@ -178,7 +178,8 @@ pub struct ModelArgs {
     /// re-initialized for --num-classes.
     #[arg(long, value_name = "PATH")]
     pub weights: Option<PathBuf>,
-    /// Dropout probability before the classifier while training (torchvision's default).
+    /// Dropout probability before the classifier while training (torchvision's default;
+    /// MobileNetV2 only: torchvision's ResNets have no dropout).
     #[arg(long, default_value_t = 0.2, value_parser = parse_fraction)]
     pub dropout: f64,
     /// Train only the classifier; the backbone is frozen (no backward through it). With
