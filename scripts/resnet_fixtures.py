@@ -32,6 +32,7 @@ transform/small.png and transform/small_portrait.png, with
 """
 
 import collections
+import copy
 import pathlib
 import sys
 import time
@@ -39,6 +40,7 @@ import time
 import numpy as np
 import torch
 import torchvision
+from pytorch_grad_cam.guided_backprop import GuidedBackpropReLUModel
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from safetensors.torch import save_file
 
@@ -193,7 +195,9 @@ def cam_references(model, variant, folder, out_dir):
     """pytorch-grad-cam's maps on `model` for every method of CAM_METHODS (less CAM_SKIP) with
     targets ClassifierOutputTarget(c), c in CAM_CLASSES, one per image: of structured_inputs()
     at layer4 and layer3 (`{method}/{layer}`), and of the enlarged photos at layer4
-    (`{resize}/{method}`), into cam_{variant}.safetensors. Returns what it wrote."""
+    (`{resize}/{method}`), and guided backpropagation through pytorch-grad-cam's
+    GuidedBackpropReLUModel (`guided/backprop`, [N, H, W, 3]; it guides the ResNets' nn.ReLU
+    as they are), into cam_{variant}.safetensors. Returns what it wrote."""
     methods = {k: v for k, v in CAM_METHODS.items() if k not in CAM_SKIP.get(variant, ())}
     targets = [ClassifierOutputTarget(c) for c in CAM_CLASSES]
     inputs = structured_inputs()
@@ -211,6 +215,9 @@ def cam_references(model, variant, folder, out_dir):
         out[f"{resize}/inputs"] = enlarged
         for name, method in methods.items():
             out[f"{resize}/{name}"] = maps(method, CAM_LAYERS["layer4"](model), enlarged)
+    guided = GuidedBackpropReLUModel(copy.deepcopy(model), device="cpu")
+    gradients = [guided(inputs[i : i + 1].clone(), target_category=c) for i, c in enumerate(CAM_CLASSES)]
+    out["guided/backprop"] = torch.from_numpy(np.stack(gradients))
     save_file({k: v.contiguous() for k, v in out.items()}, folder / f"cam_{variant}.safetensors")
     return out
 

@@ -303,3 +303,20 @@ fn train_arch_resnet18_runs_with_the_report_and_its_checkpoint_serves_every_comm
         .to_string();
     assert!(error.contains("layer1, layer2, layer3, layer4"), "{error}");
 }
+
+/// Guided backpropagation through a ResNet equals pytorch-grad-cam's GuidedBackpropReLUModel,
+/// which guides the ResNets' `nn.ReLU`s as camwatch's folded copy guides its ReLUs.
+#[test]
+fn guided_backprop_matches_pytorch_grad_cam_on_resnet18() {
+    use cam::guided::GuidedBackprop;
+    let device = device();
+    let file = "resnet/cam_resnet18.safetensors";
+    let network = load("resnet/cam_resnet18.pth", &device).model.fold();
+    let inputs = tensor_from::<4>(file, "inputs", &device);
+    let ours = GuidedBackprop::new(network.as_ref()).gradients(inputs, &[CLASSES.to_vec()]);
+    let theirs = tensor_from::<4>(file, "guided/backprop", &device).permute([0, 3, 1, 2]);
+    let scale: f32 = theirs.clone().abs().max().into_scalar();
+    assert!(scale > 0.0, "the reference gradients are not all zero");
+    let diff = max_abs_diff(ours, theirs);
+    assert!(diff <= 1e-3 * scale, "guided gradients differ by {diff} (scale {scale})");
+}
