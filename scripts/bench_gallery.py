@@ -1,7 +1,7 @@
 """PyTorch's side of `cargo bench -p camwatch-tests --bench gallery`: the gallery loop written with
 torchvision and pytorch-grad-cam, over an ImageFolder test folder at SIZE px.
 
-`--save-model PATH` writes the benchmark's model (torchvision MobileNetV2, width 1, 5 classes,
+`--save-model PATH` writes the benchmark's model (torchvision MobileNetV2, or --arch, width 1, 5 classes,
 seed 0) and exits. Otherwise, per batch of BATCH images from DataLoader(num_workers=WORKERS)
 with torchvision's evaluation transform (Resize(SIZE*256/224), CenterCrop(SIZE), Normalize):
 Grad-CAM at features.18 for the predicted and for the true class (two pytorch-grad-cam calls),
@@ -30,6 +30,7 @@ SIDE = 32
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--save-model")
+parser.add_argument("--arch", default="mobilenet_v2", help="the --save-model network: mobilenet_v2 or a torchvision ResNet")
 parser.add_argument("--data")
 parser.add_argument("--checkpoint")
 parser.add_argument("--out")
@@ -40,7 +41,7 @@ args = parser.parse_args()
 
 if args.save_model:
     torch.manual_seed(0)
-    model = torchvision.models.mobilenet_v2(num_classes=5)
+    model = getattr(torchvision.models, args.arch)(num_classes=5)
     torch.save(model.state_dict(), args.save_model)
     print(json.dumps({"saved": args.save_model}))
     raise SystemExit

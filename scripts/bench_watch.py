@@ -18,6 +18,7 @@ parser.add_argument("--data", required=True)
 parser.add_argument("--checkpoint", required=True)
 parser.add_argument("--size", type=int, default=224)
 parser.add_argument("--workers", type=int, default=2)
+parser.add_argument("--arch", default="mobilenet_v2", help="mobilenet_v2 or a torchvision ResNet")
 args = parser.parse_args()
 
 transform = transforms.Compose([
@@ -27,7 +28,7 @@ transform = transforms.Compose([
     transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
 ])
 dataset = datasets.ImageFolder(args.data, transform)
-model = torchvision.models.mobilenet_v2(num_classes=len(dataset.classes))
+model = getattr(torchvision.models, args.arch)(num_classes=len(dataset.classes))
 model.load_state_dict(torch.load(args.checkpoint))
 model.eval()
 loader = torch.utils.data.DataLoader(dataset, batch_size=32, num_workers=args.workers)

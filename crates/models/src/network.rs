@@ -19,6 +19,10 @@ use std::ops::Range;
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::prelude::*;
 
+/// Fewest cells across the map of an architecture's default layer: the last layer's at
+/// ImageNet's 224 px (stride 32). Below it the defaults move to a layer at stride 16.
+pub const MIN_DEFAULT_CELLS: usize = 7;
+
 /// An inference network split into layers a CAM can tap, named as torchvision names them.
 ///
 /// Layer `i`'s output is the input of layer `i + 1`; the images are the input of layer 0 and

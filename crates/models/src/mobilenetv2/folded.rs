@@ -10,7 +10,7 @@ use burn::prelude::*;
 use super::inverted_residual::BlockPart;
 use super::network::{FEATURE_LAYERS, Feature, MobileNetV2};
 use crate::layers::{Activation, FoldedConv, global_pool};
-use crate::network::Network;
+use crate::network::{MIN_DEFAULT_CELLS, Network};
 
 /// One entry of `features`, folded: its convolutions and whether the input is added back.
 #[derive(Module, Debug)]
@@ -93,13 +93,13 @@ impl Network for FoldedMobileNetV2 {
     }
 
     /// `features.18` (pytorch-grad-cam's `features[-1]`) when its map is at least
-    /// [`super::MIN_DEFAULT_CELLS`] cells wide (224 px and up), else [`super::SMALL_INPUT`]:
+    /// [`MIN_DEFAULT_CELLS`] cells wide (224 px and up), else [`super::SMALL_INPUT`]:
     /// at 96 px a 6×6 map of `features.10` instead of a 3×3 one that barely locates anything.
     /// On the default dataset at 96 px `features.10`'s maps found the objects in every trained
     /// run, where `features.13`'s, as fine but three blocks deeper, sometimes spread over the
     /// background (BENCHMARKS.md).
     fn default_layer(&self, image_size: usize) -> usize {
-        if image_size.div_ceil(32) >= super::MIN_DEFAULT_CELLS {
+        if image_size.div_ceil(32) >= MIN_DEFAULT_CELLS {
             FEATURE_LAYERS - 1
         } else {
             super::SMALL_INPUT

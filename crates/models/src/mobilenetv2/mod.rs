@@ -13,12 +13,6 @@ pub use folded::FoldedMobileNetV2;
 pub use inverted_residual::{BlockPart, InvertedResidual, InvertedResidualConfig};
 pub use network::{FEATURE_LAYERS, Feature, MobileNetV2, MobileNetV2Config, make_divisible};
 
-/// `features.13`, the last layer at stride 16: maps twice as fine as `features.18`'s.
-pub const LAST_STRIDE_16: usize = 13;
-
 /// `features.10`, the end of the 64-channel stage, also at stride 16: the default layer below
 /// 224 px.
 pub const SMALL_INPUT: usize = 10;
-
-/// Fewest cells across a map of the default layer: `features.18`'s at ImageNet's 224 px.
-pub const MIN_DEFAULT_CELLS: usize = 7;

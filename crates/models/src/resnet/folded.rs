@@ -11,10 +11,7 @@ use burn::prelude::*;
 use super::block::Block;
 use super::network::{ResNet, maxpool};
 use crate::layers::{Activation, FoldedConv, global_pool};
-use crate::network::Network;
-
-/// Fewest cells across the default layer's map: `layer4`'s at ImageNet's 224 px.
-pub const MIN_DEFAULT_CELLS: usize = 7;
+use crate::network::{MIN_DEFAULT_CELLS, Network};
 
 /// A residual block, folded: its branch, its shortcut, and the activation after their sum.
 #[derive(Module, Debug)]
