@@ -8,7 +8,8 @@ Writes into tests/fixtures/generated/ (git-ignored):
   * reference.safetensors: fixed inputs and torchvision's eval-mode logits for each model;
   * transform/: photos of odd aspect ratios (PNG and JPEG) and transform.safetensors, what
     torchvision's evaluation transform (Resize(256), CenterCrop(224), ToTensor) makes of them;
-  * resnet/: the ResNet family's fixtures, written by resnet_fixtures.py (see its docstring).
+  * (resnet/: the ResNet family's fixtures, written by resnet_fixtures.py after this script,
+    from the photos this one writes; see its docstring.)
 
 Run with the Python that scripts/setup.sh installs: .venv/bin/python scripts/make_fixtures.py
 """
@@ -183,10 +184,6 @@ def main():
     cam_references(cam_model)
     transform_references()
     enlarged_cam_references(cam_model)
-    # The ResNet family's fixtures (resnet/), in their own module; they read the photos above.
-    import resnet_fixtures
-
-    resnet_fixtures.main(OUT)
     print(f"fixtures written to {OUT}", file=sys.stderr)
 
 

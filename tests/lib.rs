@@ -76,7 +76,7 @@ pub fn fixture(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/generated");
     assert!(
         dir.join("reference.safetensors").exists(),
-        "test fixtures are missing: run `make test` (or .venv/bin/python scripts/make_fixtures.py)"
+        "test fixtures are missing: run `make test` (or make test-setup)"
     );
     dir.join(name)
 }
