@@ -30,7 +30,7 @@ SIDE = 32
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--save-model")
-parser.add_argument("--arch", default="mobilenet_v2", help="the --save-model network: mobilenet_v2 or a torchvision ResNet")
+parser.add_argument("--arch", default="mobilenet_v2", help="mobilenet_v2 or a torchvision ResNet")
 parser.add_argument("--data")
 parser.add_argument("--checkpoint")
 parser.add_argument("--out")
@@ -46,10 +46,12 @@ if args.save_model:
     print(json.dumps({"saved": args.save_model}))
     raise SystemExit
 
-model = torchvision.models.mobilenet_v2(num_classes=5)
+model = getattr(torchvision.models, args.arch)(num_classes=5)
 model.load_state_dict(torch.load(args.checkpoint))
 model.eval()
-cam = GradCAM(model=model, target_layers=[model.features[-1]])
+# pytorch-grad-cam's README: features[-1] for MobileNet, layer4[-1] for ResNets.
+layer = model.features[-1] if args.arch == "mobilenet_v2" else model.layer4[-1]
+cam = GradCAM(model=model, target_layers=[layer])
 dataset = datasets.ImageFolder(
     args.data,
     transforms.Compose(

@@ -70,9 +70,10 @@ INPUTS_SEED = 7
 # of the image for every method, layer, image and class.
 CAM_HEAD_SEEDS = {"resnet18": 3, "resnet50": 6}
 # Score-CAM on resnet50 (2048 channels at layer4, 1024 at layer3, one forward per channel and
-# image at 128x128) would take about 8 minutes on 2 cores for the three sets of maps; the
-# method is model-agnostic and resnet18's references cover it, so resnet50 has none.
+# image) would take about 8 minutes on 2 cores at 128x128; CAM_SKIP's methods are computed on
+# the inputs resized to SKIPPED_SIZE instead (`small/inputs`, `small/{method}/{layer}`).
 CAM_SKIP = {"resnet50": {"scorecam"}}
+SKIPPED_SIZE = 64
 CAM_LAYERS = {"layer4": lambda model: [model.layer4[-1]], "layer3": lambda model: [model.layer3[-1]]}
 CALIBRATION_BATCHES, CALIBRATION_SIZE = 4, 16
 
@@ -220,6 +221,13 @@ def cam_references(model, variant, folder, out_dir):
     for name, method in methods.items():
         for layer, target_layers in CAM_LAYERS.items():
             out[f"{name}/{layer}"] = maps(method, target_layers(model), inputs)
+    skipped = {k: v for k, v in CAM_METHODS.items() if k in CAM_SKIP.get(variant, ())}
+    if skipped:
+        small = torch.nn.functional.interpolate(inputs, size=SKIPPED_SIZE, mode="bilinear", align_corners=False)
+        out["small/inputs"] = small
+        for name, method in skipped.items():
+            for layer, target_layers in CAM_LAYERS.items():
+                out[f"small/{name}/{layer}"] = maps(method, target_layers(model), small)
     for resize, enlarged in enlarged_inputs(out_dir=out_dir).items():
         out[f"{resize}/inputs"] = enlarged
         for name, method in methods.items():
@@ -246,7 +254,7 @@ def sanity_check(variant, model, fixture_logits, cams):
             continue
         a = value.numpy()
         line = f"    {key:16s} nonzero {min((m > 1e-3).mean() for m in a):.2f}  |image 0 - image 1| {np.abs(a[0] - a[1]).mean():.3f}"
-        name, layer = key.split("/")
+        name, layer = key.split("/")[-2:]
         if name not in ("scorecam", "eigencam") and layer in CAM_LAYERS:
             with CAM_METHODS[name](model=model, target_layers=CAM_LAYERS[layer](model)) as cam:
                 b = cam(input_tensor=cams["inputs"], targets=swapped)
