@@ -170,6 +170,9 @@ fn run_chromium(url: &str, extra: &[String]) -> String {
 pub fn mobilenet_v2(model: models::Model) -> models::MobileNetV2 {
     match model {
         models::Model::MobileNetV2(network) => network,
-        other => panic!("expected a MobileNetV2, got {}", other.architecture().describe()),
+        other => panic!(
+            "expected a MobileNetV2, got {}",
+            other.architecture().describe()
+        ),
     }
 }

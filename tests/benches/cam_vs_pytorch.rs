@@ -31,11 +31,22 @@ const ARCHITECTURES: [&str; 3] = ["mobilenet_v2", "resnet18", "resnet50"];
 /// Prints the table of `arch` (torchvision's name, width 1, 1000 classes).
 fn compare(arch: &str) {
     let (batch, size, repeats) = (BATCH.to_string(), SIZE.to_string(), REPEATS.to_string());
-    let options = ["--batch", &batch, "--size", &size, "--repeats", &repeats, "--arch", arch];
+    let options = [
+        "--batch",
+        &batch,
+        "--size",
+        &size,
+        "--repeats",
+        &repeats,
+        "--arch",
+        arch,
+    ];
     let theirs = camwatch_tests::python_json("bench_gradcam.py", options);
     let device = models::native::cpu();
     device.seed(0);
-    let model = Architecture::parse(arch, 1000, 1.0).expect("a known architecture").init(&device);
+    let model = Architecture::parse(arch, 1000, 1.0)
+        .expect("a known architecture")
+        .init(&device);
     let images = Tensor::<4>::random(
         [BATCH, 3, SIZE, SIZE],
         burn::tensor::Distribution::Normal(0.0, 1.0),
@@ -53,7 +64,10 @@ fn compare(arch: &str) {
     )];
     let network = model.fold();
     let network = network.as_ref();
-    for layer in [TargetLayer::last(network), TargetLayer::last_at_stride_16(network)] {
+    for layer in [
+        TargetLayer::last(network),
+        TargetLayer::last_at_stride_16(network),
+    ] {
         let engine = CamEngine::new(network, Method::GradCam, std::slice::from_ref(&layer));
         let seconds = median_seconds(|| {
             engine.explain(images.clone(), &targets);

@@ -31,14 +31,19 @@ fn main() {
 /// Times both sides on a checkpoint of `arch` (torchvision's name), Grad-CAM at `layer`.
 fn compare(arch: &str, layer: &str) {
     let folder = common::photos(IMAGES).join("train");
-    let scratch = camwatch_tests::workspace().join("target/bench-gallery").join(arch);
+    let scratch = camwatch_tests::workspace()
+        .join("target/bench-gallery")
+        .join(arch);
     std::fs::create_dir_all(&scratch).expect("writable target/");
     let model = scratch.join(format!("{arch}.pth"));
     let names = scratch.join("class_names.json");
     let classes: Vec<String> = (0..common::CLASSES).map(|c| format!("class{c}")).collect();
     std::fs::write(&names, serde_json::to_string(&classes).unwrap()).expect("writable target/");
     let path = |p: &Path| p.to_str().expect("UTF-8 path").to_owned();
-    camwatch_tests::python_json("bench_gallery.py", ["--save-model", &path(&model), "--arch", arch]);
+    camwatch_tests::python_json(
+        "bench_gallery.py",
+        ["--save-model", &path(&model), "--arch", arch],
+    );
 
     let start = Instant::now();
     let mut camwatch = Command::new(std::env::current_exe().expect("this benchmark"));

@@ -24,10 +24,17 @@ const BATCH: usize = 32;
 const CLASSES: usize = 5;
 
 /// The architectures compared: (torchvision's name, width multiplier, PyTorch channels-last).
-const ARCHITECTURES: [(&str, f64, bool); 2] = [("mobilenet_v2", 0.5, false), ("resnet18", 1.0, true)];
+const ARCHITECTURES: [(&str, f64, bool); 2] =
+    [("mobilenet_v2", 0.5, false), ("resnet18", 1.0, true)];
 
 /// PyTorch eager's timings of `arch` at `size` (see `scripts/bench_train.py`).
-fn pytorch(arch: &str, width: f64, channels_last: bool, size: usize, data: &Path) -> serde_json::Value {
+fn pytorch(
+    arch: &str,
+    width: f64,
+    channels_last: bool,
+    size: usize,
+    data: &Path,
+) -> serde_json::Value {
     let options = [
         ("--size", size.to_string()),
         ("--batch", BATCH.to_string()),
@@ -86,7 +93,11 @@ fn main() {
 /// Prints the table of `arch`.
 fn compare(arch: &str, width: f64, channels_last: bool, data: &Path, device: &Device) {
     let architecture = Architecture::parse(arch, CLASSES, width).expect("a known architecture");
-    let layout = if channels_last { "channels-last" } else { "default layout" };
+    let layout = if channels_last {
+        "channels-last"
+    } else {
+        "default layout"
+    };
     println!(
         "{arch} width {width}, {CLASSES} classes, batch {BATCH}, Adam, CPU, PyTorch {layout}; epoch = the default dataset's training split with decoding and augmentation"
     );

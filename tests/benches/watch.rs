@@ -32,12 +32,17 @@ fn main() {
 fn compare(arch: &str) {
     // A folder of class folders alone: all of it is validation.
     let folder = common::photos(IMAGES).join("train");
-    let scratch = camwatch_tests::workspace().join("target/bench-watch").join(arch);
+    let scratch = camwatch_tests::workspace()
+        .join("target/bench-watch")
+        .join(arch);
     let run = scratch.join("run");
     std::fs::create_dir_all(&run).expect("writable target/");
     let model = run.join("epoch_001.pth");
     let path = |p: &Path| p.to_str().expect("UTF-8 path").to_owned();
-    camwatch_tests::python_json("bench_gallery.py", ["--save-model", &path(&model), "--arch", arch]);
+    camwatch_tests::python_json(
+        "bench_gallery.py",
+        ["--save-model", &path(&model), "--arch", arch],
+    );
     let reports = scratch.join("reports");
     let _ = std::fs::remove_dir_all(&reports);
 
@@ -58,7 +63,14 @@ fn compare(arch: &str) {
     let start = Instant::now();
     let theirs = camwatch_tests::python_json(
         "bench_watch.py",
-        ["--data", &path(&folder), "--checkpoint", &path(&model), "--arch", arch],
+        [
+            "--data",
+            &path(&folder),
+            "--checkpoint",
+            &path(&model),
+            "--arch",
+            arch,
+        ],
     );
     let theirs_seconds = start.elapsed().as_secs_f64();
 

@@ -381,8 +381,17 @@ fn the_default_layer_is_the_last_unless_its_map_is_under_seven_cells_wide() {
     let chosen = TargetLayer::find_or_default(&folded, &["features.13".to_owned()], 96).unwrap();
     assert_eq!(chosen, [TargetLayer::at(&folded, 13)]);
     // Names as pytorch-grad-cam users write them.
-    for (name, index) in [("13", 13), ("features[-1]", 18), ("features", 18), ("features[2]", 2)] {
-        assert_eq!(TargetLayer::find(&folded, name).unwrap().index(), index, "{name}");
+    for (name, index) in [
+        ("13", 13),
+        ("features[-1]", 18),
+        ("features", 18),
+        ("features[2]", 2),
+    ] {
+        assert_eq!(
+            TargetLayer::find(&folded, name).unwrap().index(),
+            index,
+            "{name}"
+        );
     }
     let error = TargetLayer::find(&folded, "features.19").unwrap_err();
     assert!(error.contains("features.0 ... features.18"), "{error}");

@@ -9,7 +9,10 @@ fn logits_of(name: &str) -> f32 {
     let loaded = checkpoint::load(&fixture(name), &LoadOptions::default(), &device)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(loaded.info.num_classes, 5, "{name}");
-    assert!((loaded.info.architecture.width_mult() - 0.35).abs() < 1e-9, "{name}");
+    assert!(
+        (loaded.info.architecture.width_mult() - 0.35).abs() < 1e-9,
+        "{name}"
+    );
     let logits = loaded
         .model
         .forward(reference::<4>("inputs_small", &device));
@@ -93,7 +96,8 @@ fn backbone_only_loads_features_and_fresh_head() {
     assert!(loaded.head_initialized);
     assert_eq!(loaded.info.num_classes, 1000);
     assert_eq!(loaded.model.num_classes(), 5);
-    let features = mobilenet_v2(loaded.model).forward_features(reference::<4>("inputs_small", &device), 0..19);
+    let features =
+        mobilenet_v2(loaded.model).forward_features(reference::<4>("inputs_small", &device), 0..19);
     let diff = max_abs_diff(features, reference::<4>("features_imagenet", &device));
     assert!(diff < 1e-4, "features differ from torchvision by {diff}");
 }

@@ -218,10 +218,9 @@ fn streaming_from_disk_trains_exactly_what_the_in_memory_cache_trains() {
             String::from_utf8_lossy(&output.stderr)
         );
         let last = out.join("checkpoints/tiny/last.bpk");
-        let model =
-            models::checkpoint::load(&last, &Default::default(), &camwatch_tests::device())
-                .unwrap()
-                .model;
+        let model = models::checkpoint::load(&last, &Default::default(), &camwatch_tests::device())
+            .unwrap()
+            .model;
         let history = json(&out.join("checkpoints/tiny/history.json"));
         (stdout, model, history)
     });
@@ -247,7 +246,11 @@ fn streaming_from_disk_trains_exactly_what_the_in_memory_cache_trains() {
         }
     }
     let apart = camwatch_tests::max_abs_diff(
-        camwatch_tests::mobilenet_v2(memory).classifier.1.weight.val(),
+        camwatch_tests::mobilenet_v2(memory)
+            .classifier
+            .1
+            .weight
+            .val(),
         camwatch_tests::mobilenet_v2(off).classifier.1.weight.val(),
     );
     assert!(apart <= 1e-6, "classifiers {apart} apart");

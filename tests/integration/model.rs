@@ -58,7 +58,9 @@ fn a_training_step_matches_pytorch_gradients_and_running_statistics() {
     let loaded = checkpoint::load(&fixture("small.pth"), &LoadOptions::default(), &device)
         .unwrap()
         .model;
-    let mut model = camwatch_tests::mobilenet_v2(loaded).to_device(&autodiff).train();
+    let mut model = camwatch_tests::mobilenet_v2(loaded)
+        .to_device(&autodiff)
+        .train();
     model.classifier.0 = DropoutConfig::new(0.0).init(); // as the fixture's step
     let inputs = tensor_from::<4>(FILE, "inputs", &autodiff);
     let labels = Tensor::<1, Int>::from_ints([0, 3, 1, 4], &autodiff); // make_fixtures.py's

@@ -42,7 +42,10 @@ fn every_variant_matches_torchvision_logits_and_is_read_off_its_keys() {
             eprintln!(
                 "{variant} {path}: logits {diff:.1e} from torchvision's, {error:.1e} from float64 (torchvision's own: {float_error:.1e})"
             );
-            assert!(diff < 1e-4, "{variant} {path}: logits {diff} from torchvision's");
+            assert!(
+                diff < 1e-4,
+                "{variant} {path}: logits {diff} from torchvision's"
+            );
         }
     }
 }
@@ -103,7 +106,10 @@ fn torchscript_and_other_families_get_one_line_naming_them() {
         );
     }
     let error = checkpoint::inspect(&fixture("resnet/unknown_vgg11.pth")).unwrap_err();
-    assert!(matches!(error, CheckpointError::Unsupported { .. }), "{error}");
+    assert!(
+        matches!(error, CheckpointError::Unsupported { .. }),
+        "{error}"
+    );
 }
 
 /// Every method's maps on `layer4` and `layer3` equal pytorch-grad-cam's, on two structured
@@ -118,7 +124,9 @@ fn maps_match_pytorch_grad_cam_on_layer4_and_layer3() {
     let mut failures = Vec::new();
     for variant in ["resnet18", "resnet50"] {
         let file = format!("resnet/cam_{variant}.safetensors");
-        let network = load(&format!("resnet/cam_{variant}.pth"), &device).model.fold();
+        let network = load(&format!("resnet/cam_{variant}.pth"), &device)
+            .model
+            .fold();
         let network = network.as_ref();
         let inputs = tensor_from::<4>(&file, "inputs", &device);
         // pytorch-grad-cam's Score-CAM on resnet50 at 128 px takes minutes: at 64 px below.
@@ -144,7 +152,12 @@ fn maps_match_pytorch_grad_cam_on_layer4_and_layer3() {
             // Score-CAM on 64-px inputs (the fixture's at 128 px would take minutes).
             let small = tensor_from::<4>(&file, "small/inputs", &device);
             for layer in ["layer4", "layer3"] {
-                compare(format!("small/scorecam/{layer}"), small.clone(), Method::ScoreCam, layer);
+                compare(
+                    format!("small/scorecam/{layer}"),
+                    small.clone(),
+                    Method::ScoreCam,
+                    layer,
+                );
             }
         }
         for method in methods {
@@ -168,12 +181,17 @@ fn maps_match_pytorch_grad_cam_on_layer4_and_layer3() {
 #[test]
 fn layers_are_named_as_torchvision_and_pytorch_grad_cam_users_write_them() {
     let device = device();
-    let model = Architecture::parse("resnet50", 3, 0.25).unwrap().init(&device);
+    let model = Architecture::parse("resnet50", 3, 0.25)
+        .unwrap()
+        .init(&device);
     let network = model.fold();
     let network = network.as_ref();
     let layers = network.layers();
     assert_eq!(layers.len(), 1 + 3 + 4 + 6 + 3);
-    assert_eq!((layers[0].as_str(), layers[16].as_str()), ("maxpool", "layer4.2"));
+    assert_eq!(
+        (layers[0].as_str(), layers[16].as_str()),
+        ("maxpool", "layer4.2")
+    );
     for (name, expected) in [
         ("layer4", "layer4.2"),
         ("layer4[-1]", "layer4.2"),
@@ -181,7 +199,11 @@ fn layers_are_named_as_torchvision_and_pytorch_grad_cam_users_write_them() {
         ("layer2[0]", "layer2.0"),
         ("layer1.1", "layer1.1"),
     ] {
-        assert_eq!(TargetLayer::find(network, name).unwrap().name(), expected, "{name}");
+        assert_eq!(
+            TargetLayer::find(network, name).unwrap().name(),
+            expected,
+            "{name}"
+        );
     }
     let error = TargetLayer::find(network, "features.18").unwrap_err();
     assert!(error.contains("layer1, layer2, layer3, layer4"), "{error}");
@@ -203,7 +225,11 @@ fn a_narrow_resnet18_learns_a_batch_and_round_trips() {
     device.seed(3);
     let architecture = Architecture::parse("resnet18", 4, 0.25).unwrap();
     let mut model: Model = architecture.init(&autodiff).for_training(0.0, false);
-    let images = Tensor::<4>::random([8, 3, 32, 32], burn::tensor::Distribution::Default, &autodiff);
+    let images = Tensor::<4>::random(
+        [8, 3, 32, 32],
+        burn::tensor::Distribution::Default,
+        &autodiff,
+    );
     let labels = Tensor::<1, Int>::from_ints([0, 1, 2, 3, 0, 1, 2, 3], &autodiff);
     let mut optimizer = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
@@ -296,9 +322,17 @@ fn train_arch_resnet18_runs_with_the_report_and_its_checkpoint_serves_every_comm
     ])
     .unwrap();
     assert!(gallery.join("index.html").exists());
-    let error = run(["train", "explain", "--checkpoint", last.to_str().unwrap(), "--layer", "features.18", image.to_str().unwrap()])
-        .unwrap_err()
-        .to_string();
+    let error = run([
+        "train",
+        "explain",
+        "--checkpoint",
+        last.to_str().unwrap(),
+        "--layer",
+        "features.18",
+        image.to_str().unwrap(),
+    ])
+    .unwrap_err()
+    .to_string();
     assert!(error.contains("layer1, layer2, layer3, layer4"), "{error}");
 }
 
@@ -316,5 +350,8 @@ fn guided_backprop_matches_pytorch_grad_cam_on_resnet18() {
     let scale: f32 = theirs.clone().abs().max().into_scalar();
     assert!(scale > 0.0, "the reference gradients are not all zero");
     let diff = max_abs_diff(ours, theirs);
-    assert!(diff <= 1e-3 * scale, "guided gradients differ by {diff} (scale {scale})");
+    assert!(
+        diff <= 1e-3 * scale,
+        "guided gradients differ by {diff} (scale {scale})"
+    );
 }

@@ -207,7 +207,12 @@ fn a_planted_watermark_is_flagged_and_clean_images_are_not() {
 /// The same with a narrow ResNet-18 (base width 16).
 #[test]
 fn a_planted_watermark_is_flagged_and_clean_images_are_not_with_a_resnet18() {
-    planted_watermark_is_flagged_and_clean_images_are_not(&["--arch", "resnet18", "--width-mult", "0.25"]);
+    planted_watermark_is_flagged_and_clean_images_are_not(&[
+        "--arch",
+        "resnet18",
+        "--width-mult",
+        "0.25",
+    ]);
 }
 
 /// The watermarked and the clean run of the network `extra` flags choose.

@@ -205,7 +205,9 @@ fn weights_get_fine_tuning_defaults_that_keep_the_backbones_kernels() {
             .unwrap()
             .model;
         let mut kernels = Kernels(Vec::new());
-        camwatch_tests::mobilenet_v2(model).features.visit(&mut kernels);
+        camwatch_tests::mobilenet_v2(model)
+            .features
+            .visit(&mut kernels);
         kernels.0
     };
     let start = kernels(&weights);

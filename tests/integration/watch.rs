@@ -158,7 +158,9 @@ fn watched_pytorch_run_answers_as_pytorch(arch: &str) {
     let training = std::process::Command::new(python())
         .arg(&script)
         .args([&data, &out])
-        .args(["--epochs", "3", "--batch", "8", "--size", "64", "--arch", arch])
+        .args([
+            "--epochs", "3", "--batch", "8", "--size", "64", "--arch", arch,
+        ])
         .output()
         .unwrap();
     assert!(

@@ -61,7 +61,8 @@ impl Network for SmallCnn {
     }
 
     fn head(&self, features: Tensor<4>) -> Tensor<2> {
-        self.fc.forward(features.mean_dim(3).mean_dim(2).flatten(1, 3))
+        self.fc
+            .forward(features.mean_dim(3).mean_dim(2).flatten(1, 3))
     }
 
     fn default_layer(&self, _image_size: usize) -> usize {
@@ -98,7 +99,10 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let weight = network.fc.weight.val(); // [in, out]
     let mut largest = 0.0f32;
     for (i, &class) in classes.iter().enumerate() {
-        let row = weight.clone().narrow(1, class, 1).reshape([1, channels, 1, 1]);
+        let row = weight
+            .clone()
+            .narrow(1, class, 1)
+            .reshape([1, channels, 1, 1]);
         let a = activations.clone().narrow(0, i, 1);
         let expected = relu((a * row / (h * w) as f32).sum_dim(1)).reshape([h * w]);
         let expected: Vec<f32> = expected.into_data().iter::<f32>().collect();

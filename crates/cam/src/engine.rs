@@ -103,7 +103,8 @@ impl CamEngine {
     /// [`Front::select`]).
     pub fn front(&self, images: Tensor<4>) -> Front {
         let images = channels_last(images);
-        let activations = (self.plain).forward_layers(images.clone(), 0..self.layers[0].index() + 1);
+        let activations =
+            (self.plain).forward_layers(images.clone(), 0..self.layers[0].index() + 1);
         Front {
             images,
             activations,

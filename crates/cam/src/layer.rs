@@ -34,11 +34,17 @@ impl TargetLayer {
             None => (name, Some(-1)),
         };
         let members: Vec<usize> = (0..layers.len())
-            .filter(|&i| layers[i].strip_prefix(container).is_some_and(|rest| rest.starts_with('.')))
+            .filter(|&i| {
+                layers[i]
+                    .strip_prefix(container)
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
             .collect();
         let chosen = position.and_then(|p| {
             let p = if p < 0 { members.len() as isize + p } else { p };
-            usize::try_from(p).ok().and_then(|p| members.get(p).copied())
+            usize::try_from(p)
+                .ok()
+                .and_then(|p| members.get(p).copied())
         });
         chosen.map(at).ok_or_else(|| {
             format!(

@@ -36,7 +36,10 @@ impl Architecture {
     /// (resnet18, ...)`.
     pub fn supported() -> String {
         let resnets: Vec<&str> = VARIANTS.iter().map(|v| v.0).collect();
-        format!("{DEFAULT_ARCH} and the ResNet family ({})", resnets.join(", "))
+        format!(
+            "{DEFAULT_ARCH} and the ResNet family ({})",
+            resnets.join(", ")
+        )
     }
 
     /// The architecture torchvision calls `name`, for `num_classes` classes; `width_mult` scales
@@ -77,7 +80,11 @@ impl Architecture {
     pub fn family(&self) -> &'static str {
         match self {
             Self::MobileNetV2(_) => "MobileNetV2",
-            Self::ResNet(ResNetConfig { groups: 1, width_per_group: 64, .. }) => "ResNet",
+            Self::ResNet(ResNetConfig {
+                groups: 1,
+                width_per_group: 64,
+                ..
+            }) => "ResNet",
             Self::ResNet(ResNetConfig { groups: 1, .. }) => "Wide ResNet",
             Self::ResNet(_) => "ResNeXt",
         }
@@ -154,9 +161,13 @@ impl Architecture {
                 "torchvision.models.mobilenet_v2(num_classes={}, width_mult={})",
                 config.num_classes, config.width_mult
             )),
-            Self::ResNet(config) if config.base_width == 64 && config.variant().is_some() => Ok(
-                format!("torchvision.models.{}(num_classes={})", self.variant(), config.num_classes),
-            ),
+            Self::ResNet(config) if config.base_width == 64 && config.variant().is_some() => {
+                Ok(format!(
+                    "torchvision.models.{}(num_classes={})",
+                    self.variant(),
+                    config.num_classes
+                ))
+            }
             Self::ResNet(config) => Err(format!(
                 "torchvision has no constructor for a {} of base width {}",
                 self.variant(),

@@ -40,7 +40,8 @@ pub mod resnet;
 
 pub use architecture::{Architecture, DEFAULT_ARCH, Model};
 pub use mobilenetv2::{
-    FEATURE_LAYERS, Feature, FoldedMobileNetV2, InvertedResidualConfig, MobileNetV2, MobileNetV2Config,
+    FEATURE_LAYERS, Feature, FoldedMobileNetV2, InvertedResidualConfig, MobileNetV2,
+    MobileNetV2Config,
 };
 pub use network::{Classifier, Network};
 pub use resnet::{FoldedResNet, ResNet, ResNetConfig};

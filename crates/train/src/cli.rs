@@ -744,4 +744,3 @@ fn parse_resize(s: &str) -> Result<Resize, String> {
         _ => Err(format!("'{s}' is not a resize mode; use crop or squash")),
     }
 }
-

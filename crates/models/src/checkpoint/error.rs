@@ -24,7 +24,10 @@ pub enum CheckpointError {
     )]
     UnknownArchitecture { path: PathBuf, count: usize },
     /// The weights of a family camwatch recognizes but does not run.
-    #[error("{path} holds {what}, which camwatch does not run yet; it runs {}", crate::Architecture::supported())]
+    #[error(
+        "{path} holds {what}, which camwatch does not run yet; it runs {}",
+        crate::Architecture::supported()
+    )]
     Unsupported { path: PathBuf, what: String },
     /// A TorchScript archive: a program, not a `state_dict`.
     #[error(

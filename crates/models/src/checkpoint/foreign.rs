@@ -3,22 +3,67 @@
 
 /// Key fragments that give a family away, tried in order, with the family's description.
 const SIGNATURES: [(&[&str], &str); 16] = [
-    (&["encoder.layers.", "conv_proj."], "a torchvision ViT (`encoder.layers...`)"),
-    (&["patch_embed.proj.", "blocks.0.attn."], "a timm ViT (`patch_embed`, `blocks.N.attn...`)"),
-    (&["features.1.0.attn."], "a torchvision Swin Transformer (`features.N.M.attn...`)"),
-    (&["features.1.0.layer_scale"], "a torchvision ConvNeXt (`features.N.M.block...`, `layer_scale`)"),
-    (&["stages.0.blocks.0.conv_dw."], "a timm ConvNeXt (`stem`, `stages.N.blocks...`)"),
-    (&["features.1.0.block.0.0."], "a torchvision EfficientNet (`features.N.M.block...`)"),
-    (&["features.1.block.0.0."], "a torchvision MobileNetV3 (`features.N.block...`)"),
-    (&["conv_stem.", "blocks.0.0."], "a timm EfficientNet or MobileNet (`conv_stem`, `blocks.N.M...`)"),
-    (&["features.denseblock1."], "a torchvision DenseNet (`features.denseblockN...`)"),
-    (&["features.3.squeeze."], "a torchvision SqueezeNet (`features.N.squeeze...`)"),
-    (&["trunk_output.block1."], "a torchvision RegNet (`trunk_output.blockN...`)"),
-    (&["stage2.0.branch"], "a torchvision ShuffleNetV2 (`stageN.M.branch...`)"),
-    (&["layers.3.0.layers."], "a torchvision MNASNet (`layers.N.M.layers...`)"),
-    (&["inception3a."], "a torchvision GoogLeNet (`inception3a...`)"),
+    (
+        &["encoder.layers.", "conv_proj."],
+        "a torchvision ViT (`encoder.layers...`)",
+    ),
+    (
+        &["patch_embed.proj.", "blocks.0.attn."],
+        "a timm ViT (`patch_embed`, `blocks.N.attn...`)",
+    ),
+    (
+        &["features.1.0.attn."],
+        "a torchvision Swin Transformer (`features.N.M.attn...`)",
+    ),
+    (
+        &["features.1.0.layer_scale"],
+        "a torchvision ConvNeXt (`features.N.M.block...`, `layer_scale`)",
+    ),
+    (
+        &["stages.0.blocks.0.conv_dw."],
+        "a timm ConvNeXt (`stem`, `stages.N.blocks...`)",
+    ),
+    (
+        &["features.1.0.block.0.0."],
+        "a torchvision EfficientNet (`features.N.M.block...`)",
+    ),
+    (
+        &["features.1.block.0.0."],
+        "a torchvision MobileNetV3 (`features.N.block...`)",
+    ),
+    (
+        &["conv_stem.", "blocks.0.0."],
+        "a timm EfficientNet or MobileNet (`conv_stem`, `blocks.N.M...`)",
+    ),
+    (
+        &["features.denseblock1."],
+        "a torchvision DenseNet (`features.denseblockN...`)",
+    ),
+    (
+        &["features.3.squeeze."],
+        "a torchvision SqueezeNet (`features.N.squeeze...`)",
+    ),
+    (
+        &["trunk_output.block1."],
+        "a torchvision RegNet (`trunk_output.blockN...`)",
+    ),
+    (
+        &["stage2.0.branch"],
+        "a torchvision ShuffleNetV2 (`stageN.M.branch...`)",
+    ),
+    (
+        &["layers.3.0.layers."],
+        "a torchvision MNASNet (`layers.N.M.layers...`)",
+    ),
+    (
+        &["inception3a."],
+        "a torchvision GoogLeNet (`inception3a...`)",
+    ),
     (&["Mixed_5b."], "a torchvision Inception v3 (`Mixed_5b...`)"),
-    (&["features.0.weight", "classifier.6.weight"], "a torchvision VGG (`features.N`, `classifier.6`)"),
+    (
+        &["features.0.weight", "classifier.6.weight"],
+        "a torchvision VGG (`features.N`, `classifier.6`)",
+    ),
 ];
 
 /// The description of the first family each of whose signature's fragments occurs in some key.
@@ -39,7 +84,10 @@ mod tests {
 
     #[test]
     fn families_are_told_apart_by_their_keys() {
-        let vit = ["encoder.layers.encoder_layer_0.ln_1.weight", "conv_proj.weight"];
+        let vit = [
+            "encoder.layers.encoder_layer_0.ln_1.weight",
+            "conv_proj.weight",
+        ];
         assert_eq!(describe(&vit), Some(SIGNATURES[0].1));
         let efficientnet = ["features.0.0.weight", "features.1.0.block.0.0.weight"];
         assert!(describe(&efficientnet).unwrap().contains("EfficientNet"));

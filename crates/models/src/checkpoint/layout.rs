@@ -113,7 +113,10 @@ impl TensorShapes {
             && WRAPPER_KEYS.contains(&first)
             && top_level_keys(path).iter().any(|k| k == first);
         let (wrapper, prefix) = if wrapped {
-            (Some(first.to_owned()), full_prefix[first.len() + 1..].to_owned())
+            (
+                Some(first.to_owned()),
+                full_prefix[first.len() + 1..].to_owned(),
+            )
         } else {
             (None, full_prefix)
         };
@@ -144,7 +147,9 @@ impl TensorShapes {
     ) -> Result<(Architecture, usize), CheckpointError> {
         let shape = |key: &str| self.shape(layout, key);
         let architecture = match layout.family {
-            Some(Family::MobileNetV2) => mobilenetv2::shapes::config(&shape).map(Architecture::MobileNetV2),
+            Some(Family::MobileNetV2) => {
+                mobilenetv2::shapes::config(&shape).map(Architecture::MobileNetV2)
+            }
             Some(Family::ResNet) => resnet::shapes::config(&shape).map(Architecture::ResNet),
             None => unreachable!("a layout found by an anchor"),
         }

@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 
 use burn::module::{ModuleMapper, Param};
 use burn::prelude::*;
-use burn::tensor::DType;
 use burn::store::{
     ApplyResult, BurnToPyTorchAdapter, BurnpackStore, KeyRemapper, ModuleSnapshot, PathFilter,
     PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
 };
+use burn::tensor::DType;
 
 pub use error::CheckpointError;
 pub use format::Format;
@@ -46,7 +46,6 @@ pub struct CheckpointInfo {
     /// Training metadata (camwatch checkpoints only).
     pub metadata: Option<Metadata>,
 }
-
 
 /// Reads what the checkpoint at `path` holds.
 pub fn inspect(path: &Path) -> Result<CheckpointInfo, CheckpointError> {

@@ -37,7 +37,9 @@ impl Classifier for MobileNetV2 {
 
     fn cascade_steps(&self) -> Vec<String> {
         let layers = (0..FEATURE_LAYERS).rev().map(|i| format!("features.{i}"));
-        std::iter::once("classifier".to_owned()).chain(layers).collect()
+        std::iter::once("classifier".to_owned())
+            .chain(layers)
+            .collect()
     }
 
     fn with_fresh_top(&self, fresh: &Self, parts: usize) -> Self {

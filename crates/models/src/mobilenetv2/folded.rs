@@ -78,7 +78,9 @@ impl FoldedMobileNetV2 {
 
 impl Network for FoldedMobileNetV2 {
     fn layers(&self) -> Vec<String> {
-        (0..FEATURE_LAYERS).map(|i| format!("features.{i}")).collect()
+        (0..FEATURE_LAYERS)
+            .map(|i| format!("features.{i}"))
+            .collect()
     }
 
     fn forward_layers(&self, x: Tensor<4>, layers: Range<usize>) -> Tensor<4> {

@@ -35,7 +35,9 @@ fn width_mult(widths: &[Option<usize>]) -> Option<f64> {
         .copied()
         .chain((1..=60).map(|k| k as f64 * 0.05))
         .find(|&w| {
-            let channels = MobileNetV2Config::new(1).with_width_mult(w).feature_channels();
+            let channels = MobileNetV2Config::new(1)
+                .with_width_mult(w)
+                .feature_channels();
             channels.iter().zip(widths).all(|(a, b)| Some(*a) == *b)
         })
 }

@@ -72,7 +72,10 @@ pub fn channels_last(x: Tensor<4>) -> Tensor<4> {
 
 /// ReLU6 whose backward is one LibTorch kernel; see the module docs.
 pub fn relu6(x: Tensor<4>) -> Tensor<4> {
-    Tensor::from_dispatch(<Dispatch as NativeOps>::clamped_relu(x.into_dispatch(), 6.0))
+    Tensor::from_dispatch(<Dispatch as NativeOps>::clamped_relu(
+        x.into_dispatch(),
+        6.0,
+    ))
 }
 
 /// ReLU whose backward is one LibTorch kernel; see the module docs.
@@ -113,11 +116,17 @@ pub fn batch_norm_train(
 
 /// ReLU6 with the guided-backpropagation backward; see the module docs.
 pub fn guided_relu6(x: Tensor<4>) -> Tensor<4> {
-    Tensor::from_dispatch(<Dispatch as NativeOps>::guided_clamped_relu(x.into_dispatch(), 6.0))
+    Tensor::from_dispatch(<Dispatch as NativeOps>::guided_clamped_relu(
+        x.into_dispatch(),
+        6.0,
+    ))
 }
 
 /// ReLU with the guided-backpropagation backward; see the module docs.
 pub fn guided_relu(x: Tensor<4>) -> Tensor<4> {
     let x = x.into_dispatch();
-    Tensor::from_dispatch(<Dispatch as NativeOps>::guided_clamped_relu(x, f64::INFINITY))
+    Tensor::from_dispatch(<Dispatch as NativeOps>::guided_clamped_relu(
+        x,
+        f64::INFINITY,
+    ))
 }

@@ -50,11 +50,14 @@ impl BlockConfig {
                 .with_kernel_size(k)
                 .with_stride(stride)
                 .with_groups(groups);
-            (config.init_conv(device), BatchNormConfig::new(o).init(device))
+            (
+                config.init_conv(device),
+                BatchNormConfig::new(o).init(device),
+            )
         };
         let out = self.out_channels();
-        let downsample =
-            (self.stride != 1 || self.in_channels != out).then(|| conv(self.in_channels, out, 1, self.stride, 1));
+        let downsample = (self.stride != 1 || self.in_channels != out)
+            .then(|| conv(self.in_channels, out, 1, self.stride, 1));
         if self.bottleneck {
             let width = self.planes * self.width_per_group / 64 * self.groups;
             let (conv1, bn1) = conv(self.in_channels, width, 1, 1, 1);

@@ -97,10 +97,13 @@ impl FoldedResNet {
 
 impl Network for FoldedResNet {
     fn layers(&self) -> Vec<String> {
-        let blocks = self.stages.iter().enumerate().flat_map(|(stage, &count)| {
-            (0..count).map(move |i| format!("layer{}.{i}", stage + 1))
-        });
-        std::iter::once("maxpool".to_owned()).chain(blocks).collect()
+        let blocks =
+            self.stages.iter().enumerate().flat_map(|(stage, &count)| {
+                (0..count).map(move |i| format!("layer{}.{i}", stage + 1))
+            });
+        std::iter::once("maxpool".to_owned())
+            .chain(blocks)
+            .collect()
     }
 
     fn forward_layers(&self, x: Tensor<4>, layers: Range<usize>) -> Tensor<4> {

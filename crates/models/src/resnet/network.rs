@@ -62,7 +62,12 @@ impl ResNetConfig {
     /// torchvision's name of this block layout (`resnet50`, `resnext50_32x4d`), whatever the
     /// base width; `None` for layouts torchvision has no name for.
     pub fn variant(&self) -> Option<&'static str> {
-        let key = (self.blocks, self.bottleneck, self.groups, self.width_per_group);
+        let key = (
+            self.blocks,
+            self.bottleneck,
+            self.groups,
+            self.width_per_group,
+        );
         VARIANTS
             .iter()
             .find(|v| (v.1, v.2, v.3, v.4) == key)
@@ -117,7 +122,9 @@ impl ResNetConfig {
                 })
                 .collect::<Vec<_>>()
         });
-        let stem = ConvNormConfig::new(3, base).with_kernel_size(7).with_stride(2);
+        let stem = ConvNormConfig::new(3, base)
+            .with_kernel_size(7)
+            .with_stride(2);
         let (layer1, layer2, layer3, layer4) = (
             stages.next().expect("four stages"),
             stages.next().expect("four stages"),
@@ -182,7 +189,10 @@ impl ResNet {
     /// - `images`: `[batch, 3, height, width]`
     /// - output: `[batch, last_channel]`
     pub fn pooled_features(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = relu(batch_norm(&self.bn1, convolve(&self.conv1, channels_last(images))));
+        let x = relu(batch_norm(
+            &self.bn1,
+            convolve(&self.conv1, channels_last(images)),
+        ));
         let x = self.maxpool.forward(x);
         let x = self.blocks().fold(x, |h, block| block.forward(h));
         global_pool(channels_last(x))

@@ -281,7 +281,11 @@ pub fn audit(
 ) -> anyhow::Result<Vec<ClassAttention>> {
     let mut audit = Audit::with_step(data.classes.len(), AT_ONCE);
     let network = model.fold();
-    let engine = CamEngine::new(network.as_ref(), Method::GradCam, &[layer(network.as_ref())]);
+    let engine = CamEngine::new(
+        network.as_ref(),
+        Method::GradCam,
+        &[layer(network.as_ref())],
+    );
     audit.run(&engine, data, scope, device, dir, None)
 }
 

@@ -7,8 +7,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use burn::prelude::*;
 use cam::TargetLayer;
-use models::{Model, Network};
 use models::checkpoint::{self, CheckpointInfo, LoadOptions};
+use models::{Model, Network};
 use serde_json::Value;
 use vision::{EvalTransform, Normalization, Resize};
 
@@ -74,7 +74,10 @@ impl Classifier {
         compare: bool,
     ) -> anyhow::Result<Vec<TargetLayer>> {
         if compare && given.is_empty() {
-            let layers = [TargetLayer::last_at_stride_16(network), TargetLayer::last(network)];
+            let layers = [
+                TargetLayer::last_at_stride_16(network),
+                TargetLayer::last(network),
+            ];
             Ok(layers.to_vec())
         } else {
             TargetLayer::find_or_default(network, given, self.size()).map_err(anyhow::Error::msg)

@@ -68,8 +68,9 @@ impl<'a> Monitor<'a> {
         device: &'a Device,
     ) -> anyhow::Result<Self> {
         let network = model.fold();
-        let layers = TargetLayer::find_or_default(network.as_ref(), &config.layers, data.image_size)
-            .map_err(anyhow::Error::msg)?;
+        let layers =
+            TargetLayer::find_or_default(network.as_ref(), &config.layers, data.image_size)
+                .map_err(anyhow::Error::msg)?;
         let audit = Audit::new(data.classes.len());
         let engine = CamEngine::new(network.as_ref(), config.method, &layers);
         prepare_kernels(&engine, data, device);
@@ -213,11 +214,7 @@ impl Monitor<'_> {
     /// Draws the training images whose label looks wrong with `model`'s maps for the given and
     /// the suggested class, and the run page with them: once, after a training run's last
     /// epoch (each epoch lists them without).
-    pub fn draw_training_issues(
-        &self,
-        model: &Model,
-        history: &History,
-    ) -> anyhow::Result<()> {
+    pub fn draw_training_issues(&self, model: &Model, history: &History) -> anyhow::Result<()> {
         let Some(margins) = &history.margins else {
             return Ok(());
         };

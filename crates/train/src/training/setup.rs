@@ -119,10 +119,10 @@ pub fn prepare(config: &TrainConfig) -> anyhow::Result<Setup> {
             (model, optim::optimizer(optimization), History::default())
         }
     };
-    let model = model.to_device(&autodiff).train().for_training(
-        config.model.dropout,
-        config.model.freeze_features,
-    );
+    let model = model
+        .to_device(&autodiff)
+        .train()
+        .for_training(config.model.dropout, config.model.freeze_features);
     let architecture = model.architecture();
     let metadata = Metadata {
         class_names: data.classes.clone(),
@@ -193,8 +193,8 @@ fn initial_model(
                 models::DEFAULT_ARCH => 0.5,
                 _ => 1.0,
             });
-            let architecture =
-                Architecture::parse(&config.arch, num_classes, width).map_err(anyhow::Error::msg)?;
+            let architecture = Architecture::parse(&config.arch, num_classes, width)
+                .map_err(anyhow::Error::msg)?;
             Ok(architecture.init(device))
         }
     }

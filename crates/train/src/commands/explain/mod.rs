@@ -121,9 +121,9 @@ pub fn report(args: &ExplainArgs) -> anyhow::Result<ExplainReport> {
     // Predictions, guided gradients and baseline scores come from the first pass: the classes
     // the targets resolve to depend on the model, not on the method.
     let (engine, explanation) = passes.next().context("no CAM method to explain with")?;
-    let guided = args
-        .guided
-        .then(|| GuidedBackprop::new(folded.as_ref()).gradients(batch.clone(), &explanation.classes));
+    let guided = args.guided.then(|| {
+        GuidedBackprop::new(folded.as_ref()).gradients(batch.clone(), &explanation.classes)
+    });
     let baselines: Vec<Option<BaselineScores>> = if args.metrics {
         scorer
             .baselines(&inputs, &explanation.classes, names)

@@ -96,7 +96,10 @@ pub fn render(gallery: &Gallery, means: &[MeanMaps; 2]) -> String {
         labelled: gallery.labelled,
         classes,
         sanity_half: gallery.sanity.as_ref().map_or_else(String::new, |cascade| {
-            format!("{} to {}", cascade.steps[1], cascade.steps[cascade.verdict_step])
+            format!(
+                "{} to {}",
+                cascade.steps[1], cascade.steps[cascade.verdict_step]
+            )
         }),
         sanity: gallery.sanity.as_ref().map_or_else(Vec::new, |cascade| {
             let half = cascade.verdict_step;
