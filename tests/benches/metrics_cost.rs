@@ -102,7 +102,7 @@ fn main() {
         }
     });
     let mut forward = Vec::new();
-    let mut audit = train::Audit::new(data.classes.len());
+    let mut audit = train::Audit::new(data.classes.len(), network);
     let audit_step = |audit: &mut train::Audit| {
         let dir = scratch.path();
         audit

@@ -118,7 +118,8 @@ pub fn cascade<M: Classifier>(
             scores[e].push((r / n, s / n));
         }
     }
-    let verdict = &folded.layers()[verdict_layer(folded.layers().len())];
+    let layers_of_model = folded.layers();
+    let verdict = &layers_of_model[verdict_layer(layers_of_model.len())];
     let steps: Vec<String> = std::iter::once("trained".to_owned())
         .chain(cascade_steps)
         .collect();

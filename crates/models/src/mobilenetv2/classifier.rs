@@ -3,6 +3,7 @@
 use burn::module::ParamId;
 use burn::prelude::*;
 
+use super::folded::layer_names;
 use super::{FEATURE_LAYERS, MobileNetV2};
 use crate::network::{Classifier, Network, param_ids};
 
@@ -36,7 +37,7 @@ impl Classifier for MobileNetV2 {
     }
 
     fn cascade_steps(&self) -> Vec<String> {
-        let layers = (0..FEATURE_LAYERS).rev().map(|i| format!("features.{i}"));
+        let layers = layer_names().into_iter().rev();
         std::iter::once("classifier".to_owned())
             .chain(layers)
             .collect()

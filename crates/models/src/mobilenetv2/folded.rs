@@ -76,11 +76,16 @@ impl FoldedMobileNetV2 {
     }
 }
 
+/// The layers a CAM taps in MobileNetV2: `features.0` ... `features.18`.
+pub(crate) fn layer_names() -> Vec<String> {
+    (0..FEATURE_LAYERS)
+        .map(|i| format!("features.{i}"))
+        .collect()
+}
+
 impl Network for FoldedMobileNetV2 {
     fn layers(&self) -> Vec<String> {
-        (0..FEATURE_LAYERS)
-            .map(|i| format!("features.{i}"))
-            .collect()
+        layer_names()
     }
 
     fn forward_layers(&self, x: Tensor<4>, layers: Range<usize>) -> Tensor<4> {

@@ -4,7 +4,7 @@ use burn::module::ParamId;
 use burn::prelude::*;
 
 use super::ResNet;
-use super::block::Block;
+use super::folded::layer_names;
 use crate::network::{Classifier, Network, param_ids};
 
 impl Classifier for ResNet {
@@ -42,8 +42,7 @@ impl Classifier for ResNet {
     /// `fc`, then every block from `layer4`'s last down to `layer1.0`, then the stem
     /// (`conv1`/`bn1`, whose output is `maxpool`'s).
     fn cascade_steps(&self) -> Vec<String> {
-        let fold = ResNet::fold(self);
-        let layers = fold.layers().into_iter().rev();
+        let layers = layer_names(self.stages().map(Vec::len)).into_iter().rev();
         std::iter::once("fc".to_owned()).chain(layers).collect()
     }
 
@@ -52,18 +51,16 @@ impl Classifier for ResNet {
         if parts > 0 {
             model.fc = fresh.fc.clone();
         }
-        let blocks: usize = self.stages().iter().map(|s| s.len()).sum();
-        let replaced = parts.saturating_sub(1);
         // Blocks are layers 1..=blocks; the stem is layer 0.
-        let mut index = 0;
-        let fresh_blocks: Vec<&Block> = fresh.blocks().collect();
-        for stage in model.stages_mut() {
-            for block in stage.iter_mut() {
-                if index + replaced >= blocks {
-                    *block = fresh_blocks[index].clone();
-                }
-                index += 1;
-            }
+        let blocks = self.blocks().count();
+        let replaced = parts.saturating_sub(1);
+        let first_fresh = blocks.saturating_sub(replaced);
+        let ours = model
+            .stages_mut()
+            .into_iter()
+            .flat_map(|stage| stage.iter_mut());
+        for (block, new) in ours.zip(fresh.blocks()).skip(first_fresh) {
+            *block = new.clone();
         }
         if replaced > blocks {
             model.conv1 = fresh.conv1.clone();

@@ -95,15 +95,21 @@ impl FoldedResNet {
     }
 }
 
+/// The layers a CAM taps in a ResNet of `stages` blocks per stage: `maxpool` (the stem's
+/// output), then `layer1.0` ... `layer4.N`.
+pub(crate) fn layer_names(stages: [usize; 4]) -> Vec<String> {
+    let blocks = stages
+        .into_iter()
+        .enumerate()
+        .flat_map(|(stage, count)| (0..count).map(move |i| format!("layer{}.{i}", stage + 1)));
+    std::iter::once("maxpool".to_owned())
+        .chain(blocks)
+        .collect()
+}
+
 impl Network for FoldedResNet {
     fn layers(&self) -> Vec<String> {
-        let blocks =
-            self.stages.iter().enumerate().flat_map(|(stage, &count)| {
-                (0..count).map(move |i| format!("layer{}.{i}", stage + 1))
-            });
-        std::iter::once("maxpool".to_owned())
-            .chain(blocks)
-            .collect()
+        layer_names(self.stages)
     }
 
     fn forward_layers(&self, x: Tensor<4>, layers: Range<usize>) -> Tensor<4> {

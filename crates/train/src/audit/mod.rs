@@ -83,12 +83,6 @@ const BACKGROUND_MARGIN: f64 = 0.5;
 const FIXED_SPOT: f64 = 0.5;
 /// Training accuracy from which the monitor audits (an untrained model rests on nothing).
 pub const MIN_TRAIN_ACCURACY: f64 = 0.5;
-/// The Grad-CAM layer of the evidence in `network`: the last at output stride 16 (6×6 at
-/// 96 px; MobileNetV2's `features.13`, a ResNet's `layer3`).
-pub(crate) fn layer(network: &dyn Network) -> TargetLayer {
-    TargetLayer::last_at_stride_16(network)
-}
-
 /// What one class's correctly classified training images rest on.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClassAttention {
@@ -144,19 +138,29 @@ impl ClassAttention {
 pub struct Audit {
     step: Step,
     windows: Vec<ClassWindow>,
+    /// The Grad-CAM layer of the evidence: the network's last at output stride 16 (6×6 at
+    /// 96 px; MobileNetV2's `features.13`, a ResNet's `layer3`).
+    layer: TargetLayer,
 }
 
 impl Audit {
-    /// The audit of a run over `classes` classes, adding [`EPOCH_STEP`] per epoch.
-    pub fn new(classes: usize) -> Self {
-        Self::with_step(classes, EPOCH_STEP)
+    /// The audit of a run of `network` over `classes` classes, adding [`EPOCH_STEP`] per
+    /// epoch.
+    pub fn new(classes: usize, network: &dyn Network) -> Self {
+        Self::with_step(classes, EPOCH_STEP, network)
     }
 
-    fn with_step(classes: usize, step: Step) -> Self {
+    fn with_step(classes: usize, step: Step, network: &dyn Network) -> Self {
         Self {
             step,
             windows: (0..classes).map(|_| ClassWindow::new(PER_CLASS)).collect(),
+            layer: TargetLayer::last_at_stride_16(network),
         }
+    }
+
+    /// The layer the audit takes its Grad-CAM maps at.
+    pub fn layer(&self) -> &TargetLayer {
+        &self.layer
     }
 
     /// LibTorch prepares kernels for each batch shape once per process: runs this audit's
@@ -172,7 +176,7 @@ impl Audit {
         if scope != AuditScope::Off {
             let (_, _, searches) = self.searches(data, scope);
             measure::prepare_kernels(
-                &engine.with(Method::GradCam, &[layer(engine.model())]),
+                &engine.with(Method::GradCam, std::slice::from_ref(&self.layer)),
                 data,
                 device,
                 &searches,
@@ -223,7 +227,7 @@ impl Audit {
     /// Adds this epoch's right answers of every class in `scope` and judges each class on those
     /// held; writes an evidence image into `dir` for each flagged one. A class without a
     /// verdict (too few right answers, no masks) is listed with the reason. The model is
-    /// `engine`'s inference copy (any method and layers: the audit takes Grad-CAM at [`layer`]).
+    /// `engine`'s inference copy (any method and layers: the audit takes Grad-CAM at [`Self::layer`]).
     pub fn run(
         &mut self,
         engine: &CamEngine,
@@ -237,7 +241,7 @@ impl Audit {
             return Ok(Vec::new());
         }
         let (pools, mask_files, searches) = self.searches(data, scope);
-        let engine = engine.with(Method::GradCam, &[layer(engine.model())]);
+        let engine = engine.with(Method::GradCam, std::slice::from_ref(&self.layer));
         let found = measure::measure(&engine, data, device, self.step, &searches, epoch);
         for ((window, (right, searched)), pool) in self.windows.iter_mut().zip(found).zip(&pools) {
             window.cursor = (window.cursor + searched) % pool.len().max(1);
@@ -279,13 +283,9 @@ pub fn audit(
     device: &Device,
     dir: &std::path::Path,
 ) -> anyhow::Result<Vec<ClassAttention>> {
-    let mut audit = Audit::with_step(data.classes.len(), AT_ONCE);
     let network = model.fold();
-    let engine = CamEngine::new(
-        network.as_ref(),
-        Method::GradCam,
-        &[layer(network.as_ref())],
-    );
+    let mut audit = Audit::with_step(data.classes.len(), AT_ONCE, network.as_ref());
+    let engine = CamEngine::new(network.as_ref(), Method::GradCam, &[audit.layer.clone()]);
     audit.run(&engine, data, scope, device, dir, None)
 }
 

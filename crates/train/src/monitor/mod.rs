@@ -71,7 +71,7 @@ impl<'a> Monitor<'a> {
         let layers =
             TargetLayer::find_or_default(network.as_ref(), &config.layers, data.image_size)
                 .map_err(anyhow::Error::msg)?;
-        let audit = Audit::new(data.classes.len());
+        let audit = Audit::new(data.classes.len(), network.as_ref());
         let engine = CamEngine::new(network.as_ref(), config.method, &layers);
         prepare_kernels(&engine, data, device);
         audit.prepare_kernels(&engine, data, config.audit, device);

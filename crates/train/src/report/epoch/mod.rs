@@ -148,7 +148,7 @@ pub fn observe(inputs: EpochInputs<'_>) -> anyhow::Result<Observation> {
             map_scores,
             method,
             layers: engine.layers().iter().map(ToString::to_string).collect(),
-            audit_layer: crate::audit::layer(engine.model()).to_string(),
+            audit_layer: audit.layer().to_string(),
         },
     })
 }
