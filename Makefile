@@ -76,5 +76,6 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 test-setup: setup
 	@.venv/bin/python scripts/make_fixtures.py
 	@.venv/bin/python scripts/resnet_fixtures.py
+	@.venv/bin/python scripts/vgg_fixtures.py
 	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the report test" >&2; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }

@@ -8,8 +8,9 @@ Writes into tests/fixtures/generated/ (git-ignored):
   * reference.safetensors: fixed inputs and torchvision's eval-mode logits for each model;
   * transform/: photos of odd aspect ratios (PNG and JPEG) and transform.safetensors, what
     torchvision's evaluation transform (Resize(256), CenterCrop(224), ToTensor) makes of them;
-  * (resnet/: the ResNet family's fixtures, written by resnet_fixtures.py after this script,
-    from the photos this one writes; see its docstring.)
+  * (resnet/ and vgg/: the ResNet and VGG families' fixtures, written by resnet_fixtures.py
+    and vgg_fixtures.py after this script, from the photos and inputs this one writes; see
+    their docstrings.)
 
 Run with the Python that scripts/setup.sh installs: .venv/bin/python scripts/make_fixtures.py
 """

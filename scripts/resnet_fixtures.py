@@ -295,19 +295,7 @@ def unknown_architectures(folder):
     """State_dicts of architectures camwatch does not load (3 classes, default random init),
     shrunk where the constructors allow: same key names as the named model, smaller tensors
     (ViT-B/16 has 1 encoder layer instead of 12, so its keys are a subset)."""
-    from torchvision.models import convnext, densenet, efficientnet, vgg
-
-    def tiny_vgg11(num_classes):
-        # vgg11's layer sequence at 1/16 of the widths, and a 64-wide classifier in place of
-        # the 4096-wide one (512*7*7 -> 4096 alone is 100M weights); same indices, same keys.
-        cfg = [c if c == "M" else c // 16 for c in vgg.cfgs["A"]]
-        model = vgg.VGG(vgg.make_layers(cfg), num_classes=num_classes)
-        model.classifier = torch.nn.Sequential(
-            torch.nn.Linear(cfg[-2] * 7 * 7, 64), torch.nn.ReLU(True), torch.nn.Dropout(),
-            torch.nn.Linear(64, 64), torch.nn.ReLU(True), torch.nn.Dropout(),
-            torch.nn.Linear(64, num_classes),
-        )
-        return model
+    from torchvision.models import convnext, densenet, efficientnet
 
     # efficientnet_b0's table (torchvision's _efficientnet_conf) at a quarter of the width.
     b0 = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
@@ -324,7 +312,6 @@ def unknown_architectures(folder):
             stochastic_depth_prob=0.1, num_classes=n),
         # densenet121's blocks (6, 12, 24, 16) with growth 4 instead of 32.
         "densenet121": lambda n: densenet.DenseNet(4, (6, 12, 24, 16), 8, bn_size=2, num_classes=n),
-        "vgg11": tiny_vgg11,
         "mobilenet_v3_small": lambda n: torchvision.models.mobilenet_v3_small(num_classes=n, width_mult=0.25),
     }
     for index, (name, builder) in enumerate(builders.items()):

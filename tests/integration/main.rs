@@ -14,4 +14,5 @@ mod resnet;
 mod sanity;
 mod shortcut;
 mod train;
+mod vgg;
 mod watch;

@@ -16,9 +16,9 @@ pub struct TargetLayer {
 
 impl TargetLayer {
     /// The layer of `network` that `name` names: a layer's own name (`layer4.1`, `features.13`),
-    /// a bare index into `features` (`13`), or a container and an index as Python writes it
-    /// (`layer4[-1]`, `layer4[0]`, `features[-1]`); a container alone (`layer4`) is its last
-    /// layer, as its output is.
+    /// a bare index into `features` (`13`: `features.13`), or a container and an index as
+    /// Python writes it (`layer4[-1]`, `layer4[0]`, `features[-1]`); a container alone
+    /// (`layer4`) is its last layer, as its output is.
     pub fn find(network: &dyn Network, name: &str) -> Result<Self, String> {
         let layers = network.layers();
         let at = |index: usize| Self {
@@ -40,11 +40,17 @@ impl TargetLayer {
                     .is_some_and(|rest| rest.starts_with('.'))
             })
             .collect();
-        let chosen = position.and_then(|p| {
-            let p = if p < 0 { members.len() as isize + p } else { p };
-            usize::try_from(p)
-                .ok()
-                .and_then(|p| members.get(p).copied())
+        // As in Python, `features[13]` is torchvision's `features.13` and `features[-1]` the
+        // container's last layer.
+        let chosen = position.and_then(|p| match usize::try_from(p) {
+            Ok(p) => {
+                let name = format!("{container}.{p}");
+                members.iter().copied().find(|&i| layers[i] == name)
+            }
+            Err(_) => {
+                let from_end = members.len().checked_sub(p.unsigned_abs())?;
+                members.get(from_end).copied()
+            }
         });
         chosen.map(at).ok_or_else(|| {
             format!(

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::mobilenetv2::{MobileNetV2, MobileNetV2Config};
 use crate::network::{Classifier, Network};
-use crate::resnet::{ResNet, ResNetConfig, VARIANTS};
+use crate::resnet::{self, ResNet, ResNetConfig};
+use crate::vgg::{self, Vgg, VggConfig};
 
 /// The architecture of the default run.
 pub const DEFAULT_ARCH: &str = "mobilenet_v2";
@@ -22,23 +23,29 @@ pub enum Architecture {
     MobileNetV2(MobileNetV2Config),
     /// torchvision's ResNet family (ResNet, ResNeXt, Wide ResNet).
     ResNet(ResNetConfig),
+    /// torchvision's VGG family (`vgg11` ... `vgg19_bn`).
+    Vgg(VggConfig),
 }
 
 impl Architecture {
     /// Every name [`Self::parse`] takes, torchvision's.
     pub fn names() -> Vec<&'static str> {
         std::iter::once(DEFAULT_ARCH)
-            .chain(VARIANTS.iter().map(|v| v.0))
+            .chain(resnet::VARIANTS.iter().map(|v| v.0))
+            .chain(vgg::VARIANTS.iter().map(|v| v.0))
             .collect()
     }
 
-    /// The architectures camwatch runs, for messages: `mobilenet_v2 and the ResNet family
-    /// (resnet18, ...)`.
+    /// The architectures camwatch runs, for messages: `mobilenet_v2, the ResNet family
+    /// (resnet18, ...) and the VGG family (vgg11, ...)`.
     pub fn supported() -> String {
-        let resnets: Vec<&str> = VARIANTS.iter().map(|v| v.0).collect();
+        let names = |variants: &[&str]| variants.join(", ");
+        let resnets: Vec<&str> = resnet::VARIANTS.iter().map(|v| v.0).collect();
+        let vggs: Vec<&str> = vgg::VARIANTS.iter().map(|v| v.0).collect();
         format!(
-            "{DEFAULT_ARCH} and the ResNet family ({})",
-            resnets.join(", ")
+            "{DEFAULT_ARCH}, the ResNet family ({}) and the VGG family ({})",
+            names(&resnets),
+            names(&vggs)
         )
     }
 
@@ -49,6 +56,9 @@ impl Architecture {
         if wanted == DEFAULT_ARCH || wanted == "mobilenetv2" {
             let config = MobileNetV2Config::new(num_classes).with_width_mult(width_mult);
             return Ok(Self::MobileNetV2(config));
+        }
+        if let Some(config) = VggConfig::named(&wanted, num_classes) {
+            return Ok(Self::Vgg(config.with_width_mult(width_mult)));
         }
         match ResNetConfig::named(&wanted, num_classes) {
             Some(config) => {
@@ -73,6 +83,7 @@ impl Architecture {
         match self {
             Self::MobileNetV2(_) => DEFAULT_ARCH,
             Self::ResNet(config) => config.variant().unwrap_or("resnet"),
+            Self::Vgg(config) => config.variant().unwrap_or("vgg"),
         }
     }
 
@@ -87,6 +98,7 @@ impl Architecture {
             }) => "ResNet",
             Self::ResNet(ResNetConfig { groups: 1, .. }) => "Wide ResNet",
             Self::ResNet(_) => "ResNeXt",
+            Self::Vgg(_) => "VGG",
         }
     }
 
@@ -105,14 +117,24 @@ impl Architecture {
                 self.variant(),
                 config.base_width
             ),
+            Self::Vgg(config) if config.width_mult == 1.0 => {
+                format!("VGG ({})", self.variant())
+            }
+            Self::Vgg(config) => format!(
+                "VGG ({}), width {} (torchvision's: 1)",
+                self.variant(),
+                config.width_mult
+            ),
         }
     }
 
-    /// The width multiplier: MobileNetV2's `width_mult`, a ResNet's base width over 64.
+    /// The width multiplier: MobileNetV2's and VGG's `width_mult`, a ResNet's base width over
+    /// 64.
     pub fn width_mult(&self) -> f64 {
         match self {
             Self::MobileNetV2(config) => config.width_mult,
             Self::ResNet(config) => config.base_width as f64 / 64.0,
+            Self::Vgg(config) => config.width_mult,
         }
     }
 
@@ -121,6 +143,7 @@ impl Architecture {
         match self {
             Self::MobileNetV2(config) => config.num_classes,
             Self::ResNet(config) => config.num_classes,
+            Self::Vgg(config) => config.num_classes,
         }
     }
 
@@ -135,13 +158,17 @@ impl Architecture {
                 num_classes,
                 ..config
             }),
+            Self::Vgg(config) => Self::Vgg(VggConfig {
+                num_classes,
+                ..config
+            }),
         }
     }
 
     /// The prefix of the head's keys in a torchvision `state_dict` (`classifier.`, `fc.`).
     pub fn head_prefix(&self) -> &'static str {
         match self {
-            Self::MobileNetV2(_) => "classifier.",
+            Self::MobileNetV2(_) | Self::Vgg(_) => "classifier.",
             Self::ResNet(_) => "fc.",
         }
     }
@@ -149,7 +176,7 @@ impl Architecture {
     /// A regex matching the backbone's keys (everything but the head), for backbone-only loading.
     pub fn backbone_pattern(&self) -> &'static str {
         match self {
-            Self::MobileNetV2(_) => r"^features\.",
+            Self::MobileNetV2(_) | Self::Vgg(_) => r"^features\.",
             Self::ResNet(_) => r"^(conv1|bn1|layer[1-4])\.",
         }
     }
@@ -173,6 +200,16 @@ impl Architecture {
                 self.variant(),
                 config.base_width
             )),
+            Self::Vgg(config) if config.width_mult == 1.0 => Ok(format!(
+                "torchvision.models.{}(num_classes={})",
+                self.variant(),
+                config.num_classes
+            )),
+            Self::Vgg(config) => Err(format!(
+                "torchvision has no constructor for a {} of width {}",
+                self.variant(),
+                config.width_mult
+            )),
         }
     }
 
@@ -181,6 +218,7 @@ impl Architecture {
         match self {
             Self::MobileNetV2(config) => Model::MobileNetV2(config.init(device)),
             Self::ResNet(config) => Model::ResNet(config.init(device)),
+            Self::Vgg(config) => Model::Vgg(config.init(device)),
         }
     }
 }
@@ -193,6 +231,8 @@ pub enum Model {
     MobileNetV2(MobileNetV2),
     /// torchvision's ResNet family.
     ResNet(ResNet),
+    /// torchvision's VGG family.
+    Vgg(Vgg),
 }
 
 /// Runs `$body` with `$m` bound to the network inside `$model`.
@@ -201,6 +241,7 @@ macro_rules! dispatch {
         match $model {
             Model::MobileNetV2($m) => $body,
             Model::ResNet($m) => $body,
+            Model::Vgg($m) => $body,
         }
     };
 }
@@ -224,6 +265,18 @@ impl Model {
                 let m = if freeze_backbone { m.freeze() } else { m };
                 Self::ResNet(ResNet { fc, ..m })
             }
+            Self::Vgg(m) => {
+                let (fc1, relu1, _, fc2, relu2, _, fc3) = m.classifier;
+                let drop = || DropoutConfig::new(dropout).init();
+                Self::Vgg(Vgg {
+                    features: match freeze_backbone {
+                        true => m.features.freeze(),
+                        false => m.features,
+                    },
+                    classifier: (fc1, relu1, drop(), fc2, relu2, drop(), fc3),
+                    ..m
+                })
+            }
         }
     }
 
@@ -232,6 +285,7 @@ impl Model {
         match self {
             Self::MobileNetV2(m) => Architecture::MobileNetV2(m.config()),
             Self::ResNet(m) => Architecture::ResNet(m.config()),
+            Self::Vgg(m) => Architecture::Vgg(m.config()),
         }
     }
 }
@@ -275,6 +329,7 @@ impl Classifier for Model {
                 Self::MobileNetV2(m.with_fresh_top(f, parts))
             }
             (Self::ResNet(m), Self::ResNet(f)) => Self::ResNet(m.with_fresh_top(f, parts)),
+            (Self::Vgg(m), Self::Vgg(f)) => Self::Vgg(m.with_fresh_top(f, parts)),
             _ => panic!("a fresh model of another architecture"),
         }
     }

@@ -4,8 +4,8 @@
 //! - [`network`]: the interface. [`Network`] is an inference copy split into named layers (what
 //!   the CAM engine taps); [`Classifier`] is the trainable model behind it.
 //! - One folder per family, each mirroring torchvision key for key so that a `state_dict`
-//!   loads without a renaming table: [`mobilenetv2`] (`mobilenet_v2`) and [`resnet`]
-//!   (`resnet18` ... `wide_resnet101_2`). Each part has a `Config` that `init`s it.
+//!   loads without a renaming table: [`mobilenetv2`] (`mobilenet_v2`), [`resnet`]
+//!   (`resnet18` ... `wide_resnet101_2`) and [`vgg`] (`vgg11` ... `vgg19_bn`). Each part has a `Config` that `init`s it.
 //! - [`Architecture`] names them and [`Model`] holds any of them; [`checkpoint`] reads the
 //!   architecture off a checkpoint's keys and shapes.
 //!
@@ -37,6 +37,7 @@ pub mod mobilenetv2;
 pub mod native;
 pub mod network;
 pub mod resnet;
+pub mod vgg;
 
 pub use architecture::{Architecture, DEFAULT_ARCH, Model};
 pub use mobilenetv2::{
@@ -45,3 +46,4 @@ pub use mobilenetv2::{
 };
 pub use network::{Classifier, Network};
 pub use resnet::{FoldedResNet, ResNet, ResNetConfig};
+pub use vgg::{FoldedVgg, Vgg, VggConfig};

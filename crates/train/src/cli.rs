@@ -164,13 +164,14 @@ pub struct ModelArgs {
     pub weight_decay: f64,
     /// Architecture of a new network, by torchvision's name: mobilenet_v2, resnet18, resnet34,
     /// resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d, resnext101_64x4d,
-    /// wide_resnet50_2, wide_resnet101_2 (with --weights, the checkpoint's; a different one
-    /// given here is an error).
+    /// wide_resnet50_2, wide_resnet101_2, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn,
+    /// vgg19, vgg19_bn (with --weights, the checkpoint's; a different one given here is an
+    /// error).
     #[arg(long, value_name = "NAME", default_value = models::DEFAULT_ARCH)]
     pub arch: String,
     /// Width multiplier of a new network: MobileNetV2's width_mult (default 0.5); a ResNet's
-    /// base width is 64 times it (default 1.0, torchvision's). Ignored with --weights, which
-    /// fixes the width.
+    /// base width is 64 times it, a VGG's every width is scaled by it (default 1.0,
+    /// torchvision's). Ignored with --weights, which fixes the width.
     #[arg(long, value_parser = parse_width)]
     pub width_mult: Option<f64>,
     /// Torchvision checkpoint (.pth/.pt/.safetensors, any key layout) to start from, of any

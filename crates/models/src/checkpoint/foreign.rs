@@ -2,7 +2,7 @@
 //! so that the error names it.
 
 /// Key fragments that give a family away, tried in order, with the family's description.
-const SIGNATURES: [(&[&str], &str); 16] = [
+const SIGNATURES: [(&[&str], &str); 15] = [
     (
         &["encoder.layers.", "conv_proj."],
         "a torchvision ViT (`encoder.layers...`)",
@@ -60,10 +60,6 @@ const SIGNATURES: [(&[&str], &str); 16] = [
         "a torchvision GoogLeNet (`inception3a...`)",
     ),
     (&["Mixed_5b."], "a torchvision Inception v3 (`Mixed_5b...`)"),
-    (
-        &["features.0.weight", "classifier.6.weight"],
-        "a torchvision VGG (`features.N`, `classifier.6`)",
-    ),
 ];
 
 /// The description of the first family each of whose signature's fragments occurs in some key.
@@ -91,8 +87,8 @@ mod tests {
         assert_eq!(describe(&vit), Some(SIGNATURES[0].1));
         let efficientnet = ["features.0.0.weight", "features.1.0.block.0.0.weight"];
         assert!(describe(&efficientnet).unwrap().contains("EfficientNet"));
-        let vgg = ["module.features.0.weight", "module.classifier.6.weight"];
-        assert!(describe(&vgg).unwrap().contains("VGG"));
+        let densenet = ["module.features.denseblock1.denselayer1.conv1.weight"];
+        assert!(describe(&densenet).unwrap().contains("DenseNet"));
         assert_eq!(describe(&["fc.weight"]), None);
     }
 }

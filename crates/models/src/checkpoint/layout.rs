@@ -7,7 +7,7 @@ use std::path::Path;
 use burn::store::pytorch_reader::{PickleValue, PytorchReader};
 
 use super::{CheckpointError, Format, foreign};
-use crate::{Architecture, mobilenetv2, resnet};
+use crate::{Architecture, mobilenetv2, resnet, vgg};
 
 /// Top-level dictionary keys that training scripts wrap a `state_dict` in.
 const WRAPPER_KEYS: [&str; 5] = ["state_dict", "model_state_dict", "model", "net", "weights"];
@@ -17,11 +17,13 @@ const WRAPPER_KEYS: [&str; 5] = ["state_dict", "model_state_dict", "model", "net
 enum Family {
     MobileNetV2,
     ResNet,
+    Vgg,
 }
 
-const ANCHORS: [(&str, Family); 2] = [
+const ANCHORS: [(&str, Family); 3] = [
     (mobilenetv2::shapes::ANCHOR, Family::MobileNetV2),
     (resnet::shapes::ANCHOR, Family::ResNet),
+    (vgg::shapes::ANCHOR, Family::Vgg),
 ];
 
 /// Where the model's keys sit in a checkpoint.
@@ -151,6 +153,7 @@ impl TensorShapes {
                 mobilenetv2::shapes::config(&shape).map(Architecture::MobileNetV2)
             }
             Some(Family::ResNet) => resnet::shapes::config(&shape).map(Architecture::ResNet),
+            Some(Family::Vgg) => vgg::shapes::config(&shape).map(Architecture::Vgg),
             None => unreachable!("a layout found by an anchor"),
         }
         .map_err(|what| CheckpointError::Architecture {

@@ -66,6 +66,14 @@ impl FoldedConv {
         }
     }
 
+    /// A convolution without a batch norm (nothing to fold), and its activation.
+    pub fn plain(conv: &Conv2d, activation: Activation) -> Self {
+        Self {
+            conv: conv.clone(),
+            activation,
+        }
+    }
+
     /// Runs the convolution and its activation.
     ///
     /// # Shapes

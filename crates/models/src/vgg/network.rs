@@ -1,0 +1,282 @@
+//! The network: torchvision's `VGG(make_layers(cfg, batch_norm), num_classes)`, its named
+//! variants and its forward.
+
+use burn::module::Param;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Initializer, Linear, LinearConfig,
+    PaddingConfig2d, Relu,
+};
+use burn::prelude::*;
+
+use crate::layers::conv_norm::batch_norm;
+use crate::native::{ConvOptions, channels_last, conv2d, relu};
+
+/// torchvision's named VGGs: (name, 3×3 convolutions in each of the five stages, a batch norm
+/// after each convolution).
+pub const VARIANTS: [(&str, [usize; 5], bool); 8] = [
+    ("vgg11", [1, 1, 2, 2, 2], false),
+    ("vgg11_bn", [1, 1, 2, 2, 2], true),
+    ("vgg13", [2, 2, 2, 2, 2], false),
+    ("vgg13_bn", [2, 2, 2, 2, 2], true),
+    ("vgg16", [2, 2, 3, 3, 3], false),
+    ("vgg16_bn", [2, 2, 3, 3, 3], true),
+    ("vgg19", [2, 2, 4, 4, 4], false),
+    ("vgg19_bn", [2, 2, 4, 4, 4], true),
+];
+
+/// Output channels of the five stages' convolutions at width 1.
+const STAGE_WIDTHS: [usize; 5] = [64, 128, 256, 512, 512];
+/// Width of the classifier's two hidden layers at width 1.
+const HIDDEN: usize = 4096;
+/// The side of the adaptive average pooling before the classifier.
+pub(crate) const POOLED: usize = 7;
+
+/// Hyper-parameters of torchvision's `VGG`.
+#[derive(Config, Debug, PartialEq)]
+pub struct VggConfig {
+    /// Number of output classes.
+    pub num_classes: usize,
+    /// 3×3 convolutions in each stage (each stage ends in a 2×2 max pooling).
+    pub stages: [usize; 5],
+    /// A batch norm after every convolution (`vgg16_bn`).
+    #[config(default = false)]
+    pub batch_norm: bool,
+    /// Scales every convolution's width and the classifier's hidden width (torchvision's is 1;
+    /// smaller widths are for quick experiments and tests).
+    #[config(default = 1.0)]
+    pub width_mult: f64,
+    /// Dropout before the classifier's second and third linear layers.
+    #[config(default = 0.5)]
+    pub dropout: f64,
+}
+
+impl VggConfig {
+    /// The configuration of torchvision's `name` (`vgg16`, `vgg11_bn`), if it is one.
+    pub fn named(name: &str, num_classes: usize) -> Option<Self> {
+        VARIANTS
+            .iter()
+            .find(|(variant, ..)| *variant == name)
+            .map(|(_, stages, batch_norm)| {
+                Self::new(num_classes, *stages).with_batch_norm(*batch_norm)
+            })
+    }
+
+    /// torchvision's name of this variant (`vgg16_bn`), if it is one.
+    pub fn variant(&self) -> Option<&'static str> {
+        VARIANTS
+            .iter()
+            .find(|(_, stages, batch_norm)| {
+                *stages == self.stages && *batch_norm == self.batch_norm
+            })
+            .map(|(name, ..)| *name)
+    }
+
+    fn scaled(&self, width: usize) -> usize {
+        ((width as f64 * self.width_mult).round() as usize).max(1)
+    }
+
+    /// Output channels of the last convolution.
+    pub fn last_channel(&self) -> usize {
+        self.scaled(STAGE_WIDTHS[4])
+    }
+
+    /// The network with torchvision's initialization: Kaiming-normal (fan-out) convolutions with
+    /// zero biases, unit/zero batch norms, linear layers N(0, 0.01) with zero biases.
+    pub fn init(&self, device: &Device) -> Vgg {
+        let mut features = Vec::new();
+        let mut in_channels = 3;
+        for (&convs, &width) in self.stages.iter().zip(&STAGE_WIDTHS) {
+            let out = self.scaled(width);
+            for _ in 0..convs {
+                features.push(Layer::Conv(conv3x3(in_channels, out, device)));
+                if self.batch_norm {
+                    features.push(Layer::Norm(BatchNormConfig::new(out).init(device)));
+                }
+                features.push(Layer::Relu(Relu::new()));
+                in_channels = out;
+            }
+            features.push(Layer::Pool(
+                MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            ));
+        }
+        let hidden = self.scaled(HIDDEN);
+        let dropout = DropoutConfig::new(self.dropout);
+        Vgg {
+            features,
+            avgpool: AdaptiveAvgPool2dConfig::new([POOLED, POOLED]).init(),
+            classifier: (
+                linear(in_channels * POOLED * POOLED, hidden, device),
+                Relu::new(),
+                dropout.init(),
+                linear(hidden, hidden, device),
+                Relu::new(),
+                dropout.init(),
+                linear(hidden, self.num_classes, device),
+            ),
+        }
+    }
+}
+
+/// A 3×3 convolution with padding 1 and a zero bias, Kaiming-normal (fan-out) weights.
+fn conv3x3(in_channels: usize, out_channels: usize, device: &Device) -> Conv2d {
+    let mut conv = Conv2dConfig::new([in_channels, out_channels], [3, 3])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .with_initializer(Initializer::Normal {
+            mean: 0.0,
+            std: (2.0 / (out_channels * 9) as f64).sqrt(),
+        })
+        .init(device);
+    conv.bias = Some(Param::from_tensor(Tensor::zeros([out_channels], device)));
+    conv
+}
+
+/// A linear layer with N(0, 0.01) weights and a zero bias.
+fn linear(inputs: usize, outputs: usize, device: &Device) -> Linear {
+    let mut layer = LinearConfig::new(inputs, outputs)
+        .with_initializer(Initializer::Normal {
+            mean: 0.0,
+            std: 0.01,
+        })
+        .init(device);
+    layer.bias = Some(Param::from_tensor(Tensor::zeros([outputs], device)));
+    layer
+}
+
+/// One entry of `features`, at its torchvision index.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum Layer {
+    /// A 3×3 convolution with bias.
+    Conv(Conv2d),
+    /// Its batch norm (the `_bn` variants).
+    Norm(BatchNorm),
+    /// ReLU (no parameters).
+    Relu(Relu),
+    /// The 2×2 max pooling that ends a stage (no parameters).
+    Pool(MaxPool2d),
+}
+
+impl Layer {
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            Self::Conv(conv) => {
+                let options = ConvOptions {
+                    stride: 1,
+                    padding: 1,
+                    groups: 1,
+                };
+                let y = conv2d(x, conv.weight.val(), options);
+                match &conv.bias {
+                    Some(bias) => y + bias.val().reshape([1, -1, 1, 1]),
+                    None => y,
+                }
+            }
+            Self::Norm(norm) => batch_norm(norm, x),
+            Self::Relu(_) => relu(x),
+            Self::Pool(pool) => pool.forward(x),
+        }
+    }
+}
+
+/// The classifier: linear, ReLU, dropout, linear, ReLU, dropout, linear (`classifier.0`,
+/// `classifier.3`, `classifier.6`).
+pub type VggHead = (Linear, Relu, Dropout, Linear, Relu, Dropout, Linear);
+
+/// torchvision's VGG. Field names and order match its `state_dict`.
+#[derive(Module, Debug)]
+pub struct Vgg {
+    /// Convolutions, batch norms, ReLUs and poolings, at torchvision's indices.
+    pub features: Vec<Layer>,
+    /// Adaptive average pooling to 7×7.
+    pub avgpool: AdaptiveAvgPool2d,
+    /// The three-layer classifier.
+    pub classifier: VggHead,
+}
+
+impl Vgg {
+    /// Logits for a batch of normalized images.
+    ///
+    /// # Shapes
+    /// - `images`: `[batch, 3, height, width]`
+    /// - output: `[batch, num_classes]`
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.classify(self.pooled_features(images))
+    }
+
+    /// `features`, pooled to 7×7 and flattened: what the classifier sees.
+    ///
+    /// # Shapes
+    /// - `images`: `[batch, 3, height, width]`
+    /// - output: `[batch, last_channel * 49]`
+    pub fn pooled_features(&self, images: Tensor<4>) -> Tensor<2> {
+        let x = self
+            .features
+            .iter()
+            .fold(channels_last(images), |h, layer| layer.forward(h));
+        flatten(self.avgpool.forward(x))
+    }
+
+    /// The classifier on flattened pooled features.
+    ///
+    /// # Shapes
+    /// - `pooled`: `[batch, last_channel * 49]`
+    /// - output: `[batch, num_classes]`
+    pub fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
+        let (fc1, _, drop1, fc2, _, drop2, fc3) = &self.classifier;
+        let x = drop1.forward(fc1.forward(pooled).clamp_min(0.0));
+        let x = drop2.forward(fc2.forward(x).clamp_min(0.0));
+        fc3.forward(x)
+    }
+
+    /// Number of classes the classifier predicts.
+    pub fn num_classes(&self) -> usize {
+        self.classifier.6.weight.dims()[1]
+    }
+
+    /// The hyper-parameters this network was built with, read off its layers.
+    pub fn config(&self) -> VggConfig {
+        let convs: Vec<usize> = self
+            .features
+            .iter()
+            .filter_map(|layer| match layer {
+                Layer::Conv(conv) => Some(conv.weight.dims()[0]),
+                _ => None,
+            })
+            .collect();
+        let mut stages = [0; 5];
+        let mut stage = 0;
+        for layer in &self.features {
+            match layer {
+                Layer::Conv(_) => stages[stage.min(4)] += 1,
+                Layer::Pool(_) => stage += 1,
+                _ => {}
+            }
+        }
+        let batch_norm = self.features.iter().any(|l| matches!(l, Layer::Norm(_)));
+        VggConfig::new(self.num_classes(), stages)
+            .with_batch_norm(batch_norm)
+            .with_width_mult(convs[0] as f64 / STAGE_WIDTHS[0] as f64)
+            .with_dropout(self.classifier.2.prob)
+    }
+
+    /// Trainable parameters: weights and biases, as PyTorch's `model.parameters()` counts them
+    /// (Burn's `num_params` also counts the batch norms' running statistics).
+    pub fn trainable_params(&self) -> usize {
+        let running: usize = self
+            .features
+            .iter()
+            .map(|layer| match layer {
+                Layer::Norm(norm) => 2 * norm.gamma.dims()[0],
+                _ => 0,
+            })
+            .sum();
+        self.num_params() - running
+    }
+}
+
+/// `[N, C, H, W] -> [N, C·H·W]` in channel-major order, as PyTorch's `torch.flatten(x, 1)`.
+pub(crate) fn flatten(x: Tensor<4>) -> Tensor<2> {
+    x.flatten(1, 3)
+}

@@ -1,0 +1,197 @@
+//! The VGG family against torchvision and pytorch-grad-cam, on numpy-drawn weights with random
+//! batch-norm statistics (`scripts/vgg_fixtures.py`), and trained through `train --arch`.
+
+use burn::prelude::*;
+use cam::guided::GuidedBackprop;
+use cam::{CamEngine, Method, TargetLayer, Targets};
+use camwatch_tests::{device, fixture, max_abs_diff, tensor_from};
+use models::checkpoint::{self, LoadOptions};
+use models::{Architecture, Classifier, Model};
+
+const LOGITS: &str = "vgg/logits.safetensors";
+const CAM: &str = "vgg/cam_vgg11_bn.safetensors";
+const CLASSES: [usize; 2] = [0, 2];
+
+fn load(name: &str, device: &Device) -> checkpoint::Loaded {
+    checkpoint::load(&fixture(name), &LoadOptions::default(), device)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn every_variant_matches_torchvision_logits_and_is_read_off_its_keys() {
+    let device = device();
+    let inputs = tensor_from::<4>(LOGITS, "inputs", &device);
+    for variant in models::vgg::VARIANTS.map(|v| v.0) {
+        let loaded = load(&format!("vgg/{variant}.pth"), &device);
+        assert_eq!(loaded.info.architecture.variant(), variant);
+        assert_eq!(loaded.info.num_classes, 7, "{variant}");
+        let theirs = tensor_from::<2>(LOGITS, variant, &device);
+        let exact = tensor_from::<2>(LOGITS, &format!("{variant}/f64"), &device);
+        let float_error = max_abs_diff(theirs.clone(), exact);
+        let folded = loaded.model.fold().forward(inputs.clone());
+        let eval = Classifier::forward(&burn::module::Module::valid(&loaded.model), inputs.clone());
+        for (path, ours) in [("folded", folded), ("eval-mode", eval)] {
+            let diff = max_abs_diff(ours, theirs.clone());
+            eprintln!(
+                "{variant} {path}: logits {diff:.1e} from torchvision's (its own from float64: {float_error:.1e})"
+            );
+            assert!(
+                diff < 1e-4,
+                "{variant} {path}: logits {diff} from torchvision's"
+            );
+        }
+    }
+}
+
+/// Every method's maps at the last max pooling (`features[-1]`, pytorch-grad-cam's README
+/// choice) and the fourth (stride 16) equal pytorch-grad-cam's, on a
+/// vgg11_bn an eighth as wide as torchvision's.
+#[test]
+fn maps_match_pytorch_grad_cam_at_the_last_and_the_fourth_pooling() {
+    let device = device();
+    let network = load("vgg/cam_vgg11_bn.pth", &device).model.fold();
+    let network = network.as_ref();
+    let mut failures = Vec::new();
+    for method in Method::ALL {
+        for (tag, layer) in [("last", "features[-1]"), ("pool4", "features.21")] {
+            let tag = format!("{method}/{tag}");
+            let inputs = tensor_from::<4>(CAM, "inputs", &device);
+            let layers = [TargetLayer::find(network, layer).unwrap()];
+            let engine = CamEngine::new(network, method, &layers);
+            let explanation = engine.explain(inputs, &[Targets::Classes(CLASSES.to_vec())]);
+            let [h, w] = explanation.size;
+            let ours =
+                Tensor::<3>::from_data(TensorData::new(explanation.maps, [2, h, w]), &device);
+            let diff = max_abs_diff(ours, tensor_from::<3>(CAM, &tag, &device));
+            eprintln!("vgg11_bn {tag}: max abs diff {diff:.1e}");
+            if diff > 1e-3 {
+                failures.push(format!("{tag}: max abs diff {diff}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Guided backpropagation equals pytorch-grad-cam's GuidedBackpropReLUModel, which guides every
+/// `nn.ReLU`, the classifier's included.
+#[test]
+fn guided_backprop_matches_pytorch_grad_cam_on_vgg11_bn() {
+    let device = device();
+    let network = load("vgg/cam_vgg11_bn.pth", &device).model.fold();
+    let inputs = tensor_from::<4>(CAM, "inputs", &device);
+    let ours = GuidedBackprop::new(network.as_ref()).gradients(inputs, &[CLASSES.to_vec()]);
+    let theirs = tensor_from::<4>(CAM, "guided/backprop", &device).permute([0, 3, 1, 2]);
+    let scale: f32 = theirs.clone().abs().max().into_scalar();
+    assert!(scale > 0.0, "the reference gradients are not all zero");
+    let diff = max_abs_diff(ours, theirs);
+    assert!(
+        diff <= 1e-3 * scale,
+        "guided gradients differ by {diff} (scale {scale})"
+    );
+}
+
+#[test]
+fn layers_are_named_by_torchvision_index_and_the_default_is_a_pooling() {
+    let device = device();
+    let model = Architecture::parse("vgg16_bn", 3, 0.125)
+        .unwrap()
+        .init(&device);
+    let network = model.fold();
+    let network = network.as_ref();
+    let layers = network.layers();
+    // 13 convolutions (each named by its ReLU) and 5 poolings.
+    assert_eq!(layers.len(), 18);
+    assert_eq!(
+        (layers[0].as_str(), layers[17].as_str()),
+        ("features.2", "features.43")
+    );
+    for (name, expected) in [
+        ("features[-1]", "features.43"),
+        ("features.33", "features.33"),
+        ("42", "features.42"),
+        ("features[33]", "features.33"),
+    ] {
+        assert_eq!(
+            TargetLayer::find(network, name).unwrap().name(),
+            expected,
+            "{name}"
+        );
+    }
+    assert_eq!(TargetLayer::default_for(network, 224).name(), "features.43");
+    // Below 224 px the deepest layer at stride 16: the last convolution, before the pooling.
+    assert_eq!(TargetLayer::default_for(network, 96).name(), "features.42");
+    assert_eq!(
+        TargetLayer::last_at_stride_16(network).name(),
+        "features.42"
+    );
+}
+
+/// A narrow VGG-11 with batch norm trains: a few steps on a fixed batch lower its loss.
+#[test]
+fn a_narrow_vgg11_bn_learns_a_batch() {
+    use burn::nn::loss::CrossEntropyLossConfig;
+    use burn::optim::{AdamConfig, GradientsParams};
+    let device = device();
+    let autodiff = device.clone().autodiff();
+    device.seed(3);
+    let architecture = Architecture::parse("vgg11_bn", 4, 0.125).unwrap();
+    let mut model: Model = architecture.init(&autodiff).for_training(0.0, false);
+    let images = Tensor::<4>::random(
+        [8, 3, 32, 32],
+        burn::tensor::Distribution::Default,
+        &autodiff,
+    );
+    let labels = Tensor::<1, Int>::from_ints([0, 1, 2, 3, 0, 1, 2, 3], &autodiff);
+    let mut optimizer = AdamConfig::new().init();
+    let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
+    let mut losses = Vec::new();
+    for _ in 0..8 {
+        let loss = loss_fn.forward(Classifier::forward(&model, images.clone()), labels.clone());
+        losses.push(loss.clone().into_scalar::<f32>());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optimizer.step(1e-3, model, grads);
+    }
+    assert!(
+        losses[7] < 0.5 * losses[0],
+        "the loss did not fall: {losses:?}"
+    );
+}
+
+/// `train --arch vgg11` trains with the per-epoch report, its checkpoint says what it holds,
+/// and `explain` takes it with pytorch-grad-cam's `features[-1]`.
+#[test]
+fn train_arch_vgg11_runs_with_the_report_and_explain_takes_its_checkpoint() {
+    use crate::common::{args, json, run, tiny_dataset};
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    run(args(dir.path(), &data, &["--arch", "vgg11"])).unwrap();
+    let reports = dir.path().join("reports/tiny");
+    let record = json(&reports.join("epoch-002/metrics.json"));
+    // 32 px: the last convolution (stride 16, features.19 in vgg11), not the last pooling.
+    assert_eq!(record["cam_layers"][0], "features.19", "{record}");
+    let last = dir.path().join("checkpoints/tiny/last.bpk");
+    let info = checkpoint::inspect(&last).unwrap();
+    assert_eq!(info.architecture.variant(), "vgg11");
+    assert_eq!(info.architecture.width_mult(), 0.25);
+    let image = std::fs::read_dir(data.join("val"))
+        .unwrap()
+        .flat_map(|class| std::fs::read_dir(class.unwrap().path()).unwrap())
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let out = dir.path().join("explained");
+    run([
+        "train",
+        "explain",
+        "--checkpoint",
+        last.to_str().unwrap(),
+        "--layer",
+        "features[-1]",
+        "--output",
+        out.to_str().unwrap(),
+        image.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(std::fs::read_dir(&out).unwrap().count() > 0);
+}
