@@ -236,10 +236,11 @@ pub struct MonitorArgs {
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub cam_method: Method,
     /// CAM target layer(s) by torchvision name (MobileNetV2: features.0 ... features.18;
-    /// ResNet: maxpool, layer1.0 ... layer4.N, or a stage: layer3, layer4[-1]); several are
-    /// fused. Default, as pytorch-grad-cam recommends: the last layer (features.18, layer4)
-    /// from 224 px up (a map at least 7 cells wide), else one at stride 16 (features.10,
-    /// layer3: 6x6 instead of 3x3 at 96 px).
+    /// ResNet: maxpool, layer1.0 ... layer4.N, or a stage: layer3, layer4[-1]; VGG: each ReLU's
+    /// and pooling's features.N, features[-1]); several are fused. Default, as pytorch-grad-cam
+    /// recommends: the last layer (features.18, layer4, features[-1]) from 224 px up (a map at
+    /// least 7 cells wide), else one at stride 16 (features.10, layer3, the last ReLU: 6x6
+    /// instead of 3x3 at 96 px).
     #[arg(long = "cam-layer", value_name = "LAYER")]
     pub cam_layers: Vec<String>,
     /// Also score each epoch's true-class maps, and the random, Gaussian and Sobel baseline maps
@@ -334,9 +335,10 @@ pub struct ExplainArgs {
     #[arg(long = "method", default_value = "gradcam", value_parser = parse_method)]
     pub methods: Vec<Method>,
     /// Target layer(s) by torchvision name (MobileNetV2: features.0 ... features.18; ResNet:
-    /// maxpool, layer1.0 ... layer4.N, or a stage: layer3, layer4[-1]); several are fused into
-    /// one map. Default: the last layer (features.18, layer4) from 224 px up, else one at
-    /// stride 16 (features.10, layer3).
+    /// maxpool, layer1.0 ... layer4.N, or a stage: layer3, layer4[-1]; VGG: each ReLU's and
+    /// pooling's features.N, features[-1]); several are fused into one map. Default: the last
+    /// layer (features.18, layer4, features[-1]) from 224 px up, else one at stride 16
+    /// (features.10, layer3, the last ReLU).
     #[arg(long = "layer", value_name = "LAYER")]
     pub layers: Vec<String>,
     /// Object masks for the localization scores of --metrics: the mask of IMAGE is found in
@@ -364,7 +366,7 @@ pub struct ExplainArgs {
     pub guided: bool,
     /// Also run the model-parameter randomization test (Adebayo et al. 2018) on the images:
     /// the classifier, then every layer from the last to the first (features.18 ... features.0,
-    /// or fc, layer4.N ... maxpool) are re-initialized one after the other (torchvision's
+    /// fc, layer4.N ... maxpool, or a VGG's features.N) are re-initialized one after the other (torchvision's
     /// initialization), and after each step every --method's map and
     /// guided backpropagation's are compared with the trained model's (Spearman, SSIM):
     /// sanity.png, sanity.json and a verdict per method. A method whose maps stay correlated
@@ -399,9 +401,9 @@ pub struct GalleryArgs {
     /// CAM method: gradcam, gradcam++, xgradcam, layercam, hirescam, eigencam, scorecam.
     #[arg(long, default_value = "gradcam", value_parser = parse_method)]
     pub method: Method,
-    /// Target layer(s) by torchvision name (features.13, layer4.1, layer3); several are fused.
-    /// Default: the last layer (features.18, layer4) from 224 px up, else one at stride 16
-    /// (features.10, layer3).
+    /// Target layer(s) by torchvision name (features.13, layer4.1, layer3, features[-1]);
+    /// several are fused. Default: the last layer (features.18, layer4, a VGG's features[-1])
+    /// from 224 px up, else one at stride 16 (features.10, layer3, a VGG's last ReLU).
     #[arg(long = "layer", value_name = "LAYER")]
     pub layers: Vec<String>,
     /// Object masks in a folder that mirrors FOLDER (same relative path, any image extension);
