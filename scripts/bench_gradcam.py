@@ -4,7 +4,8 @@ Times, on a torchvision network (--arch: mobilenet_v2, resnet18, resnet50, ...; 
 random weights) in eval mode: an eval forward, and Grad-CAM maps for the true and the predicted
 class of every image (two pytorch-grad-cam calls: one per target set) at the last layer and
 the last at stride 16 (MobileNetV2: features.18 and features.13; ResNet: layer4[-1] and
-layer3[-1], as pytorch-grad-cam's README recommends). Prints medians in seconds as JSON, keyed
+layer3[-1], as pytorch-grad-cam's README recommends; VGG: features[-1], the last pooling, and
+the ReLU before it). Prints medians in seconds as JSON, keyed
 by the layers' names.
 """
 
@@ -46,6 +47,9 @@ def main():
     model = getattr(torchvision.models, args.arch)(num_classes=1000).eval()
     if args.arch == "mobilenet_v2":
         layers = {"features.18": model.features[18], "features.13": model.features[13]}
+    elif args.arch.startswith("vgg"):
+        last = len(model.features) - 1
+        layers = {f"features.{last}": model.features[last], f"features.{last - 1}": model.features[last - 1]}
     else:
         layers = {f"layer4.{len(model.layer4) - 1}": model.layer4[-1], f"layer3.{len(model.layer3) - 1}": model.layer3[-1]}
     images = torch.randn(args.batch, 3, args.size, args.size)

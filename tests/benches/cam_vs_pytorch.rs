@@ -1,12 +1,14 @@
 //! camwatch against pytorch-grad-cam on the same machine, in one run.
 //!
-//! MobileNetV2, ResNet-18 and ResNet-50 (torchvision architectures, width 1, 1000 classes,
-//! random weights), batch 32, 224×224: a plain eval forward, and Grad-CAM maps for the true and
-//! the predicted class of every image at the last layer and the last at stride 16
-//! (features.18 / features.13; layer4 / layer3). Prints images/s of both and their ratio.
+//! MobileNetV2, ResNet-18, ResNet-50 and VGG-16 (torchvision architectures, width 1, 1000
+//! classes, random weights), batch 32, 224×224: a plain eval forward, and Grad-CAM maps for the
+//! true and the predicted class of every image at the last layer and the last at stride 16
+//! (features.18 / features.13; layer4 / layer3; features.30 / features.29). Prints images/s of
+//! both and their ratio.
 //!
-//! Run: `cargo bench -p camwatch-tests --bench cam_vs_pytorch` (after `scripts/setup.sh`, which installs
-//! PyTorch and pytorch-grad-cam into `.venv`).
+//! Run: `cargo bench -p camwatch-tests --bench cam_vs_pytorch [-- ARCH ...]` (after
+//! `scripts/setup.sh`, which installs PyTorch and pytorch-grad-cam into `.venv`); naming
+//! architectures runs only those.
 
 mod common;
 
@@ -20,13 +22,20 @@ const SIZE: usize = 224;
 
 fn main() {
     train::allocator::keep_freed_memory();
+    let chosen: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     for arch in ARCHITECTURES {
-        compare(arch);
+        if chosen.is_empty() || chosen.iter().any(|c| c == arch) {
+            compare(arch);
+        }
     }
 }
 
-/// The architectures compared: the default run's and the most fine-tuned ResNets.
-const ARCHITECTURES: [&str; 3] = ["mobilenet_v2", "resnet18", "resnet50"];
+/// The architectures compared: the default run's, the most fine-tuned ResNets, and the most
+/// used VGG.
+const ARCHITECTURES: [&str; 4] = ["mobilenet_v2", "resnet18", "resnet50", "vgg16"];
 
 /// Prints the table of `arch` (torchvision's name, width 1, 1000 classes).
 fn compare(arch: &str) {
