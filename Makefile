@@ -12,7 +12,7 @@ run: setup
 # tests must hold on any of them. The second pass differs from the first on every host: by
 # kernels where the CPU has AVX-512, by thread count where it has AVX2 only.
 AVX2 := ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
-TRAINING_TESTS := cargo test --release -p camwatch-tests --test integration -- shortcut:: train:: sanity:: diagnosis:: resnet::a_narrow resnet::train_arch
+TRAINING_TESTS := cargo test --release -p camwatch-tests --test integration -- shortcut:: train:: sanity:: diagnosis:: resnet::a_narrow resnet::train_arch vgg::a_narrow vgg::train_arch
 test: setup test-setup
 	cargo clippy --release --workspace --all-targets -- -D warnings
 	cargo test --release --workspace

@@ -55,6 +55,19 @@ def load_split(root, size):
     return torch.stack(images), torch.tensor(labels)
 
 
+def reset_peak_rss():
+    """Starts peak_rss_mib over from the memory resident now (Linux), as the Rust side does."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def peak_rss_mib():
+    """This process's peak resident memory since reset_peak_rss, in MiB (Linux's VmHWM)."""
+    with open("/proc/self/status") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    return kib / 1024
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=32)
@@ -123,11 +136,13 @@ def main():
                 step(x, targets[index].to(device))
 
         sync()
+        reset_peak_rss()
         start = time.perf_counter()
         epoch()  # once: the steps above warmed everything up
         sync()
         result["epoch"] = time.perf_counter() - start
         result["epoch_images"] = len(pixels)
+        result["epoch_peak_rss_mib"] = peak_rss_mib()
     print(json.dumps(result))
 
 

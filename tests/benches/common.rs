@@ -34,7 +34,12 @@ pub fn median_seconds(mut f: impl FnMut()) -> f64 {
     times[REPEATS / 2]
 }
 
-/// This process's peak resident memory so far, in MiB (Linux).
+/// Starts [`peak_rss_mib`] over from the memory resident now (Linux: `/proc/self/clear_refs`).
+pub fn reset_peak_rss() {
+    std::fs::write("/proc/self/clear_refs", "5").expect("Linux /proc/self/clear_refs");
+}
+
+/// This process's peak resident memory so far (or since [`reset_peak_rss`]), in MiB (Linux).
 pub fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
     let peak_kib: f64 = status

@@ -5,10 +5,13 @@
 //! default image size (96) and at 224: a training step (forward, backward, optimizer) on a
 //! fixed batch, an eval forward, and one full epoch over the default dataset's training split
 //! with data loading and augmentation (camwatch: the `train` command's own epoch, without its
-//! validation and report). Prints images/s of both and their ratio.
+//! validation and report). Prints images/s of both and their ratio, and each process's peak
+//! resident memory during the epoch (MiB, both counted the same way: the peak since the memory
+//! resident when the epoch starts, Linux's `VmHWM` after `clear_refs`; ratio camwatch /
+//! PyTorch, lower is leaner).
 //!
-//! Run: `cargo bench -p camwatch-tests --bench train_vs_pytorch` (after `make setup`; the default
-//! dataset is generated when absent).
+//! Run: `cargo bench -p camwatch-tests --bench train_vs_pytorch [-- ARCH ...]` (after `make
+//! setup`; the default dataset is generated when absent); naming architectures runs only those.
 
 mod common;
 
@@ -17,7 +20,9 @@ use std::path::Path;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use common::{REPEATS, epoch_images_per_second as epoch, median_seconds};
+use common::{
+    REPEATS, epoch_images_per_second as epoch, median_seconds, peak_rss_mib, reset_peak_rss,
+};
 use models::{Architecture, Classifier};
 
 const BATCH: usize = 32;
@@ -85,8 +90,14 @@ fn main() {
     train::allocator::keep_freed_memory();
     let data = common::default_dataset();
     let device = models::native::cpu();
+    let chosen: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     for (arch, width, channels_last) in ARCHITECTURES {
-        compare(arch, width, channels_last, &data, &device);
+        if chosen.is_empty() || chosen.iter().any(|c| c == arch) {
+            compare(arch, width, channels_last, &data, &device);
+        }
     }
 }
 
@@ -110,7 +121,9 @@ fn compare(arch: &str, width: f64, channels_last: bool, data: &Path, device: &De
         let theirs = pytorch(arch, width, channels_last, size, data);
         let (step, forward) = step_and_forward(&architecture, size, device);
         let flags = ["--arch", &arch_flag, "--width-mult", &width_flag];
+        reset_peak_rss();
         let epoch = epoch(size, data, &flags);
+        let peak = peak_rss_mib();
         let their_epoch = theirs["epoch_images"].as_f64().expect("a count")
             / theirs["epoch"].as_f64().expect("a timing");
         let rows = [
@@ -133,6 +146,12 @@ fn compare(arch: &str, width: f64, channels_last: bool, data: &Path, device: &De
                 ours / theirs
             );
         }
+        let their_peak = theirs["epoch_peak_rss_mib"].as_f64().expect("a peak");
+        println!(
+            "{:<28} {peak:>14.0} {their_peak:>14.0} {:>7.2}x",
+            format!("epoch peak RSS MiB {size}px"),
+            peak / their_peak
+        );
     }
     println!();
 }

@@ -8,6 +8,45 @@ use clap::Parser;
 use train::cli::Cli;
 use train::data::synthetic::{self, Spec};
 
+/// A newly initialized `arch` (4 classes, `width` its width multiplier) after 8 Adam steps at
+/// `lr` on one fixed batch of eight random 32×32 images, and the images; panics unless the
+/// loss fell to under half its first value.
+pub(crate) fn learns_a_batch(
+    arch: &str,
+    width: f64,
+    lr: f64,
+) -> (models::Model, burn::prelude::Tensor<4>) {
+    use burn::nn::loss::CrossEntropyLossConfig;
+    use burn::optim::{AdamConfig, GradientsParams};
+    use burn::prelude::*;
+    use models::{Architecture, Classifier};
+    let device = camwatch_tests::device();
+    let autodiff = device.clone().autodiff();
+    device.seed(3);
+    let architecture = Architecture::parse(arch, 4, width).unwrap();
+    let mut model = architecture.init(&autodiff).for_training(0.0, false);
+    let images = Tensor::<4>::random(
+        [8, 3, 32, 32],
+        burn::tensor::Distribution::Default,
+        &autodiff,
+    );
+    let labels = Tensor::<1, Int>::from_ints([0, 1, 2, 3, 0, 1, 2, 3], &autodiff);
+    let mut optimizer = AdamConfig::new().init();
+    let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
+    let mut losses = Vec::new();
+    for _ in 0..8 {
+        let loss = loss_fn.forward(Classifier::forward(&model, images.clone()), labels.clone());
+        losses.push(loss.clone().into_scalar::<f32>());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optimizer.step(lr, model, grads);
+    }
+    assert!(
+        losses[7] < 0.5 * losses[0],
+        "{arch}: the loss did not fall: {losses:?}"
+    );
+    (model, images)
+}
+
 /// A tiny textures dataset in `dir/data` (6 training and 3 validation images per class).
 pub(crate) fn tiny_dataset(dir: &Path) -> PathBuf {
     let root = dir.join("data");

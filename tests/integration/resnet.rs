@@ -5,7 +5,7 @@ use burn::prelude::*;
 use cam::{CamEngine, Method, TargetLayer, Targets};
 use camwatch_tests::{device, fixture, max_abs_diff, tensor_from};
 use models::checkpoint::{self, CheckpointError, LoadOptions};
-use models::{Architecture, Classifier, Model};
+use models::{Architecture, Classifier};
 
 const LOGITS: &str = "resnet/logits.safetensors";
 const CLASSES: [usize; 2] = [0, 2];
@@ -217,32 +217,9 @@ fn layers_are_named_as_torchvision_and_pytorch_grad_cam_users_write_them() {
 #[test]
 fn a_narrow_resnet18_learns_a_batch_and_round_trips() {
     use burn::module::Module;
-    use burn::nn::loss::CrossEntropyLossConfig;
-    use burn::optim::{AdamConfig, GradientsParams};
     let device = device();
-    let autodiff = device.clone().autodiff();
-    device.seed(3);
+    let (model, images) = crate::common::learns_a_batch("resnet18", 0.25, 1e-2);
     let architecture = Architecture::parse("resnet18", 4, 0.25).unwrap();
-    let mut model: Model = architecture.init(&autodiff).for_training(0.0, false);
-    let images = Tensor::<4>::random(
-        [8, 3, 32, 32],
-        burn::tensor::Distribution::Default,
-        &autodiff,
-    );
-    let labels = Tensor::<1, Int>::from_ints([0, 1, 2, 3, 0, 1, 2, 3], &autodiff);
-    let mut optimizer = AdamConfig::new().init();
-    let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
-    let mut losses = Vec::new();
-    for _ in 0..8 {
-        let loss = loss_fn.forward(Classifier::forward(&model, images.clone()), labels.clone());
-        losses.push(loss.clone().into_scalar::<f32>());
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optimizer.step(1e-2, model, grads);
-    }
-    assert!(
-        losses[7] < 0.5 * losses[0],
-        "the loss did not fall: {losses:?}"
-    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.bpk");
     let metadata = checkpoint::Metadata {

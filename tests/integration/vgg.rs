@@ -6,7 +6,7 @@ use cam::guided::GuidedBackprop;
 use cam::{CamEngine, Method, TargetLayer, Targets};
 use camwatch_tests::{device, fixture, max_abs_diff, tensor_from};
 use models::checkpoint::{self, LoadOptions};
-use models::{Architecture, Classifier, Model};
+use models::{Architecture, Classifier};
 
 const LOGITS: &str = "vgg/logits.safetensors";
 const CAM: &str = "vgg/cam_vgg11_bn.safetensors";
@@ -129,32 +129,7 @@ fn layers_are_named_by_torchvision_index_and_the_default_is_a_pooling() {
 /// A narrow VGG-11 with batch norm trains: a few steps on a fixed batch lower its loss.
 #[test]
 fn a_narrow_vgg11_bn_learns_a_batch() {
-    use burn::nn::loss::CrossEntropyLossConfig;
-    use burn::optim::{AdamConfig, GradientsParams};
-    let device = device();
-    let autodiff = device.clone().autodiff();
-    device.seed(3);
-    let architecture = Architecture::parse("vgg11_bn", 4, 0.125).unwrap();
-    let mut model: Model = architecture.init(&autodiff).for_training(0.0, false);
-    let images = Tensor::<4>::random(
-        [8, 3, 32, 32],
-        burn::tensor::Distribution::Default,
-        &autodiff,
-    );
-    let labels = Tensor::<1, Int>::from_ints([0, 1, 2, 3, 0, 1, 2, 3], &autodiff);
-    let mut optimizer = AdamConfig::new().init();
-    let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
-    let mut losses = Vec::new();
-    for _ in 0..8 {
-        let loss = loss_fn.forward(Classifier::forward(&model, images.clone()), labels.clone());
-        losses.push(loss.clone().into_scalar::<f32>());
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optimizer.step(1e-3, model, grads);
-    }
-    assert!(
-        losses[7] < 0.5 * losses[0],
-        "the loss did not fall: {losses:?}"
-    );
+    crate::common::learns_a_batch("vgg11_bn", 0.125, 1e-3);
 }
 
 /// `train --arch vgg11` trains with the per-epoch report, its checkpoint says what it holds,
