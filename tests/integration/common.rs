@@ -8,6 +8,68 @@ use clap::Parser;
 use train::cli::Cli;
 use train::data::synthetic::{self, Spec};
 
+/// The checkpoint fixture `name` (under the generated fixtures), loaded as it is.
+pub(crate) fn load(name: &str, device: &burn::prelude::Device) -> models::checkpoint::Loaded {
+    let options = models::checkpoint::LoadOptions::default();
+    models::checkpoint::load(&camwatch_tests::fixture(name), &options, device)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Each of `variants`' fixture `{folder}/{variant}.pth` is read off its keys as that variant
+/// with 7 classes, and its folded and eval-mode logits of `{folder}/logits.safetensors`'
+/// `inputs` are within 1e-4 of torchvision's (`{variant}`; `{variant}/f64`, the float64 logits,
+/// say how much of a gap is float32 rounding).
+pub(crate) fn every_variant_matches_torchvision_logits(folder: &str, variants: &[&str]) {
+    use camwatch_tests::{max_abs_diff, tensor_from};
+    use models::Classifier;
+    let device = camwatch_tests::device();
+    let logits = format!("{folder}/logits.safetensors");
+    let inputs = tensor_from::<4>(&logits, "inputs", &device);
+    for &variant in variants {
+        let loaded = load(&format!("{folder}/{variant}.pth"), &device);
+        assert_eq!(loaded.info.architecture.variant(), variant);
+        assert_eq!(loaded.info.num_classes, 7, "{variant}");
+        let theirs = tensor_from::<2>(&logits, variant, &device);
+        let exact = tensor_from::<2>(&logits, &format!("{variant}/f64"), &device);
+        let float_error = max_abs_diff(theirs.clone(), exact.clone());
+        let folded = loaded.model.fold().forward(inputs.clone());
+        let eval = Classifier::forward(&burn::module::Module::valid(&loaded.model), inputs.clone());
+        for (path, ours) in [("folded", folded), ("eval-mode", eval)] {
+            let diff = max_abs_diff(ours.clone(), theirs.clone());
+            let error = max_abs_diff(ours, exact.clone());
+            eprintln!(
+                "{variant} {path}: logits {diff:.1e} from torchvision's, {error:.1e} from float64 (torchvision's own: {float_error:.1e})"
+            );
+            assert!(
+                diff < 1e-4,
+                "{variant} {path}: logits {diff} from torchvision's"
+            );
+        }
+    }
+}
+
+/// Guided backpropagation through the folded fixture `{name}.pth` equals pytorch-grad-cam's
+/// GuidedBackpropReLUModel (`guided/backprop` of `{name}.safetensors`, for `classes`, one per
+/// input) to 1e-3 of the largest gradient.
+pub(crate) fn guided_backprop_matches_pytorch_grad_cam(name: &str, classes: &[usize]) {
+    use camwatch_tests::{max_abs_diff, tensor_from};
+    use models::Classifier;
+    let device = camwatch_tests::device();
+    let file = format!("{name}.safetensors");
+    let network = load(&format!("{name}.pth"), &device).model.fold();
+    let inputs = tensor_from::<4>(&file, "inputs", &device);
+    let ours =
+        cam::guided::GuidedBackprop::new(network.as_ref()).gradients(inputs, &[classes.to_vec()]);
+    let theirs = tensor_from::<4>(&file, "guided/backprop", &device).permute([0, 3, 1, 2]);
+    let scale: f32 = theirs.clone().abs().max().into_scalar();
+    assert!(scale > 0.0, "the reference gradients are not all zero");
+    let diff = max_abs_diff(ours, theirs);
+    assert!(
+        diff <= 1e-3 * scale,
+        "guided gradients differ by {diff} (scale {scale})"
+    );
+}
+
 /// A newly initialized `arch` (4 classes, `width` its width multiplier) after 8 Adam steps at
 /// `lr` on one fixed batch of eight random 32×32 images, and the images; panics unless the
 /// loss fell to under half its first value.
@@ -58,6 +120,17 @@ pub(crate) fn tiny_dataset(dir: &Path) -> PathBuf {
     };
     synthetic::generate(&root, spec, &indicatif::ProgressBar::hidden()).unwrap();
     root
+}
+
+/// The first file of the first class folder under `data/val`.
+pub(crate) fn first_validation_file(data: &Path) -> PathBuf {
+    std::fs::read_dir(data.join("val"))
+        .unwrap()
+        .flat_map(|class| std::fs::read_dir(class.unwrap().path()).unwrap())
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
 }
 
 /// Training flags for a small, fast run into `dir`.

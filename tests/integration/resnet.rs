@@ -1,6 +1,7 @@
 //! The ResNet family against torchvision and pytorch-grad-cam, on numpy-drawn weights with
 //! random batch-norm statistics (`scripts/resnet_fixtures.py`), and its checkpoint forms.
 
+use crate::common::load;
 use burn::prelude::*;
 use cam::{CamEngine, Method, TargetLayer, Targets};
 use camwatch_tests::{device, fixture, max_abs_diff, tensor_from};
@@ -9,11 +10,6 @@ use models::{Architecture, Classifier};
 
 const LOGITS: &str = "resnet/logits.safetensors";
 const CLASSES: [usize; 2] = [0, 2];
-
-fn load(name: &str, device: &Device) -> checkpoint::Loaded {
-    checkpoint::load(&fixture(name), &LoadOptions::default(), device)
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-}
 
 fn load_error(name: &str) -> String {
     checkpoint::load(&fixture(name), &LoadOptions::default(), &device())
@@ -24,30 +20,8 @@ fn load_error(name: &str) -> String {
 
 #[test]
 fn every_variant_matches_torchvision_logits_and_is_read_off_its_keys() {
-    let device = device();
-    let inputs = tensor_from::<4>(LOGITS, "inputs", &device);
-    for variant in models::resnet::VARIANTS.map(|v| v.0) {
-        let loaded = load(&format!("resnet/{variant}.pth"), &device);
-        assert_eq!(loaded.info.architecture.variant(), variant);
-        assert_eq!(loaded.info.num_classes, 7, "{variant}");
-        let theirs = tensor_from::<2>(LOGITS, variant, &device);
-        // The float64 logits say how much of a gap is float32 rounding (torchvision's own).
-        let exact = tensor_from::<2>(LOGITS, &format!("{variant}/f64"), &device);
-        let float_error = max_abs_diff(theirs.clone(), exact.clone());
-        let folded = loaded.model.fold().forward(inputs.clone());
-        let eval = Classifier::forward(&burn::module::Module::valid(&loaded.model), inputs.clone());
-        for (path, ours) in [("folded", folded), ("eval-mode", eval)] {
-            let diff = max_abs_diff(ours.clone(), theirs.clone());
-            let error = max_abs_diff(ours, exact.clone());
-            eprintln!(
-                "{variant} {path}: logits {diff:.1e} from torchvision's, {error:.1e} from float64 (torchvision's own: {float_error:.1e})"
-            );
-            assert!(
-                diff < 1e-4,
-                "{variant} {path}: logits {diff} from torchvision's"
-            );
-        }
-    }
+    let variants = models::resnet::VARIANTS.map(|v| v.0);
+    crate::common::every_variant_matches_torchvision_logits("resnet", &variants);
 }
 
 #[test]
@@ -266,13 +240,7 @@ fn train_arch_resnet18_runs_with_the_report_and_its_checkpoint_serves_every_comm
     assert_eq!(info.architecture.variant(), "resnet18");
     assert_eq!(info.architecture.width_mult(), 0.25);
     let out = dir.path().join("explained");
-    let image = std::fs::read_dir(data.join("val"))
-        .unwrap()
-        .flat_map(|class| std::fs::read_dir(class.unwrap().path()).unwrap())
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let image = crate::common::first_validation_file(&data);
     run([
         "train",
         "explain",
@@ -316,18 +284,5 @@ fn train_arch_resnet18_runs_with_the_report_and_its_checkpoint_serves_every_comm
 /// which guides the ResNets' `nn.ReLU`s as camwatch's folded copy guides its ReLUs.
 #[test]
 fn guided_backprop_matches_pytorch_grad_cam_on_resnet18() {
-    use cam::guided::GuidedBackprop;
-    let device = device();
-    let file = "resnet/cam_resnet18.safetensors";
-    let network = load("resnet/cam_resnet18.pth", &device).model.fold();
-    let inputs = tensor_from::<4>(file, "inputs", &device);
-    let ours = GuidedBackprop::new(network.as_ref()).gradients(inputs, &[CLASSES.to_vec()]);
-    let theirs = tensor_from::<4>(file, "guided/backprop", &device).permute([0, 3, 1, 2]);
-    let scale: f32 = theirs.clone().abs().max().into_scalar();
-    assert!(scale > 0.0, "the reference gradients are not all zero");
-    let diff = max_abs_diff(ours, theirs);
-    assert!(
-        diff <= 1e-3 * scale,
-        "guided gradients differ by {diff} (scale {scale})"
-    );
+    crate::common::guided_backprop_matches_pytorch_grad_cam("resnet/cam_resnet18", &CLASSES);
 }

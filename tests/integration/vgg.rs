@@ -2,45 +2,18 @@
 //! batch-norm statistics (`scripts/vgg_fixtures.py`), and trained through `train --arch`.
 
 use burn::prelude::*;
-use cam::guided::GuidedBackprop;
 use cam::{CamEngine, Method, TargetLayer, Targets};
-use camwatch_tests::{device, fixture, max_abs_diff, tensor_from};
-use models::checkpoint::{self, LoadOptions};
+use camwatch_tests::{device, max_abs_diff, tensor_from};
+use models::checkpoint;
 use models::{Architecture, Classifier};
 
-const LOGITS: &str = "vgg/logits.safetensors";
 const CAM: &str = "vgg/cam_vgg11_bn.safetensors";
 const CLASSES: [usize; 2] = [0, 2];
 
-fn load(name: &str, device: &Device) -> checkpoint::Loaded {
-    checkpoint::load(&fixture(name), &LoadOptions::default(), device)
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
 #[test]
 fn every_variant_matches_torchvision_logits_and_is_read_off_its_keys() {
-    let device = device();
-    let inputs = tensor_from::<4>(LOGITS, "inputs", &device);
-    for variant in models::vgg::VARIANTS.map(|v| v.0) {
-        let loaded = load(&format!("vgg/{variant}.pth"), &device);
-        assert_eq!(loaded.info.architecture.variant(), variant);
-        assert_eq!(loaded.info.num_classes, 7, "{variant}");
-        let theirs = tensor_from::<2>(LOGITS, variant, &device);
-        let exact = tensor_from::<2>(LOGITS, &format!("{variant}/f64"), &device);
-        let float_error = max_abs_diff(theirs.clone(), exact);
-        let folded = loaded.model.fold().forward(inputs.clone());
-        let eval = Classifier::forward(&burn::module::Module::valid(&loaded.model), inputs.clone());
-        for (path, ours) in [("folded", folded), ("eval-mode", eval)] {
-            let diff = max_abs_diff(ours, theirs.clone());
-            eprintln!(
-                "{variant} {path}: logits {diff:.1e} from torchvision's (its own from float64: {float_error:.1e})"
-            );
-            assert!(
-                diff < 1e-4,
-                "{variant} {path}: logits {diff} from torchvision's"
-            );
-        }
-    }
+    let variants = models::vgg::VARIANTS.map(|v| v.0);
+    crate::common::every_variant_matches_torchvision_logits("vgg", &variants);
 }
 
 /// Every method's maps at the last max pooling (`features[-1]`, pytorch-grad-cam's README
@@ -49,16 +22,18 @@ fn every_variant_matches_torchvision_logits_and_is_read_off_its_keys() {
 #[test]
 fn maps_match_pytorch_grad_cam_at_the_last_and_the_fourth_pooling() {
     let device = device();
-    let network = load("vgg/cam_vgg11_bn.pth", &device).model.fold();
+    let network = crate::common::load("vgg/cam_vgg11_bn.pth", &device)
+        .model
+        .fold();
     let network = network.as_ref();
+    let inputs = tensor_from::<4>(CAM, "inputs", &device);
     let mut failures = Vec::new();
     for method in Method::ALL {
         for (tag, layer) in [("last", "features[-1]"), ("pool4", "features.21")] {
             let tag = format!("{method}/{tag}");
-            let inputs = tensor_from::<4>(CAM, "inputs", &device);
             let layers = [TargetLayer::find(network, layer).unwrap()];
             let engine = CamEngine::new(network, method, &layers);
-            let explanation = engine.explain(inputs, &[Targets::Classes(CLASSES.to_vec())]);
+            let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
             let [h, w] = explanation.size;
             let ours =
                 Tensor::<3>::from_data(TensorData::new(explanation.maps, [2, h, w]), &device);
@@ -76,18 +51,7 @@ fn maps_match_pytorch_grad_cam_at_the_last_and_the_fourth_pooling() {
 /// `nn.ReLU`, the classifier's included.
 #[test]
 fn guided_backprop_matches_pytorch_grad_cam_on_vgg11_bn() {
-    let device = device();
-    let network = load("vgg/cam_vgg11_bn.pth", &device).model.fold();
-    let inputs = tensor_from::<4>(CAM, "inputs", &device);
-    let ours = GuidedBackprop::new(network.as_ref()).gradients(inputs, &[CLASSES.to_vec()]);
-    let theirs = tensor_from::<4>(CAM, "guided/backprop", &device).permute([0, 3, 1, 2]);
-    let scale: f32 = theirs.clone().abs().max().into_scalar();
-    assert!(scale > 0.0, "the reference gradients are not all zero");
-    let diff = max_abs_diff(ours, theirs);
-    assert!(
-        diff <= 1e-3 * scale,
-        "guided gradients differ by {diff} (scale {scale})"
-    );
+    crate::common::guided_backprop_matches_pytorch_grad_cam("vgg/cam_vgg11_bn", &CLASSES);
 }
 
 #[test]
@@ -148,13 +112,7 @@ fn train_arch_vgg11_runs_with_the_report_and_explain_takes_its_checkpoint() {
     let info = checkpoint::inspect(&last).unwrap();
     assert_eq!(info.architecture.variant(), "vgg11");
     assert_eq!(info.architecture.width_mult(), 0.25);
-    let image = std::fs::read_dir(data.join("val"))
-        .unwrap()
-        .flat_map(|class| std::fs::read_dir(class.unwrap().path()).unwrap())
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let image = crate::common::first_validation_file(&data);
     let out = dir.path().join("explained");
     run([
         "train",

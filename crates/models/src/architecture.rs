@@ -39,13 +39,12 @@ impl Architecture {
     /// The architectures camwatch runs, for messages: `mobilenet_v2, the ResNet family
     /// (resnet18, ...) and the VGG family (vgg11, ...)`.
     pub fn supported() -> String {
-        let names = |variants: &[&str]| variants.join(", ");
         let resnets: Vec<&str> = resnet::VARIANTS.iter().map(|v| v.0).collect();
         let vggs: Vec<&str> = vgg::VARIANTS.iter().map(|v| v.0).collect();
         format!(
             "{DEFAULT_ARCH}, the ResNet family ({}) and the VGG family ({})",
-            names(&resnets),
-            names(&vggs)
+            resnets.join(", "),
+            vggs.join(", ")
         )
     }
 

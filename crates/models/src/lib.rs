@@ -5,7 +5,8 @@
 //!   the CAM engine taps); [`Classifier`] is the trainable model behind it.
 //! - One folder per family, each mirroring torchvision key for key so that a `state_dict`
 //!   loads without a renaming table: [`mobilenetv2`] (`mobilenet_v2`), [`resnet`]
-//!   (`resnet18` ... `wide_resnet101_2`) and [`vgg`] (`vgg11` ... `vgg19_bn`). Each part has a `Config` that `init`s it.
+//!   (`resnet18` ... `wide_resnet101_2`) and [`vgg`] (`vgg11` ... `vgg19_bn`). Each part has a
+//!   `Config` that `init`s it.
 //! - [`Architecture`] names them and [`Model`] holds any of them; [`checkpoint`] reads the
 //!   architecture off a checkpoint's keys and shapes.
 //!

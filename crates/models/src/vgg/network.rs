@@ -27,11 +27,22 @@ pub const VARIANTS: [(&str, [usize; 5], bool); 8] = [
 ];
 
 /// Output channels of the five stages' convolutions at width 1.
-const STAGE_WIDTHS: [usize; 5] = [64, 128, 256, 512, 512];
+pub(crate) const STAGE_WIDTHS: [usize; 5] = [64, 128, 256, 512, 512];
 /// Width of the classifier's two hidden layers at width 1.
 const HIDDEN: usize = 4096;
 /// The side of the adaptive average pooling before the classifier.
-pub(crate) const POOLED: usize = 7;
+const POOLED: usize = 7;
+
+/// What stands at one index of `features`.
+enum Entry {
+    Conv {
+        in_channels: usize,
+        out_channels: usize,
+    },
+    Norm(usize),
+    Relu,
+    Pool,
+}
 
 /// Hyper-parameters of torchvision's `VGG`.
 #[derive(Config, Debug, PartialEq)]
@@ -77,37 +88,69 @@ impl VggConfig {
         ((width as f64 * self.width_mult).round() as usize).max(1)
     }
 
-    /// Output channels of the last convolution.
-    pub fn last_channel(&self) -> usize {
-        self.scaled(STAGE_WIDTHS[4])
+    /// Width of the classifier's two hidden layers.
+    pub(crate) fn hidden_width(&self) -> usize {
+        self.scaled(HIDDEN)
+    }
+
+    /// torchvision's `make_layers`: per stage, each convolution with its batch norm (`_bn`) and
+    /// ReLU, then the stage's max pooling.
+    fn entries(&self) -> Vec<Entry> {
+        let mut entries = Vec::new();
+        let mut in_channels = 3;
+        for (&convs, &width) in self.stages.iter().zip(&STAGE_WIDTHS) {
+            let out_channels = self.scaled(width);
+            for _ in 0..convs {
+                entries.push(Entry::Conv {
+                    in_channels,
+                    out_channels,
+                });
+                if self.batch_norm {
+                    entries.push(Entry::Norm(out_channels));
+                }
+                entries.push(Entry::Relu);
+                in_channels = out_channels;
+            }
+            entries.push(Entry::Pool);
+        }
+        entries
+    }
+
+    /// The indices in `features` of the convolutions (what tells the variants apart in a
+    /// `state_dict`).
+    pub(crate) fn conv_indices(&self) -> Vec<usize> {
+        let entries = self.entries().into_iter().enumerate();
+        entries
+            .filter_map(|(i, entry)| matches!(entry, Entry::Conv { .. }).then_some(i))
+            .collect()
     }
 
     /// The network with torchvision's initialization: Kaiming-normal (fan-out) convolutions with
     /// zero biases, unit/zero batch norms, linear layers N(0, 0.01) with zero biases.
     pub fn init(&self, device: &Device) -> Vgg {
-        let mut features = Vec::new();
-        let mut in_channels = 3;
-        for (&convs, &width) in self.stages.iter().zip(&STAGE_WIDTHS) {
-            let out = self.scaled(width);
-            for _ in 0..convs {
-                features.push(Layer::Conv(conv3x3(in_channels, out, device)));
-                if self.batch_norm {
-                    features.push(Layer::Norm(BatchNormConfig::new(out).init(device)));
+        let features = self
+            .entries()
+            .into_iter()
+            .map(|entry| match entry {
+                Entry::Conv {
+                    in_channels,
+                    out_channels,
+                } => Layer::Conv(conv3x3(in_channels, out_channels, device)),
+                Entry::Norm(channels) => Layer::Norm(BatchNormConfig::new(channels).init(device)),
+                Entry::Relu => Layer::Relu(Relu::new()),
+                Entry::Pool => {
+                    Layer::Pool(MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init())
                 }
-                features.push(Layer::Relu(Relu::new()));
-                in_channels = out;
-            }
-            features.push(Layer::Pool(
-                MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
-            ));
-        }
-        let hidden = self.scaled(HIDDEN);
+            })
+            .collect();
+        let last_channel = self.scaled(STAGE_WIDTHS[4]);
+        let hidden = self.hidden_width();
         let dropout = DropoutConfig::new(self.dropout);
         Vgg {
             features,
             avgpool: AdaptiveAvgPool2dConfig::new([POOLED, POOLED]).init(),
             classifier: (
-                linear(in_channels * POOLED * POOLED, hidden, device),
+                linear(last_channel * POOLED * POOLED, hidden, device),
                 Relu::new(),
                 dropout.init(),
                 linear(hidden, hidden, device),
@@ -209,7 +252,7 @@ impl Vgg {
     ///
     /// # Shapes
     /// - `images`: `[batch, 3, height, width]`
-    /// - output: `[batch, last_channel * 49]`
+    /// - output: `[batch, channels * 49]` (the last convolution's channels)
     pub fn pooled_features(&self, images: Tensor<4>) -> Tensor<2> {
         let x = self
             .features
@@ -221,7 +264,7 @@ impl Vgg {
     /// The classifier on flattened pooled features.
     ///
     /// # Shapes
-    /// - `pooled`: `[batch, last_channel * 49]`
+    /// - `pooled`: `[batch, channels * 49]`
     /// - output: `[batch, num_classes]`
     pub fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
         let (fc1, _, drop1, fc2, _, drop2, fc3) = &self.classifier;
@@ -237,14 +280,14 @@ impl Vgg {
 
     /// The hyper-parameters this network was built with, read off its layers.
     pub fn config(&self) -> VggConfig {
-        let convs: Vec<usize> = self
+        let first_width = self
             .features
             .iter()
-            .filter_map(|layer| match layer {
+            .find_map(|layer| match layer {
                 Layer::Conv(conv) => Some(conv.weight.dims()[0]),
                 _ => None,
             })
-            .collect();
+            .expect("a VGG has convolutions");
         let mut stages = [0; 5];
         let mut stage = 0;
         for layer in &self.features {
@@ -257,7 +300,7 @@ impl Vgg {
         let batch_norm = self.features.iter().any(|l| matches!(l, Layer::Norm(_)));
         VggConfig::new(self.num_classes(), stages)
             .with_batch_norm(batch_norm)
-            .with_width_mult(convs[0] as f64 / STAGE_WIDTHS[0] as f64)
+            .with_width_mult(first_width as f64 / STAGE_WIDTHS[0] as f64)
             .with_dropout(self.classifier.2.prob)
     }
 

@@ -1,26 +1,11 @@
 //! Which VGG a `state_dict` holds, from its tensors' shapes.
 
 use super::VggConfig;
-use super::network::VARIANTS;
+use super::network::{STAGE_WIDTHS, VARIANTS};
 
 /// The key every torchvision VGG has: the last linear layer of its three-layer classifier.
 /// (AlexNet shares it and is told apart by its `features`.)
 pub(crate) const ANCHOR: &str = "classifier.6.weight";
-
-/// The indices in `features` of a VGG's convolutions.
-fn conv_indices(config: &VggConfig) -> Vec<usize> {
-    let step = if config.batch_norm { 3 } else { 2 };
-    let mut indices = Vec::new();
-    let mut index = 0;
-    for &convs in &config.stages {
-        for _ in 0..convs {
-            indices.push(index);
-            index += step;
-        }
-        index += 1; // the stage's max pooling
-    }
-    indices
-}
 
 /// The configuration whose convolutions, batch norms and classifier match `shape(key)`.
 pub(crate) fn config(shape: &dyn Fn(&str) -> Option<Vec<usize>>) -> Result<VggConfig, String> {
@@ -34,13 +19,13 @@ pub(crate) fn config(shape: &dyn Fn(&str) -> Option<Vec<usize>>) -> Result<VggCo
         .iter()
         .filter(|(.., bn)| *bn == batch_norm)
         .map(|(_, stages, _)| VggConfig::new(head[0], *stages).with_batch_norm(batch_norm))
-        .find(|config| conv_indices(config) == found)
+        .find(|config| config.conv_indices() == found)
         .ok_or_else(|| {
             format!("its convolutions at features {found:?} match no torchvision VGG (vgg11 ... vgg19, with or without _bn)")
         })?;
-    let config = config.with_width_mult(first[0] as f64 / 64.0);
+    let config = config.with_width_mult(first[0] as f64 / STAGE_WIDTHS[0] as f64);
     let hidden = shape("classifier.0.weight").map(|s| s[0]);
-    let expected = (4096.0 * config.width_mult).round() as usize;
+    let expected = config.hidden_width();
     match hidden {
         Some(hidden) if hidden == expected => Ok(config),
         other => Err(format!(
