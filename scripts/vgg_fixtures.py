@@ -58,9 +58,10 @@ CALIBRATION_BATCHES, CALIBRATION_SIZE = 4, 16
 
 
 def randomize(model, seed):
-    """Draws every parameter with numpy from `seed`, in `model.modules()` order: convolutions
-    and linear layers He-normal (std sqrt(2/fan_in), the last linear layer N(0, 1), left to
-    scale_head), their biases U(-0.1, 0.1), batch-norm weights U(0.5, 1.5) and biases
+    """Draws every parameter of a torchvision model with a `features` trunk and a `classifier`
+    with numpy from `seed`, in `model.modules()` order: convolutions and linear layers He-normal
+    (std sqrt(2/fan_in), the last linear layer N(0, 1), left to scale_head), their biases (where
+    they have one) U(-0.1, 0.1), batch-norm weights U(0.5, 1.5) and biases
     U(-0.2, 0.2). Then calibrates the batch-norm statistics on random 64x64 inputs (their
     average over the batches) and perturbs them (mean + U(-0.05, 0.05), variance
     * U(0.8, 1.25)). Returns the model in eval mode."""
@@ -74,21 +75,22 @@ def randomize(model, seed):
                 std = 1.0 if module is linears[-1] else np.sqrt(2.0 / fan_in)
                 drawn = rng.standard_normal(size=tuple(module.weight.shape), dtype=np.float32)
                 module.weight.copy_(torch.from_numpy(drawn) * std)
-                module.bias.copy_(uniform(rng, module.bias, -0.1, 0.1))
+                if module.bias is not None:
+                    module.bias.copy_(uniform(rng, module.bias, -0.1, 0.1))
             elif isinstance(module, torch.nn.BatchNorm2d):
                 module.weight.copy_(uniform(rng, module.weight, 0.5, 1.5))
                 module.bias.copy_(uniform(rng, module.bias, -0.2, 0.2))
                 module.reset_running_stats()
+                batch_norms.append((module, module.momentum))
                 module.momentum = None
-                batch_norms.append(module)
         if batch_norms:
             model.features.train()
             for _ in range(CALIBRATION_BATCHES):
                 model.features(torch.from_numpy(rng.standard_normal((CALIBRATION_SIZE, 3, 64, 64), dtype=np.float32)))
-            for module in batch_norms:
+            for module, momentum in batch_norms:
                 module.running_mean.add_(uniform(rng, module.running_mean, -0.05, 0.05))
                 module.running_var.mul_(uniform(rng, module.running_var, 0.8, 1.25))
-                module.momentum = 0.1
+                module.momentum = momentum
     return model.eval()
 
 
@@ -132,23 +134,33 @@ def narrow_vgg11_bn(inputs, seed, divisor=8):
     return model
 
 
-def cam_references(model, folder):
-    """pytorch-grad-cam's maps and guided backpropagation on `model` (see the docstring)."""
+def cam_references(model, folder, variant=CAM_VARIANT, layers=CAM_LAYERS, exact=False):
+    """pytorch-grad-cam's maps at `layers` (tag: the model's target layers) and guided
+    backpropagation on `model`, into `folder`/cam_`variant`.safetensors (see the docstring);
+    with `exact`, each map also from the model and inputs in float64 (`{method}/{layer}/f64`)."""
     targets = [ClassifierOutputTarget(c) for c in CAM_CLASSES]
     inputs = structured_inputs()
     out = {"inputs": inputs}
+    exact_model = copy.deepcopy(model).double() if exact else None
     for name, method in CAM_METHODS.items():
-        for layer, target_layers in CAM_LAYERS.items():
+        for layer, target_layers in layers.items():
             key = f"{name}/{layer}"
             with method(model=model, target_layers=target_layers(model)) as cam:
                 cam.batch_size = 64
                 out[key] = torch.from_numpy(cam(input_tensor=inputs, targets=targets))
             nonzero = min((m > 1e-3).mean() for m in out[key].numpy())
             print(f"    {key:20s} nonzero {nonzero:.2f}", file=sys.stderr)
+            if exact:
+                with method(model=exact_model, target_layers=target_layers(exact_model)) as cam:
+                    cam.batch_size = 64
+                    maps = cam(input_tensor=inputs.double(), targets=targets)
+                out[f"{key}/f64"] = torch.from_numpy(maps).float()
+                gap = (out[f"{key}/f64"] - out[key]).abs().max()
+                print(f"    {key:20s} float32 from float64: {gap:.1e}", file=sys.stderr)
     guided = GuidedBackpropReLUModel(copy.deepcopy(model), device="cpu")
     gradients = [guided(inputs[i : i + 1].clone(), target_category=c) for i, c in enumerate(CAM_CLASSES)]
     out["guided/backprop"] = torch.from_numpy(np.stack(gradients))
-    save_file({k: v.contiguous() for k, v in out.items()}, folder / f"cam_{CAM_VARIANT}.safetensors")
+    save_file({k: v.contiguous() for k, v in out.items()}, folder / f"cam_{variant}.safetensors")
 
 
 def main(out_dir=make_fixtures.OUT):

@@ -48,6 +48,65 @@ pub(crate) fn every_variant_matches_torchvision_logits(folder: &str, variants: &
     }
 }
 
+/// Every method's maps through the folded fixture `{name}.pth` at each of `layers` (tag, layer
+/// name) equal pytorch-grad-cam's (`{method}/{tag}` of `{name}.safetensors`, for `classes`, one
+/// per input) within 1e-3.
+///
+/// With `exact`, the fixture also holds pytorch-grad-cam's maps of the float64 model
+/// (`{method}/{tag}/f64`). Where its own float32 maps are more than 1e-3 from those, the map is
+/// ill-conditioned (Grad-CAM++ divides by `2G² + G³·ΣA`, which nearly cancels for some channels
+/// of a layer with signed activations: float32 gradient noise of 1e-6 of their scale moves the
+/// map by 1e-3), and ours must be within 20 times pytorch-grad-cam's own float32 error of the
+/// float64 map: as near the exact map as float32 allows, not near pytorch's rounding.
+pub(crate) fn maps_match_pytorch_grad_cam(
+    name: &str,
+    layers: &[(&str, &str)],
+    classes: &[usize],
+    exact: bool,
+) {
+    use burn::prelude::*;
+    use cam::{CamEngine, Method, TargetLayer, Targets};
+    use camwatch_tests::{max_abs_diff, tensor_from};
+    use models::Classifier;
+    let device = camwatch_tests::device();
+    let file = format!("{name}.safetensors");
+    let network = load(&format!("{name}.pth"), &device).model.fold();
+    let network = network.as_ref();
+    let inputs = tensor_from::<4>(&file, "inputs", &device);
+    let mut failures = Vec::new();
+    for method in Method::ALL {
+        for &(tag, layer) in layers {
+            let tag = format!("{method}/{tag}");
+            let layers = [TargetLayer::find(network, layer).unwrap()];
+            let engine = CamEngine::new(network, method, &layers);
+            let explanation = engine.explain(inputs.clone(), &[Targets::Classes(classes.to_vec())]);
+            let [h, w] = explanation.size;
+            let ours = Tensor::<3>::from_data(
+                TensorData::new(explanation.maps, [classes.len(), h, w]),
+                &device,
+            );
+            let theirs = tensor_from::<3>(&file, &tag, &device);
+            let diff = max_abs_diff(ours.clone(), theirs.clone());
+            eprint!("{name} {tag}: max abs diff {diff:.1e}");
+            let (mut error, mut bound) = (diff, 1e-3);
+            if exact {
+                let truth = tensor_from::<3>(&file, &format!("{tag}/f64"), &device);
+                let their_error = max_abs_diff(theirs, truth.clone());
+                let our_error = max_abs_diff(ours, truth);
+                eprint!(", from float64 {our_error:.1e} (theirs {their_error:.1e})");
+                if their_error > 1e-3 {
+                    (error, bound) = (our_error, 20.0 * their_error);
+                }
+            }
+            eprintln!();
+            if error > bound {
+                failures.push(format!("{tag}: max abs diff {error} (bound {bound})"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
 /// Guided backpropagation through the folded fixture `{name}.pth` equals pytorch-grad-cam's
 /// GuidedBackpropReLUModel (`guided/backprop` of `{name}.safetensors`, for `classes`, one per
 /// input) to 1e-3 of the largest gradient.
@@ -131,6 +190,34 @@ pub(crate) fn first_validation_file(data: &Path) -> PathBuf {
         .unwrap()
         .unwrap()
         .path()
+}
+
+/// `train --arch arch` (plus `extra` flags) trains two epochs on a tiny dataset with the
+/// per-epoch report, whose CAMs tap `cam_layer` at 32 px; its checkpoint says it holds `arch`
+/// at width `width`, and `explain --layer explain_layer` takes it.
+pub(crate) fn train_arch_runs_with_the_report(
+    arch: &str,
+    extra: &[&str],
+    cam_layer: &str,
+    width: f64,
+    explain_layer: &str,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_dataset(dir.path());
+    run(args(dir.path(), &data, &[&["--arch", arch], extra].concat())).unwrap();
+    let record = json(&dir.path().join("reports/tiny/epoch-002/metrics.json"));
+    assert_eq!(record["cam_layers"][0], cam_layer, "{record}");
+    let last = dir.path().join("checkpoints/tiny/last.bpk");
+    let info = models::checkpoint::inspect(&last).unwrap();
+    assert_eq!(info.architecture.variant(), arch);
+    assert_eq!(info.architecture.width_mult(), width);
+    let image = first_validation_file(&data);
+    let out = dir.path().join("explained");
+    let checkpoint = last.to_str().unwrap();
+    let explain = ["train", "explain", "--checkpoint", checkpoint, "--layer", explain_layer];
+    let paths = ["--output", out.to_str().unwrap(), image.to_str().unwrap()];
+    run(explain.iter().chain(&paths)).unwrap();
+    assert!(std::fs::read_dir(&out).unwrap().count() > 0);
 }
 
 /// Training flags for a small, fast run into `dir`.

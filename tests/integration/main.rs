@@ -9,6 +9,7 @@ mod explain;
 mod flags;
 mod gallery;
 mod mistakes;
+mod mobilenetv3;
 mod model;
 mod resnet;
 mod sanity;

@@ -1,13 +1,10 @@
 //! The VGG family against torchvision and pytorch-grad-cam, on numpy-drawn weights with random
 //! batch-norm statistics (`scripts/vgg_fixtures.py`), and trained through `train --arch`.
 
-use burn::prelude::*;
-use cam::{CamEngine, Method, TargetLayer, Targets};
-use camwatch_tests::{device, max_abs_diff, tensor_from};
-use models::checkpoint;
+use cam::TargetLayer;
+use camwatch_tests::device;
 use models::{Architecture, Classifier};
 
-const CAM: &str = "vgg/cam_vgg11_bn.safetensors";
 const CLASSES: [usize; 2] = [0, 2];
 
 #[test]
@@ -21,30 +18,8 @@ fn every_variant_matches_torchvision_logits_and_is_read_off_its_keys() {
 /// vgg11_bn an eighth as wide as torchvision's.
 #[test]
 fn maps_match_pytorch_grad_cam_at_the_last_and_the_fourth_pooling() {
-    let device = device();
-    let network = crate::common::load("vgg/cam_vgg11_bn.pth", &device)
-        .model
-        .fold();
-    let network = network.as_ref();
-    let inputs = tensor_from::<4>(CAM, "inputs", &device);
-    let mut failures = Vec::new();
-    for method in Method::ALL {
-        for (tag, layer) in [("last", "features[-1]"), ("pool4", "features.21")] {
-            let tag = format!("{method}/{tag}");
-            let layers = [TargetLayer::find(network, layer).unwrap()];
-            let engine = CamEngine::new(network, method, &layers);
-            let explanation = engine.explain(inputs.clone(), &[Targets::Classes(CLASSES.to_vec())]);
-            let [h, w] = explanation.size;
-            let ours =
-                Tensor::<3>::from_data(TensorData::new(explanation.maps, [2, h, w]), &device);
-            let diff = max_abs_diff(ours, tensor_from::<3>(CAM, &tag, &device));
-            eprintln!("vgg11_bn {tag}: max abs diff {diff:.1e}");
-            if diff > 1e-3 {
-                failures.push(format!("{tag}: max abs diff {diff}"));
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{failures:#?}");
+    let layers = [("last", "features[-1]"), ("pool4", "features.21")];
+    crate::common::maps_match_pytorch_grad_cam("vgg/cam_vgg11_bn", &layers, &CLASSES, false);
 }
 
 /// Guided backpropagation equals pytorch-grad-cam's GuidedBackpropReLUModel, which guides every
@@ -100,31 +75,6 @@ fn a_narrow_vgg11_bn_learns_a_batch() {
 /// and `explain` takes it with pytorch-grad-cam's `features[-1]`.
 #[test]
 fn train_arch_vgg11_runs_with_the_report_and_explain_takes_its_checkpoint() {
-    use crate::common::{args, json, run, tiny_dataset};
-    let dir = tempfile::tempdir().unwrap();
-    let data = tiny_dataset(dir.path());
-    run(args(dir.path(), &data, &["--arch", "vgg11"])).unwrap();
-    let reports = dir.path().join("reports/tiny");
-    let record = json(&reports.join("epoch-002/metrics.json"));
     // 32 px: the last convolution (stride 16, features.19 in vgg11), not the last pooling.
-    assert_eq!(record["cam_layers"][0], "features.19", "{record}");
-    let last = dir.path().join("checkpoints/tiny/last.bpk");
-    let info = checkpoint::inspect(&last).unwrap();
-    assert_eq!(info.architecture.variant(), "vgg11");
-    assert_eq!(info.architecture.width_mult(), 0.25);
-    let image = crate::common::first_validation_file(&data);
-    let out = dir.path().join("explained");
-    run([
-        "train",
-        "explain",
-        "--checkpoint",
-        last.to_str().unwrap(),
-        "--layer",
-        "features[-1]",
-        "--output",
-        out.to_str().unwrap(),
-        image.to_str().unwrap(),
-    ])
-    .unwrap();
-    assert!(std::fs::read_dir(&out).unwrap().count() > 0);
+    crate::common::train_arch_runs_with_the_report("vgg11", &[], "features.19", 0.25, "features[-1]");
 }

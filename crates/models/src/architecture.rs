@@ -9,6 +9,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::mobilenetv2::{MobileNetV2, MobileNetV2Config};
+use crate::mobilenetv3::{self, MobileNetV3, MobileNetV3Config};
 use crate::network::{Classifier, Network};
 use crate::resnet::{self, ResNet, ResNetConfig};
 use crate::vgg::{self, Vgg, VggConfig};
@@ -21,6 +22,8 @@ pub const DEFAULT_ARCH: &str = "mobilenet_v2";
 pub enum Architecture {
     /// torchvision's `mobilenet_v2`.
     MobileNetV2(MobileNetV2Config),
+    /// torchvision's `mobilenet_v3_small` and `mobilenet_v3_large`.
+    MobileNetV3(MobileNetV3Config),
     /// torchvision's ResNet family (ResNet, ResNeXt, Wide ResNet).
     ResNet(ResNetConfig),
     /// torchvision's VGG family (`vgg11` ... `vgg19_bn`).
@@ -31,20 +34,24 @@ impl Architecture {
     /// Every name [`Self::parse`] takes, torchvision's.
     pub fn names() -> Vec<&'static str> {
         std::iter::once(DEFAULT_ARCH)
+            .chain(mobilenetv3::VARIANTS.iter().map(|v| v.0))
             .chain(resnet::VARIANTS.iter().map(|v| v.0))
             .chain(vgg::VARIANTS.iter().map(|v| v.0))
             .collect()
     }
 
-    /// The architectures camwatch runs, for messages: `mobilenet_v2, the ResNet family
-    /// (resnet18, ...) and the VGG family (vgg11, ...)`.
+    /// The architectures camwatch runs, for messages: `mobilenet_v2, mobilenet_v3_small,
+    /// mobilenet_v3_large, the ResNet family (resnet18, ...) and the VGG family (vgg11, ...)`.
     pub fn supported() -> String {
+        let names = |variants: &[&str]| variants.join(", ");
         let resnets: Vec<&str> = resnet::VARIANTS.iter().map(|v| v.0).collect();
         let vggs: Vec<&str> = vgg::VARIANTS.iter().map(|v| v.0).collect();
+        let mobilenets: Vec<&str> = mobilenetv3::VARIANTS.iter().map(|v| v.0).collect();
         format!(
-            "{DEFAULT_ARCH}, the ResNet family ({}) and the VGG family ({})",
-            resnets.join(", "),
-            vggs.join(", ")
+            "{DEFAULT_ARCH}, {}, the ResNet family ({}) and the VGG family ({})",
+            names(&mobilenets),
+            names(&resnets),
+            names(&vggs)
         )
     }
 
@@ -55,6 +62,9 @@ impl Architecture {
         if wanted == DEFAULT_ARCH || wanted == "mobilenetv2" {
             let config = MobileNetV2Config::new(num_classes).with_width_mult(width_mult);
             return Ok(Self::MobileNetV2(config));
+        }
+        if let Some(config) = MobileNetV3Config::named(&wanted, num_classes) {
+            return Ok(Self::MobileNetV3(config.with_width_mult(width_mult)));
         }
         if let Some(config) = VggConfig::named(&wanted, num_classes) {
             return Ok(Self::Vgg(config.with_width_mult(width_mult)));
@@ -81,6 +91,7 @@ impl Architecture {
     pub fn variant(&self) -> &'static str {
         match self {
             Self::MobileNetV2(_) => DEFAULT_ARCH,
+            Self::MobileNetV3(config) => config.variant.name(),
             Self::ResNet(config) => config.variant().unwrap_or("resnet"),
             Self::Vgg(config) => config.variant().unwrap_or("vgg"),
         }
@@ -90,6 +101,7 @@ impl Architecture {
     pub fn family(&self) -> &'static str {
         match self {
             Self::MobileNetV2(_) => "MobileNetV2",
+            Self::MobileNetV3(_) => "MobileNetV3",
             Self::ResNet(ResNetConfig {
                 groups: 1,
                 width_per_group: 64,
@@ -106,6 +118,9 @@ impl Architecture {
         match self {
             Self::MobileNetV2(config) => {
                 format!("MobileNetV2 (mobilenet_v2), width {}", config.width_mult)
+            }
+            Self::MobileNetV3(config) => {
+                format!("MobileNetV3 ({}), width {}", self.variant(), config.width_mult)
             }
             Self::ResNet(config) if config.base_width == 64 => {
                 format!("{} ({})", self.family(), self.variant())
@@ -127,11 +142,12 @@ impl Architecture {
         }
     }
 
-    /// The width multiplier: MobileNetV2's and VGG's `width_mult`, a ResNet's base width over
-    /// 64.
+    /// The width multiplier: the MobileNets' and VGG's `width_mult`, a ResNet's base width
+    /// over 64.
     pub fn width_mult(&self) -> f64 {
         match self {
             Self::MobileNetV2(config) => config.width_mult,
+            Self::MobileNetV3(config) => config.width_mult,
             Self::ResNet(config) => config.base_width as f64 / 64.0,
             Self::Vgg(config) => config.width_mult,
         }
@@ -141,6 +157,7 @@ impl Architecture {
     pub fn num_classes(&self) -> usize {
         match self {
             Self::MobileNetV2(config) => config.num_classes,
+            Self::MobileNetV3(config) => config.num_classes,
             Self::ResNet(config) => config.num_classes,
             Self::Vgg(config) => config.num_classes,
         }
@@ -150,6 +167,10 @@ impl Architecture {
     pub fn with_num_classes(&self, num_classes: usize) -> Self {
         match self.clone() {
             Self::MobileNetV2(config) => Self::MobileNetV2(MobileNetV2Config {
+                num_classes,
+                ..config
+            }),
+            Self::MobileNetV3(config) => Self::MobileNetV3(MobileNetV3Config {
                 num_classes,
                 ..config
             }),
@@ -167,7 +188,7 @@ impl Architecture {
     /// The prefix of the head's keys in a torchvision `state_dict` (`classifier.`, `fc.`).
     pub fn head_prefix(&self) -> &'static str {
         match self {
-            Self::MobileNetV2(_) | Self::Vgg(_) => "classifier.",
+            Self::MobileNetV2(_) | Self::MobileNetV3(_) | Self::Vgg(_) => "classifier.",
             Self::ResNet(_) => "fc.",
         }
     }
@@ -175,7 +196,7 @@ impl Architecture {
     /// A regex matching the backbone's keys (everything but the head), for backbone-only loading.
     pub fn backbone_pattern(&self) -> &'static str {
         match self {
-            Self::MobileNetV2(_) | Self::Vgg(_) => r"^features\.",
+            Self::MobileNetV2(_) | Self::MobileNetV3(_) | Self::Vgg(_) => r"^features\.",
             Self::ResNet(_) => r"^(conv1|bn1|layer[1-4])\.",
         }
     }
@@ -186,6 +207,12 @@ impl Architecture {
             Self::MobileNetV2(config) => Ok(format!(
                 "torchvision.models.mobilenet_v2(num_classes={}, width_mult={})",
                 config.num_classes, config.width_mult
+            )),
+            Self::MobileNetV3(config) => Ok(format!(
+                "torchvision.models.{}(num_classes={}, width_mult={})",
+                self.variant(),
+                config.num_classes,
+                config.width_mult
             )),
             Self::ResNet(config) if config.base_width == 64 && config.variant().is_some() => {
                 Ok(format!(
@@ -216,6 +243,7 @@ impl Architecture {
     pub fn init(&self, device: &Device) -> Model {
         match self {
             Self::MobileNetV2(config) => Model::MobileNetV2(config.init(device)),
+            Self::MobileNetV3(config) => Model::MobileNetV3(config.init(device)),
             Self::ResNet(config) => Model::ResNet(config.init(device)),
             Self::Vgg(config) => Model::Vgg(config.init(device)),
         }
@@ -228,6 +256,8 @@ impl Architecture {
 pub enum Model {
     /// torchvision's `mobilenet_v2`.
     MobileNetV2(MobileNetV2),
+    /// torchvision's MobileNetV3s.
+    MobileNetV3(MobileNetV3),
     /// torchvision's ResNet family.
     ResNet(ResNet),
     /// torchvision's VGG family.
@@ -239,6 +269,7 @@ macro_rules! dispatch {
     ($model:expr, $m:ident => $body:expr) => {
         match $model {
             Model::MobileNetV2($m) => $body,
+            Model::MobileNetV3($m) => $body,
             Model::ResNet($m) => $body,
             Model::Vgg($m) => $body,
         }
@@ -248,7 +279,8 @@ pub(crate) use dispatch;
 
 impl Model {
     /// This model as training runs it: `dropout` before the classifier where the architecture
-    /// has one (MobileNetV2; torchvision's ResNets have none), and with `freeze_backbone` no
+    /// has one (the MobileNets and VGG; torchvision's ResNets have none), and with
+    /// `freeze_backbone` no
     /// gradients for anything but the head.
     pub fn for_training(self, dropout: f64, freeze_backbone: bool) -> Self {
         match self {
@@ -259,6 +291,16 @@ impl Model {
                 },
                 classifier: (DropoutConfig::new(dropout).init(), m.classifier.1),
             }),
+            Self::MobileNetV3(m) => {
+                let (hidden, activation, _, out) = m.classifier;
+                Self::MobileNetV3(MobileNetV3 {
+                    features: match freeze_backbone {
+                        true => m.features.freeze(),
+                        false => m.features,
+                    },
+                    classifier: (hidden, activation, DropoutConfig::new(dropout).init(), out),
+                })
+            }
             Self::ResNet(m) => {
                 let fc = m.fc.clone();
                 let m = if freeze_backbone { m.freeze() } else { m };
@@ -283,6 +325,7 @@ impl Model {
     pub fn architecture(&self) -> Architecture {
         match self {
             Self::MobileNetV2(m) => Architecture::MobileNetV2(m.config()),
+            Self::MobileNetV3(m) => Architecture::MobileNetV3(m.config()),
             Self::ResNet(m) => Architecture::ResNet(m.config()),
             Self::Vgg(m) => Architecture::Vgg(m.config()),
         }
@@ -326,6 +369,9 @@ impl Classifier for Model {
         match (self, fresh) {
             (Self::MobileNetV2(m), Self::MobileNetV2(f)) => {
                 Self::MobileNetV2(m.with_fresh_top(f, parts))
+            }
+            (Self::MobileNetV3(m), Self::MobileNetV3(f)) => {
+                Self::MobileNetV3(m.with_fresh_top(f, parts))
             }
             (Self::ResNet(m), Self::ResNet(f)) => Self::ResNet(m.with_fresh_top(f, parts)),
             (Self::Vgg(m), Self::Vgg(f)) => Self::Vgg(m.with_fresh_top(f, parts)),

@@ -4,7 +4,8 @@
 //! - [`network`]: the interface. [`Network`] is an inference copy split into named layers (what
 //!   the CAM engine taps); [`Classifier`] is the trainable model behind it.
 //! - One folder per family, each mirroring torchvision key for key so that a `state_dict`
-//!   loads without a renaming table: [`mobilenetv2`] (`mobilenet_v2`), [`resnet`]
+//!   loads without a renaming table: [`mobilenetv2`] (`mobilenet_v2`), [`mobilenetv3`]
+//!   (`mobilenet_v3_small`, `mobilenet_v3_large`), [`resnet`]
 //!   (`resnet18` ... `wide_resnet101_2`) and [`vgg`] (`vgg11` ... `vgg19_bn`). Each part has a
 //!   `Config` that `init`s it.
 //! - [`Architecture`] names them and [`Model`] holds any of them; [`checkpoint`] reads the
@@ -35,6 +36,7 @@ mod architecture;
 pub mod checkpoint;
 pub mod layers;
 pub mod mobilenetv2;
+pub mod mobilenetv3;
 pub mod native;
 pub mod network;
 pub mod resnet;
@@ -45,6 +47,7 @@ pub use mobilenetv2::{
     FEATURE_LAYERS, Feature, FoldedMobileNetV2, InvertedResidualConfig, MobileNetV2,
     MobileNetV2Config,
 };
+pub use mobilenetv3::{FoldedMobileNetV3, MobileNetV3, MobileNetV3Config};
 pub use network::{Classifier, Network};
 pub use resnet::{FoldedResNet, ResNet, ResNetConfig};
 pub use vgg::{FoldedVgg, Vgg, VggConfig};

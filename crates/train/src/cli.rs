@@ -162,16 +162,16 @@ pub struct ModelArgs {
     /// Weight decay (L2).
     #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
     pub weight_decay: f64,
-    /// Architecture of a new network, by torchvision's name: mobilenet_v2, resnet18, resnet34,
-    /// resnet50, resnet101, resnet152, resnext50_32x4d, resnext101_32x8d, resnext101_64x4d,
-    /// wide_resnet50_2, wide_resnet101_2, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn,
-    /// vgg19, vgg19_bn (with --weights, the checkpoint's; a different one given here is an
-    /// error).
+    /// Architecture of a new network, by torchvision's name: mobilenet_v2, mobilenet_v3_small,
+    /// mobilenet_v3_large, resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d,
+    /// resnext101_32x8d, resnext101_64x4d, wide_resnet50_2, wide_resnet101_2, vgg11, vgg11_bn,
+    /// vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn (with --weights, the checkpoint's; a
+    /// different one given here is an error).
     #[arg(long, value_name = "NAME", default_value = models::DEFAULT_ARCH)]
     pub arch: String,
-    /// Width multiplier of a new network: MobileNetV2's width_mult (default 0.5); a ResNet's
-    /// base width is 64 times it, a VGG's every width is scaled by it (default 1.0,
-    /// torchvision's). Ignored with --weights, which fixes the width.
+    /// Width multiplier of a new network: MobileNetV2's width_mult (default 0.5); a
+    /// MobileNetV3's width_mult, a ResNet's base width is 64 times it, a VGG's every width is
+    /// scaled by it (default 1.0, torchvision's). Ignored with --weights, which fixes the width.
     #[arg(long, value_parser = parse_width)]
     pub width_mult: Option<f64>,
     /// Torchvision checkpoint (.pth/.pt/.safetensors, any key layout) to start from, of any
@@ -179,8 +179,8 @@ pub struct ModelArgs {
     /// re-initialized for --num-classes.
     #[arg(long, value_name = "PATH")]
     pub weights: Option<PathBuf>,
-    /// Dropout probability before the classifier while training (torchvision's default;
-    /// MobileNetV2 only: torchvision's ResNets have no dropout).
+    /// Dropout probability in the classifier while training (torchvision's MobileNet default;
+    /// a VGG's two dropouts take it too; torchvision's ResNets have none).
     #[arg(long, default_value_t = 0.2, value_parser = parse_fraction)]
     pub dropout: f64,
     /// Train only the classifier; the backbone is frozen (no backward through it). With

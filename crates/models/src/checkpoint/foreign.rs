@@ -2,7 +2,7 @@
 //! so that the error names it.
 
 /// Key fragments that give a family away, tried in order, with the family's description.
-const SIGNATURES: [(&[&str], &str); 15] = [
+const SIGNATURES: [(&[&str], &str); 14] = [
     (
         &["encoder.layers.", "conv_proj."],
         "a torchvision ViT (`encoder.layers...`)",
@@ -26,10 +26,6 @@ const SIGNATURES: [(&[&str], &str); 15] = [
     (
         &["features.1.0.block.0.0."],
         "a torchvision EfficientNet (`features.N.M.block...`)",
-    ),
-    (
-        &["features.1.block.0.0."],
-        "a torchvision MobileNetV3 (`features.N.block...`)",
     ),
     (
         &["conv_stem.", "blocks.0.0."],

@@ -7,7 +7,7 @@ use std::path::Path;
 use burn::store::pytorch_reader::{PickleValue, PytorchReader};
 
 use super::{CheckpointError, Format, foreign};
-use crate::{Architecture, mobilenetv2, resnet, vgg};
+use crate::{Architecture, mobilenetv2, mobilenetv3, resnet, vgg};
 
 /// Top-level dictionary keys that training scripts wrap a `state_dict` in.
 const WRAPPER_KEYS: [&str; 5] = ["state_dict", "model_state_dict", "model", "net", "weights"];
@@ -16,12 +16,14 @@ const WRAPPER_KEYS: [&str; 5] = ["state_dict", "model_state_dict", "model", "net
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Family {
     MobileNetV2,
+    MobileNetV3,
     ResNet,
     Vgg,
 }
 
-const ANCHORS: [(&str, Family); 3] = [
+const ANCHORS: [(&str, Family); 4] = [
     (mobilenetv2::shapes::ANCHOR, Family::MobileNetV2),
+    (mobilenetv3::shapes::ANCHOR, Family::MobileNetV3),
     (resnet::shapes::ANCHOR, Family::ResNet),
     (vgg::shapes::ANCHOR, Family::Vgg),
 ];
@@ -151,6 +153,9 @@ impl TensorShapes {
         let architecture = match layout.family {
             Some(Family::MobileNetV2) => {
                 mobilenetv2::shapes::config(&shape).map(Architecture::MobileNetV2)
+            }
+            Some(Family::MobileNetV3) => {
+                mobilenetv3::shapes::config(&shape).map(Architecture::MobileNetV3)
             }
             Some(Family::ResNet) => resnet::shapes::config(&shape).map(Architecture::ResNet),
             Some(Family::Vgg) => vgg::shapes::config(&shape).map(Architecture::Vgg),

@@ -1,13 +1,15 @@
-//! torchvision's `Conv2dNormActivation`: a bias-free convolution, its batch norm and ReLU6.
+//! torchvision's `Conv2dNormActivation`: a bias-free convolution, its batch norm and an
+//! activation.
 
 use burn::module::RunningState;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::prelude::*;
 
-use crate::native::{ConvOptions, batch_norm_train, conv2d, relu6};
+use super::Activation;
+use crate::native::{ConvOptions, batch_norm_train, conv2d};
 
-/// A convolution and its batch norm, followed by ReLU6 in [`forward`].
+/// A convolution and its batch norm, followed by an activation in [`forward`].
 ///
 /// A tuple, so that its keys are torchvision's: `.0.weight` and
 /// `.1.{weight,bias,running_mean,running_var}`.
@@ -20,7 +22,7 @@ pub struct ConvNormConfig {
     pub in_channels: usize,
     /// Output channels.
     pub out_channels: usize,
-    /// The kernel's side (1 or 3 in MobileNetV2).
+    /// The kernel's side (odd: 1, 3 or 5).
     #[config(default = 3)]
     pub kernel_size: usize,
     /// The stride.
@@ -29,16 +31,24 @@ pub struct ConvNormConfig {
     /// Convolution groups (`in_channels` for a depthwise convolution).
     #[config(default = 1)]
     pub groups: usize,
+    /// The batch norm's epsilon (PyTorch's default; MobileNetV3 and the larger EfficientNets
+    /// use 1e-3).
+    #[config(default = 1e-5)]
+    pub epsilon: f64,
+    /// The batch norm's running-statistics momentum (PyTorch's default; MobileNetV3 and the
+    /// larger EfficientNets use 0.01).
+    #[config(default = 0.1)]
+    pub momentum: f64,
 }
 
 impl ConvNormConfig {
     /// The layer with torchvision's initialization: Kaiming-normal (fan-out) weights, unit and
-    /// zero batch-norm affine parameters, eps 1e-5 and momentum 0.1.
+    /// zero batch-norm affine parameters.
     pub fn init(&self, device: &Device) -> ConvNorm {
-        (
-            self.init_conv(device),
-            BatchNormConfig::new(self.out_channels).init(device),
-        )
+        let norm = BatchNormConfig::new(self.out_channels)
+            .with_epsilon(self.epsilon)
+            .with_momentum(self.momentum);
+        (self.init_conv(device), norm.init(device))
     }
 
     /// The convolution alone (the linear projection of an inverted residual).
@@ -64,13 +74,13 @@ impl ConvNormConfig {
     }
 }
 
-/// Runs `relu6(norm(conv(x)))`.
+/// Runs `activation(norm(conv(x)))`.
 ///
 /// # Shapes
 /// - `x`: `[batch, in_channels, height, width]`
 /// - output: `[batch, out_channels, height / stride, width / stride]` (rounded up)
-pub fn forward((conv, norm): &ConvNorm, x: Tensor<4>) -> Tensor<4> {
-    relu6(batch_norm(norm, convolve(conv, x)))
+pub fn forward((conv, norm): &ConvNorm, activation: Activation, x: Tensor<4>) -> Tensor<4> {
+    activation.forward(batch_norm(norm, convolve(conv, x)))
 }
 
 /// Batch norm as PyTorch's `BatchNorm2d` computes it. Training runs LibTorch's own forward and

@@ -10,44 +10,7 @@ use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 
-use crate::native::{guided_relu, guided_relu6, relu, relu6};
-
-/// What follows a folded convolution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Activation {
-    /// Nothing: a linear projection, or a residual branch before its sum.
-    Linear,
-    /// ReLU.
-    Relu,
-    /// ReLU6.
-    Relu6,
-    /// ReLU with the guided-backpropagation backward ([`crate::native::guided_relu`]).
-    GuidedRelu,
-    /// ReLU6 with the guided-backpropagation backward ([`crate::native::guided_relu6`]).
-    GuidedRelu6,
-}
-
-impl Activation {
-    /// Runs this activation.
-    pub fn forward(self, x: Tensor<4>) -> Tensor<4> {
-        match self {
-            Self::Linear => x,
-            Self::Relu => relu(x),
-            Self::Relu6 => relu6(x),
-            Self::GuidedRelu => guided_relu(x),
-            Self::GuidedRelu6 => guided_relu6(x),
-        }
-    }
-
-    /// The guided counterpart of a ReLU or ReLU6 (others stay as they are).
-    pub fn guided(self) -> Self {
-        match self {
-            Self::Relu => Self::GuidedRelu,
-            Self::Relu6 => Self::GuidedRelu6,
-            other => other,
-        }
-    }
-}
+use super::{Activation, SqueezeExcitation};
 
 /// A convolution carrying its folded batch norm as bias, and its activation.
 #[derive(Module, Debug)]
@@ -86,6 +49,63 @@ impl FoldedConv {
     /// The same convolution with its activation guided.
     pub fn guided(mut self) -> Self {
         self.activation = self.activation.guided();
+        self
+    }
+}
+
+/// One part of a folded block.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum FoldedPart {
+    /// A convolution, its batch norm folded in, and its activation.
+    Conv(FoldedConv),
+    /// Squeeze-excitation (nothing to fold).
+    Excite(SqueezeExcitation),
+}
+
+impl FoldedPart {
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            Self::Conv(conv) => conv.forward(x),
+            Self::Excite(excite) => excite.forward(x),
+        }
+    }
+
+    fn guided(self) -> Self {
+        match self {
+            Self::Conv(conv) => Self::Conv(conv.guided()),
+            Self::Excite(excite) => Self::Excite(excite.guided()),
+        }
+    }
+}
+
+/// A sequence of folded parts, its input added back where `residual` holds: an inverted
+/// residual (MobileNetV2, MobileNetV3), an MBConv (EfficientNet), or a stem.
+#[derive(Module, Debug)]
+pub struct FoldedBlock {
+    parts: Vec<FoldedPart>,
+    residual: bool,
+}
+
+impl FoldedBlock {
+    /// `parts` in order, plus the input when `residual`.
+    pub fn new(parts: Vec<FoldedPart>, residual: bool) -> Self {
+        Self { parts, residual }
+    }
+
+    /// Runs the parts, adding the input back when the block is residual.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, in_channels, height, width]`
+    /// - output: `[batch, out_channels, height / stride, width / stride]` (rounded up)
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let out = self.parts.iter().fold(x.clone(), |h, part| part.forward(h));
+        if self.residual { out + x } else { out }
+    }
+
+    /// The same block with every ReLU guided.
+    pub fn guided(mut self) -> Self {
+        self.parts = self.parts.into_iter().map(FoldedPart::guided).collect();
         self
     }
 }

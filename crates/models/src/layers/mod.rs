@@ -1,8 +1,12 @@
-//! Parts shared by the architectures: convolution with batch norm for training, and the folded
-//! convolutions of the inference copies.
+//! Parts shared by the architectures: activations, convolution with batch norm for training,
+//! squeeze-excitation, and the folded convolutions of the inference copies.
 
+pub mod activation;
 pub mod conv_norm;
 pub mod folded;
+pub mod squeeze_excitation;
 
+pub use activation::Activation;
 pub use conv_norm::{ConvNorm, ConvNormConfig};
-pub use folded::{Activation, FoldedConv, global_pool};
+pub use folded::{FoldedBlock, FoldedConv, FoldedPart, global_pool};
+pub use squeeze_excitation::{Gate, SqueezeExcitation, SqueezeExcitationConfig};

@@ -9,49 +9,32 @@ use burn::prelude::*;
 
 use super::inverted_residual::BlockPart;
 use super::network::{FEATURE_LAYERS, Feature, MobileNetV2};
-use crate::layers::{Activation, FoldedConv, global_pool};
+use crate::layers::{Activation, ConvNorm, FoldedBlock, FoldedConv, FoldedPart, global_pool};
 use crate::network::{MIN_DEFAULT_CELLS, Network};
 
 /// One entry of `features`, folded: its convolutions and whether the input is added back.
-#[derive(Module, Debug)]
-pub struct FoldedLayer {
-    convs: Vec<FoldedConv>,
-    residual: bool,
-}
-
-impl FoldedLayer {
-    fn new(feature: &Feature) -> Self {
-        match feature {
-            Feature::Conv(layer) => Self {
-                convs: vec![FoldedConv::new(&layer.0, &layer.1, Activation::Relu6)],
-                residual: false,
-            },
-            Feature::Block(block) => {
-                let mut convs = Vec::with_capacity(3);
-                let mut projection = None;
-                for part in &block.conv {
-                    match part {
-                        BlockPart::ConvBnAct(layer) => {
-                            convs.push(FoldedConv::new(&layer.0, &layer.1, Activation::Relu6))
-                        }
-                        BlockPart::Conv(conv) => projection = Some(conv.clone()),
-                        BlockPart::Norm(norm) => {
-                            let conv = projection.take().expect("a projection precedes its norm");
-                            convs.push(FoldedConv::new(&conv, norm, Activation::Linear));
-                        }
+fn fold_feature(feature: &Feature) -> FoldedBlock {
+    let relu6 = |(conv, norm): &ConvNorm| {
+        FoldedPart::Conv(FoldedConv::new(conv, norm, Activation::Relu6))
+    };
+    match feature {
+        Feature::Conv(layer) => FoldedBlock::new(vec![relu6(layer)], false),
+        Feature::Block(block) => {
+            let mut parts = Vec::with_capacity(3);
+            let mut projection = None;
+            for part in &block.conv {
+                match part {
+                    BlockPart::ConvBnAct(layer) => parts.push(relu6(layer)),
+                    BlockPart::Conv(conv) => projection = Some(conv.clone()),
+                    BlockPart::Norm(norm) => {
+                        let conv = projection.take().expect("a projection precedes its norm");
+                        let linear = FoldedConv::new(&conv, norm, Activation::Linear);
+                        parts.push(FoldedPart::Conv(linear));
                     }
                 }
-                Self {
-                    convs,
-                    residual: block.use_residual,
-                }
             }
+            FoldedBlock::new(parts, block.use_residual)
         }
-    }
-
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let out = self.convs.iter().fold(x.clone(), |h, conv| conv.forward(h));
-        if self.residual { out + x } else { out }
     }
 }
 
@@ -60,7 +43,7 @@ impl FoldedLayer {
 /// It offers the same split forward as [`MobileNetV2`] (`features[i..j]`, then the head).
 #[derive(Module, Debug)]
 pub struct FoldedMobileNetV2 {
-    features: Vec<FoldedLayer>,
+    features: Vec<FoldedBlock>,
     classifier: Linear,
 }
 
@@ -70,7 +53,7 @@ impl FoldedMobileNetV2 {
     pub fn new(model: &MobileNetV2) -> Self {
         let model = model.valid();
         Self {
-            features: model.features.iter().map(FoldedLayer::new).collect(),
+            features: model.features.iter().map(fold_feature).collect(),
             classifier: model.classifier.1.clone(),
         }
     }
@@ -116,12 +99,7 @@ impl Network for FoldedMobileNetV2 {
     /// Every ReLU6 guided.
     fn guided(&self) -> Box<dyn Network> {
         let mut guided = self.clone();
-        for layer in &mut guided.features {
-            layer.convs = std::mem::take(&mut layer.convs)
-                .into_iter()
-                .map(FoldedConv::guided)
-                .collect();
-        }
+        guided.features = guided.features.into_iter().map(FoldedBlock::guided).collect();
         Box::new(guided)
     }
 }

@@ -5,6 +5,7 @@ use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 
+use crate::layers::Activation;
 use crate::layers::conv_norm::{self, ConvNorm, ConvNormConfig};
 
 /// Configuration of an [`InvertedResidual`] block.
@@ -62,7 +63,7 @@ pub enum BlockPart {
 impl BlockPart {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match self {
-            Self::ConvBnAct(layer) => conv_norm::forward(layer, x),
+            Self::ConvBnAct(layer) => conv_norm::forward(layer, Activation::Relu6, x),
             Self::Conv(conv) => conv_norm::convolve(conv, x),
             Self::Norm(norm) => conv_norm::batch_norm(norm, x),
         }

@@ -5,6 +5,7 @@ use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 
 use super::inverted_residual::{InvertedResidual, InvertedResidualConfig};
+use crate::layers::Activation;
 use crate::layers::conv_norm::{self, ConvNorm, ConvNormConfig};
 use crate::layers::global_pool;
 use crate::native::channels_last;
@@ -220,7 +221,7 @@ impl Feature {
     /// - output: `[batch, out_channels, height / stride, width / stride]` (rounded up)
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match self {
-            Self::Conv(layer) => conv_norm::forward(layer, x),
+            Self::Conv(layer) => conv_norm::forward(layer, Activation::Relu6, x),
             Self::Block(block) => block.forward(x),
         }
     }

@@ -28,18 +28,22 @@ pub(crate) fn config(
     Ok(MobileNetV2Config::new(classifier[0]).with_width_mult(width_mult))
 }
 
+/// Width multipliers to try, the common ones first, then every multiple of 0.05 up to 3.
+pub(crate) fn candidate_widths() -> impl Iterator<Item = f64> {
+    (CANDIDATE_WIDTHS.into_iter()).chain((1..=60).map(|k| k as f64 * 0.05))
+}
+
+/// Whether a network's layer widths are `found` (a width per layer, where its key was found).
+pub(crate) fn widths_match(expected: &[usize], found: &[Option<usize>]) -> bool {
+    expected.len() == found.len() && expected.iter().zip(found).all(|(a, b)| Some(*a) == *b)
+}
+
 /// The width multiplier whose `features.0` ... `features.18` widths are `widths`.
 fn width_mult(widths: &[Option<usize>]) -> Option<f64> {
-    CANDIDATE_WIDTHS
-        .iter()
-        .copied()
-        .chain((1..=60).map(|k| k as f64 * 0.05))
-        .find(|&w| {
-            let channels = MobileNetV2Config::new(1)
-                .with_width_mult(w)
-                .feature_channels();
-            channels.iter().zip(widths).all(|(a, b)| Some(*a) == *b)
-        })
+    candidate_widths().find(|&w| {
+        let config = MobileNetV2Config::new(1).with_width_mult(w);
+        widths_match(&config.feature_channels(), widths)
+    })
 }
 
 /// The key of the convolution that sets `features.{i}`'s output width.

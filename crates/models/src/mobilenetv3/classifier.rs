@@ -1,0 +1,61 @@
+//! MobileNetV3 behind the model interface.
+
+use burn::module::ParamId;
+use burn::prelude::*;
+
+use super::MobileNetV3;
+use super::folded::layer_names;
+use crate::network::{Classifier, Network, param_ids};
+
+impl Classifier for MobileNetV3 {
+    fn fold(&self) -> Box<dyn Network> {
+        Box::new(MobileNetV3::fold(self))
+    }
+
+    fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        MobileNetV3::forward(self, images)
+    }
+
+    fn pooled_features(&self, images: Tensor<4>) -> Tensor<2> {
+        MobileNetV3::pooled_features(self, images)
+    }
+
+    fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
+        MobileNetV3::classify(self, pooled)
+    }
+
+    fn num_classes(&self) -> usize {
+        MobileNetV3::num_classes(self)
+    }
+
+    fn backbone_ids(&self) -> Vec<ParamId> {
+        param_ids(&self.features)
+    }
+
+    fn trainable_params(&self) -> usize {
+        MobileNetV3::trainable_params(self)
+    }
+
+    fn cascade_steps(&self) -> Vec<String> {
+        let layers = layer_names(self.features.len()).into_iter().rev();
+        std::iter::once("classifier".to_owned())
+            .chain(layers)
+            .collect()
+    }
+
+    fn with_fresh_top(&self, fresh: &Self, parts: usize) -> Self {
+        let mut model = self.clone();
+        if parts > 0 {
+            model.classifier = fresh.classifier.clone();
+        }
+        let layers = self.features.len();
+        for k in (layers + 1).saturating_sub(parts)..layers {
+            model.features[k] = fresh.features[k].clone();
+        }
+        model
+    }
+
+    fn fresh(&self, device: &Device) -> Self {
+        self.config().init(device)
+    }
+}

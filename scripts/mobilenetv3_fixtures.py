@@ -1,0 +1,77 @@
+"""Creates the reference fixtures for camwatch's MobileNetV3 family, called by the Makefile after
+vgg_fixtures.py.
+
+Writes into tests/fixtures/generated/mobilenetv3/ (git-ignored):
+  * {variant}.pth for mobilenet_v3_small and mobilenet_v3_large, full size, 7 classes,
+    numpy-drawn weights (vgg_fixtures.randomize: He-normal convolutions, the squeeze-excitations'
+    too, random biases, random batch-norm affine parameters and statistics calibrated on random
+    inputs and then perturbed), a head scaled so that the logits are O(1), as
+    `torch.save(model.state_dict())`;
+  * logits.safetensors: `inputs` [2, 3, 64, 64] (resnet_fixtures' inputs) and `{variant}`
+    [2, 7], torchvision's eval-mode logits, and `{variant}/f64` the same in float64;
+  * cam_mobilenet_v3_small.pth and .safetensors: pytorch-grad-cam's maps for every method of
+    make_fixtures.CAM_METHODS on a full-width mobilenet_v3_small with another head: `inputs`
+    [2, 3, 128, 128] (make_fixtures.structured_inputs) and `{method}/{layer}` [2, 128, 128] for
+    layer `last` (`model.features[-1]`, the last convolution, pytorch-grad-cam's choice for
+    MobileNets) and `stride16` (`model.features[8]`, the last block before the final stride-2
+    block); and `guided/backprop` [2, 128, 128, 3] through GuidedBackpropReLUModel (every
+    nn.ReLU guided, the squeeze-excitations' too; Hardswish stays).
+
+Weights and inputs are drawn from fixed numpy seeds with 2 torch threads, so that re-running
+writes the same files. Run with .venv/bin/python scripts/mobilenetv3_fixtures.py (after
+make_fixtures.py, whose module it imports).
+"""
+
+import pathlib
+import sys
+import time
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+import make_fixtures
+from resnet_fixtures import INPUTS_SEED, normal, uniform
+from vgg_fixtures import cam_references, fixture_model, scale_head
+
+VARIANTS = {"mobilenet_v3_small": 6011, "mobilenet_v3_large": 6015}
+# The CAM head's seed: of the first 12 tried, the one whose Grad-CAM maps are nonzero on most of
+# each image at both layers.
+CAM_VARIANT, CAM_HEAD_SEED = "mobilenet_v3_small", 11
+CAM_LAYERS = {"last": lambda model: [model.features[-1]], "stride16": lambda model: [model.features[8]]}
+
+
+def main(out_dir=make_fixtures.OUT):
+    torch.set_num_threads(2)
+    folder = pathlib.Path(out_dir) / "mobilenetv3"
+    folder.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    inputs = torch.from_numpy(np.random.default_rng(INPUTS_SEED).standard_normal((2, 3, 64, 64), dtype=np.float32))
+    reference = {"inputs": inputs}
+    models = {}
+    for variant, seed in VARIANTS.items():
+        model = fixture_model(variant, inputs, seed)
+        torch.save(model.state_dict(), folder / f"{variant}.pth")
+        with torch.no_grad():
+            reference[variant] = model(inputs)
+            reference[f"{variant}/f64"] = model.double()(inputs.double()).float()
+        spread = (reference[variant][0] - reference[variant][1]).abs().max()
+        print(f"mobilenetv3 fixtures: {variant}, logits |input 0 - input 1| max {spread:.2f} ({time.time() - start:.0f} s)",
+              file=sys.stderr)
+        models[variant] = model.float()
+    save_file({k: v.contiguous() for k, v in reference.items()}, folder / "logits.safetensors")
+
+    model = models[CAM_VARIANT]
+    rng = np.random.default_rng(CAM_HEAD_SEED)
+    with torch.no_grad():
+        head = model.classifier[-1]
+        head.weight.copy_(normal(rng, head.weight, 1.0))
+        head.bias.copy_(uniform(rng, head.bias, -0.1, 0.1))
+    scale_head(model, inputs)
+    torch.save(model.state_dict(), folder / f"cam_{CAM_VARIANT}.pth")
+    cam_references(model, folder, CAM_VARIANT, CAM_LAYERS, exact=True)
+    print(f"mobilenetv3 fixtures: cam_{CAM_VARIANT} ({time.time() - start:.0f} s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
