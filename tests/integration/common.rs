@@ -204,7 +204,12 @@ pub(crate) fn train_arch_runs_with_the_report(
 ) {
     let dir = tempfile::tempdir().unwrap();
     let data = tiny_dataset(dir.path());
-    run(args(dir.path(), &data, &[&["--arch", arch], extra].concat())).unwrap();
+    run(args(
+        dir.path(),
+        &data,
+        &[&["--arch", arch], extra].concat(),
+    ))
+    .unwrap();
     let record = json(&dir.path().join("reports/tiny/epoch-002/metrics.json"));
     assert_eq!(record["cam_layers"][0], cam_layer, "{record}");
     let last = dir.path().join("checkpoints/tiny/last.bpk");
@@ -214,7 +219,14 @@ pub(crate) fn train_arch_runs_with_the_report(
     let image = first_validation_file(&data);
     let out = dir.path().join("explained");
     let checkpoint = last.to_str().unwrap();
-    let explain = ["train", "explain", "--checkpoint", checkpoint, "--layer", explain_layer];
+    let explain = [
+        "train",
+        "explain",
+        "--checkpoint",
+        checkpoint,
+        "--layer",
+        explain_layer,
+    ];
     let paths = ["--output", out.to_str().unwrap(), image.to_str().unwrap()];
     run(explain.iter().chain(&paths)).unwrap();
     assert!(std::fs::read_dir(&out).unwrap().count() > 0);

@@ -42,10 +42,25 @@ fn layers_are_named_by_torchvision_index_and_the_default_depends_on_the_size() {
         let network = network.as_ref();
         assert_eq!(network.layers().len(), layers, "{arch}");
         let last = format!("features.{}", layers - 1);
-        assert_eq!(TargetLayer::find(network, "features[-1]").unwrap().name(), last);
-        assert_eq!(TargetLayer::default_for(network, 224).name(), last, "{arch}");
-        assert_eq!(TargetLayer::default_for(network, 96).name(), stride_16, "{arch}");
-        assert_eq!(TargetLayer::last_at_stride_16(network).name(), stride_16, "{arch}");
+        assert_eq!(
+            TargetLayer::find(network, "features[-1]").unwrap().name(),
+            last
+        );
+        assert_eq!(
+            TargetLayer::default_for(network, 224).name(),
+            last,
+            "{arch}"
+        );
+        assert_eq!(
+            TargetLayer::default_for(network, 96).name(),
+            stride_16,
+            "{arch}"
+        );
+        assert_eq!(
+            TargetLayer::last_at_stride_16(network).name(),
+            stride_16,
+            "{arch}"
+        );
     }
 }
 

@@ -76,5 +76,11 @@ fn a_narrow_vgg11_bn_learns_a_batch() {
 #[test]
 fn train_arch_vgg11_runs_with_the_report_and_explain_takes_its_checkpoint() {
     // 32 px: the last convolution (stride 16, features.19 in vgg11), not the last pooling.
-    crate::common::train_arch_runs_with_the_report("vgg11", &[], "features.19", 0.25, "features[-1]");
+    crate::common::train_arch_runs_with_the_report(
+        "vgg11",
+        &[],
+        "features.19",
+        0.25,
+        "features[-1]",
+    );
 }

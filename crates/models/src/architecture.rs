@@ -120,7 +120,11 @@ impl Architecture {
                 format!("MobileNetV2 (mobilenet_v2), width {}", config.width_mult)
             }
             Self::MobileNetV3(config) => {
-                format!("MobileNetV3 ({}), width {}", self.variant(), config.width_mult)
+                format!(
+                    "MobileNetV3 ({}), width {}",
+                    self.variant(),
+                    config.width_mult
+                )
             }
             Self::ResNet(config) if config.base_width == 64 => {
                 format!("{} ({})", self.family(), self.variant())

@@ -14,9 +14,8 @@ use crate::network::{MIN_DEFAULT_CELLS, Network};
 
 /// One entry of `features`, folded: its convolutions and whether the input is added back.
 fn fold_feature(feature: &Feature) -> FoldedBlock {
-    let relu6 = |(conv, norm): &ConvNorm| {
-        FoldedPart::Conv(FoldedConv::new(conv, norm, Activation::Relu6))
-    };
+    let relu6 =
+        |(conv, norm): &ConvNorm| FoldedPart::Conv(FoldedConv::new(conv, norm, Activation::Relu6));
     match feature {
         Feature::Conv(layer) => FoldedBlock::new(vec![relu6(layer)], false),
         Feature::Block(block) => {
@@ -99,7 +98,11 @@ impl Network for FoldedMobileNetV2 {
     /// Every ReLU6 guided.
     fn guided(&self) -> Box<dyn Network> {
         let mut guided = self.clone();
-        guided.features = guided.features.into_iter().map(FoldedBlock::guided).collect();
+        guided.features = guided
+            .features
+            .into_iter()
+            .map(FoldedBlock::guided)
+            .collect();
         Box::new(guided)
     }
 }

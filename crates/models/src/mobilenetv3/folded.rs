@@ -104,7 +104,11 @@ impl Network for FoldedMobileNetV3 {
     /// `nn.ReLU`; Hardswish stays).
     fn guided(&self) -> Box<dyn Network> {
         let mut guided = self.clone();
-        guided.features = guided.features.into_iter().map(FoldedBlock::guided).collect();
+        guided.features = guided
+            .features
+            .into_iter()
+            .map(FoldedBlock::guided)
+            .collect();
         Box::new(guided)
     }
 }

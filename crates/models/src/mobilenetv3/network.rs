@@ -330,7 +330,11 @@ mod tests {
         // hidden 512.
         let half = small.with_width_mult(0.5);
         assert_eq!(
-            (half.stem_channels(), half.last_conv_channels(), half.last_channel()),
+            (
+                half.stem_channels(),
+                half.last_conv_channels(),
+                half.last_channel()
+            ),
             (8, 288, 512)
         );
     }

@@ -49,7 +49,11 @@ fn width_mult(
 /// last `block.{k}.0.weight`; a squeeze-excitation's keys are `fc1`, `fc2`).
 fn output_width(shape: &dyn Fn(&str) -> Option<Vec<usize>>, i: usize) -> Option<usize> {
     let conv = || shape(&format!("features.{i}.0.weight"));
-    let block = || (0..5).rev().find_map(|k| shape(&format!("features.{i}.block.{k}.0.weight")));
+    let block = || {
+        (0..5)
+            .rev()
+            .find_map(|k| shape(&format!("features.{i}.block.{k}.0.weight")))
+    };
     conv().or_else(block).map(|s| s[0])
 }
 
@@ -60,10 +64,14 @@ impl MobileNetV3 {
             .find(|(_, v)| MobileNetV3Config::new(1, *v).feature_layers() == self.features.len())
             .expect("a network built from a config");
         let config = MobileNetV3Config::new(self.num_classes(), *variant);
-        let widths: Vec<Option<usize>> =
-            self.features.iter().map(|f| Some(f.out_channels())).collect();
+        let widths: Vec<Option<usize>> = self
+            .features
+            .iter()
+            .map(|f| Some(f.out_channels()))
+            .collect();
         let hidden = Some(self.classifier.0.weight.dims()[1]);
-        let width_mult = width_mult(&config, &widths, hidden).expect("a network built from a config");
+        let width_mult =
+            width_mult(&config, &widths, hidden).expect("a network built from a config");
         config
             .with_width_mult(width_mult)
             .with_dropout(self.classifier.2.prob)
