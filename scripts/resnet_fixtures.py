@@ -312,7 +312,6 @@ def unknown_architectures(folder):
             stochastic_depth_prob=0.1, num_classes=n),
         # densenet121's blocks (6, 12, 24, 16) with growth 4 instead of 32.
         "densenet121": lambda n: densenet.DenseNet(4, (6, 12, 24, 16), 8, bn_size=2, num_classes=n),
-        "mobilenet_v3_small": lambda n: torchvision.models.mobilenet_v3_small(num_classes=n, width_mult=0.25),
     }
     for index, (name, builder) in enumerate(builders.items()):
         torch.manual_seed(600 + index)

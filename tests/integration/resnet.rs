@@ -70,7 +70,7 @@ fn torchscript_and_other_families_get_one_line_naming_them() {
         ("unknown_vit_b_16.pth", "ViT"),
         ("unknown_efficientnet_b0.pth", "EfficientNet"),
         ("unknown_densenet121.pth", "DenseNet"),
-        ("unknown_mobilenet_v3_small.pth", "MobileNetV3"),
+        ("unknown_convnext_tiny.pth", "ConvNeXt"),
     ] {
         let message = load_error(&format!("resnet/{file}"));
         assert!(
