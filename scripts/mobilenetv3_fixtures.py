@@ -14,8 +14,9 @@ Writes into tests/fixtures/generated/mobilenetv3/ (git-ignored):
     [2, 3, 128, 128] (make_fixtures.structured_inputs) and `{method}/{layer}` [2, 128, 128] for
     layer `last` (`model.features[-1]`, the last convolution, pytorch-grad-cam's choice for
     MobileNets) and `stride16` (`model.features[8]`, the last block before the final stride-2
-    block); and `guided/backprop` [2, 128, 128, 3] through GuidedBackpropReLUModel (every
-    nn.ReLU guided, the squeeze-excitations' too; Hardswish stays).
+    block), each also from the float64 model (`/f64`); and `guided/backprop` [2, 128, 128, 3]
+    through GuidedBackpropReLUModel (every nn.ReLU guided, the squeeze-excitations' too;
+    Hardswish stays), and `guided/backprop/f64`.
 
 Weights and inputs are drawn from fixed numpy seeds with 2 torch threads, so that re-running
 writes the same files. Run with .venv/bin/python scripts/mobilenetv3_fixtures.py (after
@@ -31,8 +32,8 @@ import torch
 from safetensors.torch import save_file
 
 import make_fixtures
-from resnet_fixtures import INPUTS_SEED, normal, uniform
-from vgg_fixtures import cam_references, fixture_model, scale_head
+from resnet_fixtures import INPUTS_SEED
+from vgg_fixtures import cam_references, fixture_model, redraw_head
 
 VARIANTS = {"mobilenet_v3_small": 6011, "mobilenet_v3_large": 6015}
 # The CAM head's seed: of the first 12 tried, the one whose Grad-CAM maps are nonzero on most of
@@ -62,12 +63,7 @@ def main(out_dir=make_fixtures.OUT):
     save_file({k: v.contiguous() for k, v in reference.items()}, folder / "logits.safetensors")
 
     model = models[CAM_VARIANT]
-    rng = np.random.default_rng(CAM_HEAD_SEED)
-    with torch.no_grad():
-        head = model.classifier[-1]
-        head.weight.copy_(normal(rng, head.weight, 1.0))
-        head.bias.copy_(uniform(rng, head.bias, -0.1, 0.1))
-    scale_head(model, inputs)
+    redraw_head(model, CAM_HEAD_SEED, inputs)
     torch.save(model.state_dict(), folder / f"cam_{CAM_VARIANT}.pth")
     cam_references(model, folder, CAM_VARIANT, CAM_LAYERS, exact=True)
     print(f"mobilenetv3 fixtures: cam_{CAM_VARIANT} ({time.time() - start:.0f} s)", file=sys.stderr)

@@ -295,16 +295,11 @@ def unknown_architectures(folder):
     """State_dicts of architectures camwatch does not load (3 classes, default random init),
     shrunk where the constructors allow: same key names as the named model, smaller tensors
     (ViT-B/16 has 1 encoder layer instead of 12, so its keys are a subset)."""
-    from torchvision.models import convnext, densenet, efficientnet
+    from torchvision.models import convnext, densenet
 
-    # efficientnet_b0's table (torchvision's _efficientnet_conf) at a quarter of the width.
-    b0 = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
-          (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1)]
     builders = {
         "vit_b_16": lambda n: torchvision.models.VisionTransformer(
             image_size=32, patch_size=16, num_layers=1, num_heads=2, hidden_dim=32, mlp_dim=32, num_classes=n),
-        "efficientnet_b0": lambda n: efficientnet.EfficientNet(
-            [efficientnet.MBConvConfig(*row, width_mult=0.25) for row in b0], dropout=0.2, num_classes=n),
         # convnext_tiny's depths (3, 3, 9, 3) at 1/12 of its widths (96, 192, 384, 768).
         "convnext_tiny": lambda n: convnext.ConvNeXt(
             [convnext.CNBlockConfig(8, 16, 3), convnext.CNBlockConfig(16, 32, 3),

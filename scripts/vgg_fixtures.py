@@ -84,7 +84,12 @@ def randomize(model, seed):
                 batch_norms.append((module, module.momentum))
                 module.momentum = None
         if batch_norms:
+            # Batch statistics of the eval-mode computation: stochastic depth (EfficientNet)
+            # stays off.
             model.features.train()
+            for module in model.features.modules():
+                if isinstance(module, torchvision.ops.StochasticDepth):
+                    module.eval()
             for _ in range(CALIBRATION_BATCHES):
                 model.features(torch.from_numpy(rng.standard_normal((CALIBRATION_SIZE, 3, 64, 64), dtype=np.float32)))
             for module, momentum in batch_norms:
@@ -104,6 +109,17 @@ def scale_head(model, inputs):
         model(inputs)
         hook.remove()
         head.weight.div_((seen[0] @ head.weight.T).std())
+
+
+def redraw_head(model, seed, inputs):
+    """Draws the last linear layer anew from `seed` (weights N(0, 1), biases U(-0.1, 0.1)) and
+    scales it with scale_head: another head on the same trunk, for the CAM fixtures."""
+    rng = np.random.default_rng(seed)
+    with torch.no_grad():
+        head = model.classifier[-1]
+        head.weight.copy_(normal(rng, head.weight, 1.0))
+        head.bias.copy_(uniform(rng, head.bias, -0.1, 0.1))
+    scale_head(model, inputs)
 
 
 def fixture_model(variant, inputs, seed):
@@ -137,7 +153,8 @@ def narrow_vgg11_bn(inputs, seed, divisor=8):
 def cam_references(model, folder, variant=CAM_VARIANT, layers=CAM_LAYERS, exact=False):
     """pytorch-grad-cam's maps at `layers` (tag: the model's target layers) and guided
     backpropagation on `model`, into `folder`/cam_`variant`.safetensors (see the docstring);
-    with `exact`, each map also from the model and inputs in float64 (`{method}/{layer}/f64`)."""
+    with `exact`, each map and the guided gradients also from the model and inputs in float64
+    (`{method}/{layer}/f64`, `guided/backprop/f64`)."""
     targets = [ClassifierOutputTarget(c) for c in CAM_CLASSES]
     inputs = structured_inputs()
     out = {"inputs": inputs}
@@ -160,6 +177,10 @@ def cam_references(model, folder, variant=CAM_VARIANT, layers=CAM_LAYERS, exact=
     guided = GuidedBackpropReLUModel(copy.deepcopy(model), device="cpu")
     gradients = [guided(inputs[i : i + 1].clone(), target_category=c) for i, c in enumerate(CAM_CLASSES)]
     out["guided/backprop"] = torch.from_numpy(np.stack(gradients))
+    if exact:
+        guided = GuidedBackpropReLUModel(copy.deepcopy(exact_model), device="cpu")
+        gradients = [guided(inputs[i : i + 1].double(), target_category=c) for i, c in enumerate(CAM_CLASSES)]
+        out["guided/backprop/f64"] = torch.from_numpy(np.stack(gradients)).float()
     save_file({k: v.contiguous() for k, v in out.items()}, folder / f"cam_{variant}.safetensors")
 
 
@@ -183,12 +204,7 @@ def main(out_dir=make_fixtures.OUT):
     save_file({k: v.contiguous() for k, v in reference.items()}, folder / "logits.safetensors")
 
     model = narrow_vgg11_bn(inputs, VARIANTS[CAM_VARIANT])
-    rng = np.random.default_rng(CAM_HEAD_SEED)
-    with torch.no_grad():
-        head = model.classifier[-1]
-        head.weight.copy_(normal(rng, head.weight, 1.0))
-        head.bias.copy_(uniform(rng, head.bias, -0.1, 0.1))
-    scale_head(model, inputs)
+    redraw_head(model, CAM_HEAD_SEED, inputs)
     torch.save(model.state_dict(), folder / f"cam_{CAM_VARIANT}.pth")
     cam_references(model, folder)
     print(f"vgg fixtures: cam_{CAM_VARIANT} ({time.time() - start:.0f} s)", file=sys.stderr)

@@ -40,9 +40,11 @@ pub(crate) fn every_variant_matches_torchvision_logits(folder: &str, variants: &
             eprintln!(
                 "{variant} {path}: logits {diff:.1e} from torchvision's, {error:.1e} from float64 (torchvision's own: {float_error:.1e})"
             );
+            // Within 1e-4 of torchvision's, or at most twice as far from float64 as torchvision's
+            // own float32 logits (deep networks round more than 1e-4 on either side).
             assert!(
-                diff < 1e-4,
-                "{variant} {path}: logits {diff} from torchvision's"
+                diff < 1e-4 || error <= 2.0 * float_error,
+                "{variant} {path}: logits {diff} from torchvision's, {error} from float64 (torchvision's {float_error})"
             );
         }
     }
@@ -109,8 +111,11 @@ pub(crate) fn maps_match_pytorch_grad_cam(
 
 /// Guided backpropagation through the folded fixture `{name}.pth` equals pytorch-grad-cam's
 /// GuidedBackpropReLUModel (`guided/backprop` of `{name}.safetensors`, for `classes`, one per
-/// input) to 1e-3 of the largest gradient.
-pub(crate) fn guided_backprop_matches_pytorch_grad_cam(name: &str, classes: &[usize]) {
+/// input) to 1e-3 of the largest gradient. With `exact`, the fixture also holds the float64
+/// model's gradients (`guided/backprop/f64`), and ours may instead be at most four times as far
+/// from them as pytorch-grad-cam's float32 ones (the folded batch norms round the weights once
+/// more, and a deep network's input gradients carry that rounding).
+pub(crate) fn guided_backprop_matches_pytorch_grad_cam(name: &str, classes: &[usize], exact: bool) {
     use camwatch_tests::{max_abs_diff, tensor_from};
     use models::Classifier;
     let device = camwatch_tests::device();
@@ -119,13 +124,27 @@ pub(crate) fn guided_backprop_matches_pytorch_grad_cam(name: &str, classes: &[us
     let inputs = tensor_from::<4>(&file, "inputs", &device);
     let ours =
         cam::guided::GuidedBackprop::new(network.as_ref()).gradients(inputs, &[classes.to_vec()]);
-    let theirs = tensor_from::<4>(&file, "guided/backprop", &device).permute([0, 3, 1, 2]);
+    let reference = |key: &str| tensor_from::<4>(&file, key, &device).permute([0, 3, 1, 2]);
+    let theirs = reference("guided/backprop");
     let scale: f32 = theirs.clone().abs().max().into_scalar();
     assert!(scale > 0.0, "the reference gradients are not all zero");
-    let diff = max_abs_diff(ours, theirs);
+    let diff = max_abs_diff(ours.clone(), theirs.clone());
+    let (our_error, their_error) = match exact {
+        true => {
+            let truth = reference("guided/backprop/f64");
+            (
+                max_abs_diff(ours, truth.clone()),
+                max_abs_diff(theirs, truth),
+            )
+        }
+        false => (f32::INFINITY, 0.0),
+    };
+    eprintln!(
+        "{name}: guided gradients {diff:.1e} from theirs (scale {scale:.1e}); from float64 {our_error:.1e} (theirs {their_error:.1e})"
+    );
     assert!(
-        diff <= 1e-3 * scale,
-        "guided gradients differ by {diff} (scale {scale})"
+        diff <= 1e-3 * scale || our_error <= 4.0 * their_error,
+        "guided gradients differ by {diff} (scale {scale}), {our_error} from float64 (theirs {their_error})"
     );
 }
 

@@ -5,6 +5,7 @@ mod checkpoint;
 mod common;
 mod data;
 mod diagnosis;
+mod efficientnet;
 mod explain;
 mod flags;
 mod gallery;

@@ -27,7 +27,7 @@ fn maps_match_pytorch_grad_cam_at_the_last_convolution_and_at_stride_16() {
 /// `nn.ReLU` (the squeeze-excitations' too) and leaves Hardswish as it is.
 #[test]
 fn guided_backprop_matches_pytorch_grad_cam_on_mobilenet_v3_small() {
-    crate::common::guided_backprop_matches_pytorch_grad_cam(CAM, &CLASSES);
+    crate::common::guided_backprop_matches_pytorch_grad_cam(CAM, &CLASSES, true);
 }
 
 #[test]

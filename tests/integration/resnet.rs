@@ -68,13 +68,14 @@ fn torchscript_and_other_families_get_one_line_naming_them() {
     );
     for (file, family) in [
         ("unknown_vit_b_16.pth", "ViT"),
-        ("unknown_efficientnet_b0.pth", "EfficientNet"),
         ("unknown_densenet121.pth", "DenseNet"),
         ("unknown_convnext_tiny.pth", "ConvNeXt"),
     ] {
         let message = load_error(&format!("resnet/{file}"));
         assert!(
-            message.contains(family) && message.contains("resnet50") && !message.contains('\n'),
+            message.contains(family)
+                && message.contains("resnet18 ... wide_resnet101_2")
+                && !message.contains('\n'),
             "{file}: {message}"
         );
     }
@@ -284,5 +285,5 @@ fn train_arch_resnet18_runs_with_the_report_and_its_checkpoint_serves_every_comm
 /// which guides the ResNets' `nn.ReLU`s as camwatch's folded copy guides its ReLUs.
 #[test]
 fn guided_backprop_matches_pytorch_grad_cam_on_resnet18() {
-    crate::common::guided_backprop_matches_pytorch_grad_cam("resnet/cam_resnet18", &CLASSES);
+    crate::common::guided_backprop_matches_pytorch_grad_cam("resnet/cam_resnet18", &CLASSES, false);
 }

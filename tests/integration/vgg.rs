@@ -26,7 +26,7 @@ fn maps_match_pytorch_grad_cam_at_the_last_and_the_fourth_pooling() {
 /// `nn.ReLU`, the classifier's included.
 #[test]
 fn guided_backprop_matches_pytorch_grad_cam_on_vgg11_bn() {
-    crate::common::guided_backprop_matches_pytorch_grad_cam("vgg/cam_vgg11_bn", &CLASSES);
+    crate::common::guided_backprop_matches_pytorch_grad_cam("vgg/cam_vgg11_bn", &CLASSES, false);
 }
 
 #[test]

@@ -8,6 +8,7 @@ use burn::nn::DropoutConfig;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::efficientnet::{self, EfficientNet, EfficientNetConfig};
 use crate::mobilenetv2::{MobileNetV2, MobileNetV2Config};
 use crate::mobilenetv3::{self, MobileNetV3, MobileNetV3Config};
 use crate::network::{Classifier, Network};
@@ -28,6 +29,9 @@ pub enum Architecture {
     ResNet(ResNetConfig),
     /// torchvision's VGG family (`vgg11` ... `vgg19_bn`).
     Vgg(VggConfig),
+    /// torchvision's EfficientNets (`efficientnet_b0` ... `efficientnet_b7`,
+    /// `efficientnet_v2_s` ... `efficientnet_v2_l`).
+    EfficientNet(EfficientNetConfig),
 }
 
 impl Architecture {
@@ -37,21 +41,22 @@ impl Architecture {
             .chain(mobilenetv3::VARIANTS.iter().map(|v| v.0))
             .chain(resnet::VARIANTS.iter().map(|v| v.0))
             .chain(vgg::VARIANTS.iter().map(|v| v.0))
+            .chain(efficientnet::VARIANTS.iter().map(|v| v.0))
             .collect()
     }
 
     /// The architectures camwatch runs, for messages: `mobilenet_v2, mobilenet_v3_small,
-    /// mobilenet_v3_large, the ResNet family (resnet18, ...) and the VGG family (vgg11, ...)`.
+    /// mobilenet_v3_large, the ResNet family (resnet18 ... wide_resnet101_2), the VGG family
+    /// (vgg11 ... vgg19_bn) and the EfficientNets (efficientnet_b0 ... efficientnet_v2_l)`.
     pub fn supported() -> String {
-        let names = |variants: &[&str]| variants.join(", ");
-        let resnets: Vec<&str> = resnet::VARIANTS.iter().map(|v| v.0).collect();
-        let vggs: Vec<&str> = vgg::VARIANTS.iter().map(|v| v.0).collect();
+        let span = |names: Vec<&str>| format!("{} ... {}", names[0], names[names.len() - 1]);
         let mobilenets: Vec<&str> = mobilenetv3::VARIANTS.iter().map(|v| v.0).collect();
         format!(
-            "{DEFAULT_ARCH}, {}, the ResNet family ({}) and the VGG family ({})",
-            names(&mobilenets),
-            names(&resnets),
-            names(&vggs)
+            "{DEFAULT_ARCH}, {}, the ResNet family ({}), the VGG family ({}) and the EfficientNets ({})",
+            mobilenets.join(", "),
+            span(resnet::VARIANTS.iter().map(|v| v.0).collect()),
+            span(vgg::VARIANTS.iter().map(|v| v.0).collect()),
+            span(efficientnet::VARIANTS.iter().map(|v| v.0).collect())
         )
     }
 
@@ -68,6 +73,9 @@ impl Architecture {
         }
         if let Some(config) = VggConfig::named(&wanted, num_classes) {
             return Ok(Self::Vgg(config.with_width_mult(width_mult)));
+        }
+        if let Some(config) = EfficientNetConfig::named(&wanted, num_classes) {
+            return Ok(Self::EfficientNet(config.with_width_mult(width_mult)));
         }
         match ResNetConfig::named(&wanted, num_classes) {
             Some(config) => {
@@ -94,6 +102,7 @@ impl Architecture {
             Self::MobileNetV3(config) => config.variant.name(),
             Self::ResNet(config) => config.variant().unwrap_or("resnet"),
             Self::Vgg(config) => config.variant().unwrap_or("vgg"),
+            Self::EfficientNet(config) => config.variant.name(),
         }
     }
 
@@ -110,6 +119,8 @@ impl Architecture {
             Self::ResNet(ResNetConfig { groups: 1, .. }) => "Wide ResNet",
             Self::ResNet(_) => "ResNeXt",
             Self::Vgg(_) => "VGG",
+            Self::EfficientNet(config) if config.variant.is_v2() => "EfficientNetV2",
+            Self::EfficientNet(_) => "EfficientNet",
         }
     }
 
@@ -126,6 +137,15 @@ impl Architecture {
                     config.width_mult
                 )
             }
+            Self::EfficientNet(config) if config.width_mult == 1.0 => {
+                format!("{} ({})", self.family(), self.variant())
+            }
+            Self::EfficientNet(config) => format!(
+                "{} ({}), width {} (torchvision's: 1)",
+                self.family(),
+                self.variant(),
+                config.width_mult
+            ),
             Self::ResNet(config) if config.base_width == 64 => {
                 format!("{} ({})", self.family(), self.variant())
             }
@@ -154,6 +174,7 @@ impl Architecture {
             Self::MobileNetV3(config) => config.width_mult,
             Self::ResNet(config) => config.base_width as f64 / 64.0,
             Self::Vgg(config) => config.width_mult,
+            Self::EfficientNet(config) => config.width_mult,
         }
     }
 
@@ -164,6 +185,7 @@ impl Architecture {
             Self::MobileNetV3(config) => config.num_classes,
             Self::ResNet(config) => config.num_classes,
             Self::Vgg(config) => config.num_classes,
+            Self::EfficientNet(config) => config.num_classes,
         }
     }
 
@@ -186,13 +208,19 @@ impl Architecture {
                 num_classes,
                 ..config
             }),
+            Self::EfficientNet(config) => Self::EfficientNet(EfficientNetConfig {
+                num_classes,
+                ..config
+            }),
         }
     }
 
     /// The prefix of the head's keys in a torchvision `state_dict` (`classifier.`, `fc.`).
     pub fn head_prefix(&self) -> &'static str {
         match self {
-            Self::MobileNetV2(_) | Self::MobileNetV3(_) | Self::Vgg(_) => "classifier.",
+            Self::MobileNetV2(_) | Self::MobileNetV3(_) | Self::Vgg(_) | Self::EfficientNet(_) => {
+                "classifier."
+            }
             Self::ResNet(_) => "fc.",
         }
     }
@@ -200,7 +228,9 @@ impl Architecture {
     /// A regex matching the backbone's keys (everything but the head), for backbone-only loading.
     pub fn backbone_pattern(&self) -> &'static str {
         match self {
-            Self::MobileNetV2(_) | Self::MobileNetV3(_) | Self::Vgg(_) => r"^features\.",
+            Self::MobileNetV2(_) | Self::MobileNetV3(_) | Self::Vgg(_) | Self::EfficientNet(_) => {
+                r"^features\."
+            }
             Self::ResNet(_) => r"^(conv1|bn1|layer[1-4])\.",
         }
     }
@@ -230,15 +260,15 @@ impl Architecture {
                 self.variant(),
                 config.base_width
             )),
-            Self::Vgg(config) if config.width_mult == 1.0 => Ok(format!(
+            Self::Vgg(_) | Self::EfficientNet(_) if self.width_mult() == 1.0 => Ok(format!(
                 "torchvision.models.{}(num_classes={})",
                 self.variant(),
-                config.num_classes
+                self.num_classes()
             )),
-            Self::Vgg(config) => Err(format!(
+            Self::Vgg(_) | Self::EfficientNet(_) => Err(format!(
                 "torchvision has no constructor for a {} of width {}",
                 self.variant(),
-                config.width_mult
+                self.width_mult()
             )),
         }
     }
@@ -250,6 +280,7 @@ impl Architecture {
             Self::MobileNetV3(config) => Model::MobileNetV3(config.init(device)),
             Self::ResNet(config) => Model::ResNet(config.init(device)),
             Self::Vgg(config) => Model::Vgg(config.init(device)),
+            Self::EfficientNet(config) => Model::EfficientNet(config.init(device)),
         }
     }
 }
@@ -266,6 +297,8 @@ pub enum Model {
     ResNet(ResNet),
     /// torchvision's VGG family.
     Vgg(Vgg),
+    /// torchvision's EfficientNets.
+    EfficientNet(EfficientNet),
 }
 
 /// Runs `$body` with `$m` bound to the network inside `$model`.
@@ -276,6 +309,7 @@ macro_rules! dispatch {
             Model::MobileNetV3($m) => $body,
             Model::ResNet($m) => $body,
             Model::Vgg($m) => $body,
+            Model::EfficientNet($m) => $body,
         }
     };
 }
@@ -283,7 +317,7 @@ pub(crate) use dispatch;
 
 impl Model {
     /// This model as training runs it: `dropout` before the classifier where the architecture
-    /// has one (the MobileNets and VGG; torchvision's ResNets have none), and with
+    /// has one (the MobileNets, VGG and EfficientNet; torchvision's ResNets have none), and with
     /// `freeze_backbone` no
     /// gradients for anything but the head.
     pub fn for_training(self, dropout: f64, freeze_backbone: bool) -> Self {
@@ -322,6 +356,13 @@ impl Model {
                     ..m
                 })
             }
+            Self::EfficientNet(m) => Self::EfficientNet(EfficientNet {
+                features: match freeze_backbone {
+                    true => m.features.freeze(),
+                    false => m.features,
+                },
+                classifier: (DropoutConfig::new(dropout).init(), m.classifier.1),
+            }),
         }
     }
 
@@ -332,6 +373,7 @@ impl Model {
             Self::MobileNetV3(m) => Architecture::MobileNetV3(m.config()),
             Self::ResNet(m) => Architecture::ResNet(m.config()),
             Self::Vgg(m) => Architecture::Vgg(m.config()),
+            Self::EfficientNet(m) => Architecture::EfficientNet(m.config()),
         }
     }
 }
@@ -379,6 +421,9 @@ impl Classifier for Model {
             }
             (Self::ResNet(m), Self::ResNet(f)) => Self::ResNet(m.with_fresh_top(f, parts)),
             (Self::Vgg(m), Self::Vgg(f)) => Self::Vgg(m.with_fresh_top(f, parts)),
+            (Self::EfficientNet(m), Self::EfficientNet(f)) => {
+                Self::EfficientNet(m.with_fresh_top(f, parts))
+            }
             _ => panic!("a fresh model of another architecture"),
         }
     }

@@ -6,8 +6,8 @@
 //! - One folder per family, each mirroring torchvision key for key so that a `state_dict`
 //!   loads without a renaming table: [`mobilenetv2`] (`mobilenet_v2`), [`mobilenetv3`]
 //!   (`mobilenet_v3_small`, `mobilenet_v3_large`), [`resnet`]
-//!   (`resnet18` ... `wide_resnet101_2`) and [`vgg`] (`vgg11` ... `vgg19_bn`). Each part has a
-//!   `Config` that `init`s it.
+//!   (`resnet18` ... `wide_resnet101_2`), [`vgg`] (`vgg11` ... `vgg19_bn`) and [`efficientnet`]
+//!   (`efficientnet_b0` ... `efficientnet_v2_l`). Each part has a `Config` that `init`s it.
 //! - [`Architecture`] names them and [`Model`] holds any of them; [`checkpoint`] reads the
 //!   architecture off a checkpoint's keys and shapes.
 //!
@@ -34,6 +34,7 @@
 
 mod architecture;
 pub mod checkpoint;
+pub mod efficientnet;
 pub mod layers;
 pub mod mobilenetv2;
 pub mod mobilenetv3;
@@ -43,6 +44,7 @@ pub mod resnet;
 pub mod vgg;
 
 pub use architecture::{Architecture, DEFAULT_ARCH, Model};
+pub use efficientnet::{EfficientNet, EfficientNetConfig, FoldedEfficientNet};
 pub use mobilenetv2::{
     FEATURE_LAYERS, Feature, FoldedMobileNetV2, InvertedResidualConfig, MobileNetV2,
     MobileNetV2Config,

@@ -16,7 +16,7 @@ use crate::training::{
     ModelConfig, OptimizationConfig, OptimizerKind, Recipe, Schedule, TrainConfig,
 };
 
-/// Fine-tune an image classifier (MobileNetV2 by default, or a torchvision ResNet with --arch)
+/// Fine-tune an image classifier (MobileNetV2 by default, or another torchvision CNN with --arch)
 /// on an image-folder dataset and see where it looks: after every epoch,
 /// Grad-CAM maps of the true and predicted class for misclassified and probe validation
 /// images, written as a PNG grid and an HTML report under reports/.
@@ -165,13 +165,15 @@ pub struct ModelArgs {
     /// Architecture of a new network, by torchvision's name: mobilenet_v2, mobilenet_v3_small,
     /// mobilenet_v3_large, resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d,
     /// resnext101_32x8d, resnext101_64x4d, wide_resnet50_2, wide_resnet101_2, vgg11, vgg11_bn,
-    /// vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn (with --weights, the checkpoint's; a
-    /// different one given here is an error).
+    /// vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn, efficientnet_b0 ... efficientnet_b7,
+    /// efficientnet_v2_s, efficientnet_v2_m, efficientnet_v2_l (with --weights, the checkpoint's;
+    /// a different one given here is an error).
     #[arg(long, value_name = "NAME", default_value = models::DEFAULT_ARCH)]
     pub arch: String,
     /// Width multiplier of a new network: MobileNetV2's width_mult (default 0.5); a
-    /// MobileNetV3's width_mult, a ResNet's base width is 64 times it, a VGG's every width is
-    /// scaled by it (default 1.0, torchvision's). Ignored with --weights, which fixes the width.
+    /// MobileNetV3's width_mult, a ResNet's base width is 64 times it, a VGG's and an
+    /// EfficientNet's every width is scaled by it (on top of the variant's own; default 1.0,
+    /// torchvision's). Ignored with --weights, which fixes the width.
     #[arg(long, value_parser = parse_width)]
     pub width_mult: Option<f64>,
     /// Torchvision checkpoint (.pth/.pt/.safetensors, any key layout) to start from, of any
@@ -179,8 +181,9 @@ pub struct ModelArgs {
     /// re-initialized for --num-classes.
     #[arg(long, value_name = "PATH")]
     pub weights: Option<PathBuf>,
-    /// Dropout probability in the classifier while training (torchvision's MobileNet default;
-    /// a VGG's two dropouts take it too; torchvision's ResNets have none).
+    /// Dropout probability in the classifier while training (torchvision's MobileNet default, and
+    /// its EfficientNet-B0's and V2-S's; a VGG's two dropouts take it too; torchvision's ResNets
+    /// have none).
     #[arg(long, default_value_t = 0.2, value_parser = parse_fraction)]
     pub dropout: f64,
     /// Train only the classifier; the backbone is frozen (no backward through it). With

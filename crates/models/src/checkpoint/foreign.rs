@@ -2,7 +2,7 @@
 //! so that the error names it.
 
 /// Key fragments that give a family away, tried in order, with the family's description.
-const SIGNATURES: [(&[&str], &str); 14] = [
+const SIGNATURES: [(&[&str], &str); 13] = [
     (
         &["encoder.layers.", "conv_proj."],
         "a torchvision ViT (`encoder.layers...`)",
@@ -22,10 +22,6 @@ const SIGNATURES: [(&[&str], &str); 14] = [
     (
         &["stages.0.blocks.0.conv_dw."],
         "a timm ConvNeXt (`stem`, `stages.N.blocks...`)",
-    ),
-    (
-        &["features.1.0.block.0.0."],
-        "a torchvision EfficientNet (`features.N.M.block...`)",
     ),
     (
         &["conv_stem.", "blocks.0.0."],
@@ -81,7 +77,7 @@ mod tests {
             "conv_proj.weight",
         ];
         assert_eq!(describe(&vit), Some(SIGNATURES[0].1));
-        let efficientnet = ["features.0.0.weight", "features.1.0.block.0.0.weight"];
+        let efficientnet = ["conv_stem.weight", "blocks.0.0.conv_dw.weight"];
         assert!(describe(&efficientnet).unwrap().contains("EfficientNet"));
         let densenet = ["module.features.denseblock1.denselayer1.conv1.weight"];
         assert!(describe(&densenet).unwrap().contains("DenseNet"));

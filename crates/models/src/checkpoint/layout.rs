@@ -7,7 +7,7 @@ use std::path::Path;
 use burn::store::pytorch_reader::{PickleValue, PytorchReader};
 
 use super::{CheckpointError, Format, foreign};
-use crate::{Architecture, mobilenetv2, mobilenetv3, resnet, vgg};
+use crate::{Architecture, efficientnet, mobilenetv2, mobilenetv3, resnet, vgg};
 
 /// Top-level dictionary keys that training scripts wrap a `state_dict` in.
 const WRAPPER_KEYS: [&str; 5] = ["state_dict", "model_state_dict", "model", "net", "weights"];
@@ -19,13 +19,15 @@ enum Family {
     MobileNetV3,
     ResNet,
     Vgg,
+    EfficientNet,
 }
 
-const ANCHORS: [(&str, Family); 4] = [
+const ANCHORS: [(&str, Family); 5] = [
     (mobilenetv2::shapes::ANCHOR, Family::MobileNetV2),
     (mobilenetv3::shapes::ANCHOR, Family::MobileNetV3),
     (resnet::shapes::ANCHOR, Family::ResNet),
     (vgg::shapes::ANCHOR, Family::Vgg),
+    (efficientnet::shapes::ANCHOR, Family::EfficientNet),
 ];
 
 /// Where the model's keys sit in a checkpoint.
@@ -159,6 +161,9 @@ impl TensorShapes {
             }
             Some(Family::ResNet) => resnet::shapes::config(&shape).map(Architecture::ResNet),
             Some(Family::Vgg) => vgg::shapes::config(&shape).map(Architecture::Vgg),
+            Some(Family::EfficientNet) => {
+                efficientnet::shapes::config(&shape).map(Architecture::EfficientNet)
+            }
             None => unreachable!("a layout found by an anchor"),
         }
         .map_err(|what| CheckpointError::Architecture {

@@ -3,8 +3,8 @@
 use burn::module::ParamId;
 use burn::prelude::*;
 
-use super::folded::layer_names;
-use super::{FEATURE_LAYERS, MobileNetV2};
+use super::MobileNetV2;
+use crate::layers::features;
 use crate::network::{Classifier, Network, param_ids};
 
 impl Classifier for MobileNetV2 {
@@ -37,10 +37,7 @@ impl Classifier for MobileNetV2 {
     }
 
     fn cascade_steps(&self) -> Vec<String> {
-        let layers = layer_names().into_iter().rev();
-        std::iter::once("classifier".to_owned())
-            .chain(layers)
-            .collect()
+        features::cascade_steps(self.features.len())
     }
 
     fn with_fresh_top(&self, fresh: &Self, parts: usize) -> Self {
@@ -48,9 +45,7 @@ impl Classifier for MobileNetV2 {
         if parts > 0 {
             model.classifier = fresh.classifier.clone();
         }
-        for k in (FEATURE_LAYERS + 1).saturating_sub(parts)..FEATURE_LAYERS {
-            model.features[k] = fresh.features[k].clone();
-        }
+        features::refresh_top(&mut model.features, &fresh.features, parts);
         model
     }
 

@@ -9,7 +9,9 @@ use burn::prelude::*;
 
 use super::inverted_residual::BlockPart;
 use super::network::{FEATURE_LAYERS, Feature, MobileNetV2};
-use crate::layers::{Activation, ConvNorm, FoldedBlock, FoldedConv, FoldedPart, global_pool};
+use crate::layers::{
+    Activation, ConvNorm, FoldedBlock, FoldedConv, FoldedPart, features, global_pool,
+};
 use crate::network::{MIN_DEFAULT_CELLS, Network};
 
 /// One entry of `features`, folded: its convolutions and whether the input is added back.
@@ -58,16 +60,9 @@ impl FoldedMobileNetV2 {
     }
 }
 
-/// The layers a CAM taps in MobileNetV2: `features.0` ... `features.18`.
-pub(crate) fn layer_names() -> Vec<String> {
-    (0..FEATURE_LAYERS)
-        .map(|i| format!("features.{i}"))
-        .collect()
-}
-
 impl Network for FoldedMobileNetV2 {
     fn layers(&self) -> Vec<String> {
-        layer_names()
+        features::layer_names(FEATURE_LAYERS)
     }
 
     fn forward_layers(&self, x: Tensor<4>, layers: Range<usize>) -> Tensor<4> {

@@ -4,7 +4,7 @@ use burn::module::ParamId;
 use burn::prelude::*;
 
 use super::MobileNetV3;
-use super::folded::layer_names;
+use crate::layers::features;
 use crate::network::{Classifier, Network, param_ids};
 
 impl Classifier for MobileNetV3 {
@@ -37,10 +37,7 @@ impl Classifier for MobileNetV3 {
     }
 
     fn cascade_steps(&self) -> Vec<String> {
-        let layers = layer_names(self.features.len()).into_iter().rev();
-        std::iter::once("classifier".to_owned())
-            .chain(layers)
-            .collect()
+        features::cascade_steps(self.features.len())
     }
 
     fn with_fresh_top(&self, fresh: &Self, parts: usize) -> Self {
@@ -48,10 +45,7 @@ impl Classifier for MobileNetV3 {
         if parts > 0 {
             model.classifier = fresh.classifier.clone();
         }
-        let layers = self.features.len();
-        for k in (layers + 1).saturating_sub(parts)..layers {
-            model.features[k] = fresh.features[k].clone();
-        }
+        features::refresh_top(&mut model.features, &fresh.features, parts);
         model
     }
 

@@ -7,28 +7,18 @@ use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::activation::hard_swish;
 
-use super::block::BlockPart;
 use super::network::{Feature, MobileNetV3};
-use crate::layers::{Activation, ConvNorm, FoldedBlock, FoldedConv, FoldedPart, global_pool};
+use crate::layers::{Activation, FoldedBlock, FoldedConv, FoldedPart, features, global_pool};
 use crate::network::{MIN_DEFAULT_CELLS, Network};
 
 /// One entry of `features`, folded.
 fn fold_feature(feature: &Feature) -> FoldedBlock {
-    let folded = |(conv, norm): &ConvNorm, activation| {
-        FoldedPart::Conv(FoldedConv::new(conv, norm, activation))
-    };
     match feature {
-        Feature::Conv(layer) => FoldedBlock::new(vec![folded(layer, Activation::Hardswish)], false),
-        Feature::Block(block) => {
-            let parts = (block.block.iter())
-                .map(|part| match part {
-                    BlockPart::Activated(layer) => folded(layer, block.activation),
-                    BlockPart::Excite(excite) => FoldedPart::Excite(excite.clone()),
-                    BlockPart::Project(layer) => folded(layer, Activation::Linear),
-                })
-                .collect();
-            FoldedBlock::new(parts, block.use_residual)
+        Feature::Conv((conv, norm)) => {
+            let conv = FoldedConv::new(conv, norm, Activation::Hardswish);
+            FoldedBlock::new(vec![FoldedPart::Conv(conv)], false)
         }
+        Feature::Block(block) => block.fold(),
     }
 }
 
@@ -57,24 +47,13 @@ impl FoldedMobileNetV3 {
 
 /// The index of the entry before the last block that halves the resolution.
 fn last_at_stride_16(features: &[Feature]) -> usize {
-    let halves = |feature: &Feature| match feature {
-        Feature::Block(block) => block.block.iter().any(|part| match part {
-            BlockPart::Activated((conv, _)) => conv.stride[0] == 2,
-            _ => false,
-        }),
-        Feature::Conv(_) => false,
-    };
+    let halves = |feature: &Feature| matches!(feature, Feature::Block(block) if block.halves());
     features.iter().rposition(halves).unwrap_or(features.len()) - 1
-}
-
-/// The layers a CAM taps: `features.0` ... `features.{layers - 1}`.
-pub(crate) fn layer_names(layers: usize) -> Vec<String> {
-    (0..layers).map(|i| format!("features.{i}")).collect()
 }
 
 impl Network for FoldedMobileNetV3 {
     fn layers(&self) -> Vec<String> {
-        layer_names(self.features.len())
+        features::layer_names(self.features.len())
     }
 
     fn forward_layers(&self, x: Tensor<4>, layers: Range<usize>) -> Tensor<4> {

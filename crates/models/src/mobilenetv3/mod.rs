@@ -8,6 +8,6 @@ mod folded;
 mod network;
 pub(crate) mod shapes;
 
-pub use block::{BlockPart, InvertedResidual, InvertedResidualConfig};
+pub use block::InvertedResidualConfig;
 pub use folded::FoldedMobileNetV3;
 pub use network::{Feature, MobileNetV3, MobileNetV3Config, MobileNetV3Variant, VARIANTS};

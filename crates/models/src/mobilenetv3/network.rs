@@ -6,9 +6,9 @@ use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::block::{InvertedResidual, InvertedResidualConfig};
+use super::block::InvertedResidualConfig;
 use crate::layers::conv_norm::{self, ConvNorm, ConvNormConfig};
-use crate::layers::{Activation, global_pool};
+use crate::layers::{Activation, MbConv, global_pool};
 use crate::mobilenetv2::make_divisible;
 use crate::native::channels_last;
 
@@ -271,7 +271,7 @@ pub enum Feature {
     /// `features.0` and the last entry: convolution, batch norm, Hardswish.
     Conv(ConvNorm),
     /// The inverted residuals in between.
-    Block(InvertedResidual),
+    Block(MbConv),
 }
 
 impl Feature {
@@ -289,15 +289,9 @@ impl Feature {
 
     /// The layer's convolutions with their batch norms.
     pub(crate) fn conv_norms(&self) -> Vec<&ConvNorm> {
-        use super::block::BlockPart;
         match self {
             Self::Conv(layer) => vec![layer],
-            Self::Block(block) => (block.block.iter())
-                .filter_map(|part| match part {
-                    BlockPart::Activated(layer) | BlockPart::Project(layer) => Some(layer),
-                    BlockPart::Excite(_) => None,
-                })
-                .collect(),
+            Self::Block(block) => block.conv_norms().collect(),
         }
     }
 

@@ -1,0 +1,108 @@
+"""Creates the reference fixtures for camwatch's EfficientNet family, called by the Makefile after
+mobilenetv3_fixtures.py.
+
+Writes into tests/fixtures/generated/efficientnet/ (git-ignored):
+  * {variant}.pth for efficientnet_b0, efficientnet_b5 and efficientnet_v2_s, full size, 7 classes, numpy-drawn weights (vgg_fixtures.randomize: He-normal convolutions, the
+    squeeze-excitations' too, random biases, random batch-norm affine parameters and statistics
+    calibrated on random inputs and then perturbed), a head scaled so that the logits are O(1),
+    as `torch.save(model.state_dict())`;
+  * narrow_efficientnet_b0.pth: torchvision's EfficientNet class on efficientnet_b0's stages at a
+    quarter of the width (camwatch's `--width-mult 0.25`), drawn the same way;
+  * shapes.json: `{variant: {key: shape}}` of torchvision's state_dict for each of the eleven
+    variants (1000 classes, built on the meta device);
+  * logits.safetensors: `inputs` [2, 3, 64, 64] (resnet_fixtures' inputs) and `{variant}`
+    [2, 7], torchvision's eval-mode logits, and `{variant}/f64` the same in float64;
+  * cam_narrow_efficientnet_b0.pth and .safetensors: pytorch-grad-cam's maps for every method of
+    make_fixtures.CAM_METHODS on the narrow efficientnet_b0 with another head (full width, the
+    float64 Score-CAM alone would take minutes): `inputs`
+    [2, 3, 128, 128] (make_fixtures.structured_inputs) and `{method}/{layer}` [2, 128, 128] for
+    layer `last` (`model.features[-1]`, the last convolution, pytorch-grad-cam's choice) and
+    `stride16` (`model.features[5]`, the last stage before the final stride-2 one), each also
+    from the float64 model (`/f64`); and `guided/backprop` [2, 128, 128, 3] through
+    GuidedBackpropReLUModel (EfficientNet has no nn.ReLU: plain input gradients), and
+    `guided/backprop/f64`;
+  * timm_efficientnet_b0.pth: timm's efficientnet_b0 (3 classes, its own initialization), a
+    layout camwatch names in its error.
+
+Weights and inputs are drawn from fixed numpy seeds (timm's model from a torch seed) with 2 torch
+threads, so that re-running writes the same files.
+Run with .venv/bin/python scripts/efficientnet_fixtures.py (after make_fixtures.py, whose module
+it imports).
+"""
+
+import json
+import pathlib
+import sys
+import time
+
+import numpy as np
+import timm
+import torch
+import torchvision
+from safetensors.torch import save_file
+from torchvision.models import efficientnet
+
+import make_fixtures
+from resnet_fixtures import INPUTS_SEED, NUM_CLASSES
+from vgg_fixtures import cam_references, fixture_model, randomize, redraw_head, scale_head
+
+# Full size, with weights: B0, B5 (batch norms with epsilon 1e-3, momentum 0.01) and V2-S (fused
+# stages). The other variants differ from these by their tables only, which shapes.json checks.
+VARIANTS = {"efficientnet_b0": 7000, "efficientnet_b5": 7005, "efficientnet_v2_s": 7020}
+ALL_VARIANTS = [f"efficientnet_b{k}" for k in range(8)] + [f"efficientnet_v2_{s}" for s in "sml"]
+# The CAM head's seed: of the first 12 tried, the one whose Grad-CAM maps are nonzero on most of
+# each image at both layers.
+CAM_VARIANT, CAM_HEAD_SEED = "narrow_efficientnet_b0", 0
+CAM_LAYERS = {"last": lambda model: [model.features[-1]], "stride16": lambda model: [model.features[5]]}
+
+
+def narrow_b0(inputs, seed, width=0.25):
+    """efficientnet_b0 with every width scaled by `width` (torchvision's own configuration rule)."""
+    stages, _ = efficientnet._efficientnet_conf("efficientnet_b0", width_mult=width, depth_mult=1.0)
+    model = efficientnet.EfficientNet(stages, dropout=0.2, num_classes=NUM_CLASSES)
+    model = randomize(model, seed)
+    scale_head(model, inputs)
+    return model
+
+
+def main(out_dir=make_fixtures.OUT):
+    torch.set_num_threads(2)
+    folder = pathlib.Path(out_dir) / "efficientnet"
+    folder.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    inputs = torch.from_numpy(np.random.default_rng(INPUTS_SEED).standard_normal((2, 3, 64, 64), dtype=np.float32))
+    reference = {"inputs": inputs}
+    builders = {variant: (lambda v=variant, s=seed: fixture_model(v, inputs, s)) for variant, seed in VARIANTS.items()}
+    builders["narrow_efficientnet_b0"] = lambda: narrow_b0(inputs, 7030)
+    cam_model = None
+    for name, build in builders.items():
+        model = build()
+        torch.save(model.state_dict(), folder / f"{name}.pth")
+        with torch.no_grad():
+            reference[name] = model(inputs)
+            reference[f"{name}/f64"] = model.double()(inputs.double()).float()
+        spread = (reference[name][0] - reference[name][1]).abs().max()
+        print(f"efficientnet fixtures: {name}, logits |input 0 - input 1| max {spread:.2f} ({time.time() - start:.0f} s)",
+              file=sys.stderr)
+        if name == CAM_VARIANT:
+            cam_model = model.float()
+        del model
+    save_file({k: v.contiguous() for k, v in reference.items()}, folder / "logits.safetensors")
+    shapes = {}
+    for variant in ALL_VARIANTS:
+        with torch.device("meta"):
+            state = getattr(torchvision.models, variant)().state_dict()
+        shapes[variant] = {key: list(tensor.shape) for key, tensor in state.items()}
+    (folder / "shapes.json").write_text(json.dumps(shapes))
+
+    redraw_head(cam_model, CAM_HEAD_SEED, inputs)
+    torch.save(cam_model.state_dict(), folder / f"cam_{CAM_VARIANT}.pth")
+    cam_references(cam_model, folder, CAM_VARIANT, CAM_LAYERS, exact=True)
+    print(f"efficientnet fixtures: cam_{CAM_VARIANT} ({time.time() - start:.0f} s)", file=sys.stderr)
+
+    torch.manual_seed(7040)
+    torch.save(timm.create_model("efficientnet_b0", num_classes=3).state_dict(), folder / "timm_efficientnet_b0.pth")
+
+
+if __name__ == "__main__":
+    main()
