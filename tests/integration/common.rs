@@ -149,12 +149,13 @@ pub(crate) fn guided_backprop_matches_pytorch_grad_cam(name: &str, classes: &[us
 }
 
 /// A newly initialized `arch` (4 classes, `width` its width multiplier) after 8 Adam steps at
-/// `lr` on one fixed batch of eight random 32×32 images, and the images; panics unless the
-/// loss fell to under half its first value.
+/// `lr` on one fixed batch of eight random `size`×`size` images, and the images; panics unless
+/// the loss fell to under half its first value.
 pub(crate) fn learns_a_batch(
     arch: &str,
     width: f64,
     lr: f64,
+    size: usize,
 ) -> (models::Model, burn::prelude::Tensor<4>) {
     use burn::nn::loss::CrossEntropyLossConfig;
     use burn::optim::{AdamConfig, GradientsParams};
@@ -166,7 +167,7 @@ pub(crate) fn learns_a_batch(
     let architecture = Architecture::parse(arch, 4, width).unwrap();
     let mut model = architecture.init(&autodiff).for_training(0.0, false);
     let images = Tensor::<4>::random(
-        [8, 3, 32, 32],
+        [8, 3, size, size],
         burn::tensor::Distribution::Default,
         &autodiff,
     );

@@ -67,7 +67,7 @@ fn layers_are_named_by_torchvision_index_and_the_default_depends_on_the_size() {
 /// A narrow MobileNetV3-Small trains: a few steps on a fixed batch lower its loss.
 #[test]
 fn a_narrow_mobilenet_v3_small_learns_a_batch() {
-    crate::common::learns_a_batch("mobilenet_v3_small", 0.5, 1e-3);
+    crate::common::learns_a_batch("mobilenet_v3_small", 0.5, 1e-3, 32);
 }
 
 /// `train --arch mobilenet_v3_small` trains with the per-epoch report, its checkpoint says what

@@ -193,7 +193,7 @@ fn layers_are_named_as_torchvision_and_pytorch_grad_cam_users_write_them() {
 fn a_narrow_resnet18_learns_a_batch_and_round_trips() {
     use burn::module::Module;
     let device = device();
-    let (model, images) = crate::common::learns_a_batch("resnet18", 0.25, 1e-2);
+    let (model, images) = crate::common::learns_a_batch("resnet18", 0.25, 1e-2, 32);
     let architecture = Architecture::parse("resnet18", 4, 0.25).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.bpk");

@@ -68,7 +68,7 @@ fn layers_are_named_by_torchvision_index_and_the_default_is_a_pooling() {
 /// A narrow VGG-11 with batch norm trains: a few steps on a fixed batch lower its loss.
 #[test]
 fn a_narrow_vgg11_bn_learns_a_batch() {
-    crate::common::learns_a_batch("vgg11_bn", 0.125, 1e-3);
+    crate::common::learns_a_batch("vgg11_bn", 0.125, 1e-3, 32);
 }
 
 /// `train --arch vgg11` trains with the per-epoch report, its checkpoint says what it holds,

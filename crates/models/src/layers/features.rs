@@ -21,3 +21,28 @@ pub(crate) fn refresh_top<F: Clone>(features: &mut [F], fresh: &[F], parts: usiz
     let top = (features.len() + 1).saturating_sub(parts)..features.len();
     features[top.clone()].clone_from_slice(&fresh[top]);
 }
+
+/// The sanity cascade's three methods of [`crate::Classifier`] for a family whose network has
+/// `features` and `classifier` fields and a `config()`: the steps from [`cascade_steps`], the
+/// top replaced by [`refresh_top`] (and the classifier), a fresh network from its config.
+macro_rules! cascade_over_features {
+    () => {
+        fn cascade_steps(&self) -> Vec<String> {
+            $crate::layers::features::cascade_steps(self.features.len())
+        }
+
+        fn with_fresh_top(&self, fresh: &Self, parts: usize) -> Self {
+            let mut model = self.clone();
+            if parts > 0 {
+                model.classifier = fresh.classifier.clone();
+            }
+            $crate::layers::features::refresh_top(&mut model.features, &fresh.features, parts);
+            model
+        }
+
+        fn fresh(&self, device: &Device) -> Self {
+            self.config().init(device)
+        }
+    };
+}
+pub(crate) use cascade_over_features;

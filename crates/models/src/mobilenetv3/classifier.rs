@@ -36,20 +36,5 @@ impl Classifier for MobileNetV3 {
         MobileNetV3::trainable_params(self)
     }
 
-    fn cascade_steps(&self) -> Vec<String> {
-        features::cascade_steps(self.features.len())
-    }
-
-    fn with_fresh_top(&self, fresh: &Self, parts: usize) -> Self {
-        let mut model = self.clone();
-        if parts > 0 {
-            model.classifier = fresh.classifier.clone();
-        }
-        features::refresh_top(&mut model.features, &fresh.features, parts);
-        model
-    }
-
-    fn fresh(&self, device: &Device) -> Self {
-        self.config().init(device)
-    }
+    features::cascade_over_features!();
 }
