@@ -2,11 +2,11 @@
 
 Times, on a torchvision network (--arch: mobilenet_v2, resnet18, resnet50, ...; 1000 classes,
 random weights) in eval mode: an eval forward, and Grad-CAM maps for the true and the predicted
-class of every image (two pytorch-grad-cam calls: one per target set) at the last layer and
-the last at stride 16 (MobileNetV2: features.18 and features.13; ResNet: layer4[-1] and
-layer3[-1], as pytorch-grad-cam's README recommends; VGG: features[-1], the last pooling, and
-the ReLU before it). Prints medians in seconds as JSON, keyed
-by the layers' names.
+class of every image (two pytorch-grad-cam calls: one per target set) at each of --layers, the
+modules camwatch names (the bench passes the last layer and the last at stride 16: MobileNetV2's
+features.18 and features.13; a ResNet's layer4[-1] and layer3[-1], as pytorch-grad-cam's README
+recommends; a VGG's features[-1], the last pooling, and the ReLU before it; an EfficientNet's
+features[-1] and features.5). Prints medians in seconds as JSON, keyed by the layers' names.
 """
 
 import argparse
@@ -42,16 +42,12 @@ def main():
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--arch", default="mobilenet_v2")
+    parser.add_argument("--layers", default="features.18,features.13",
+                        help="target layers by module name, comma-separated (camwatch's layer names)")
     args = parser.parse_args()
     torch.manual_seed(0)
     model = getattr(torchvision.models, args.arch)(num_classes=1000).eval()
-    if args.arch == "mobilenet_v2":
-        layers = {"features.18": model.features[18], "features.13": model.features[13]}
-    elif args.arch.startswith("vgg"):
-        last = len(model.features) - 1
-        layers = {f"features.{last}": model.features[last], f"features.{last - 1}": model.features[last - 1]}
-    else:
-        layers = {f"layer4.{len(model.layer4) - 1}": model.layer4[-1], f"layer3.{len(model.layer3) - 1}": model.layer3[-1]}
+    layers = {name: model.get_submodule(name) for name in args.layers.split(",")}
     images = torch.randn(args.batch, 3, args.size, args.size)
     labels = torch.randint(0, 1000, (args.batch,)).tolist()
 

@@ -1,10 +1,11 @@
 //! camwatch against pytorch-grad-cam on the same machine, in one run.
 //!
-//! MobileNetV2, ResNet-18, ResNet-50 and VGG-16 (torchvision architectures, width 1, 1000
-//! classes, random weights), batch 32, 224×224: a plain eval forward, and Grad-CAM maps for the
-//! true and the predicted class of every image at the last layer and the last at stride 16
-//! (features.18 / features.13; layer4 / layer3; features.30 / features.29). Prints images/s of
-//! both and their ratio.
+//! MobileNetV2, ResNet-18, ResNet-50, VGG-16, EfficientNet-B0 and MobileNetV3-Large
+//! (torchvision architectures, width 1, 1000 classes, random weights), batch 32, 224×224: a
+//! plain eval forward, and Grad-CAM maps for the true and the predicted class of every image at
+//! the last layer and the last at stride 16 (features.18 / features.13; layer4 / layer3;
+//! features.30 / features.29; features.8 / features.5; features.16 / features.12). Prints
+//! images/s of both and their ratio.
 //!
 //! Run: `cargo bench -p camwatch-tests --bench cam_vs_pytorch [-- ARCH ...]` (after
 //! `scripts/setup.sh`, which installs PyTorch and pytorch-grad-cam into `.venv`); naming
@@ -33,13 +34,33 @@ fn main() {
     }
 }
 
-/// The architectures compared: the default run's, the most fine-tuned ResNets, and the most
-/// used VGG.
-const ARCHITECTURES: [&str; 4] = ["mobilenet_v2", "resnet18", "resnet50", "vgg16"];
+/// The architectures compared: the default run's, the most fine-tuned ResNets, the most used
+/// VGG, and the smallest EfficientNet and the larger MobileNetV3.
+const ARCHITECTURES: [&str; 6] = [
+    "mobilenet_v2",
+    "resnet18",
+    "resnet50",
+    "vgg16",
+    "efficientnet_b0",
+    "mobilenet_v3_large",
+];
 
 /// Prints the table of `arch` (torchvision's name, width 1, 1000 classes).
 fn compare(arch: &str) {
+    let device = models::native::cpu();
+    device.seed(0);
+    let model = Architecture::parse(arch, 1000, 1.0)
+        .expect("a known architecture")
+        .init(&device);
+    let network = model.fold();
+    let network = network.as_ref();
+    let layers = [
+        TargetLayer::last(network),
+        TargetLayer::last_at_stride_16(network),
+    ];
+    let names: Vec<String> = layers.iter().map(|l| l.name().to_owned()).collect();
     let (batch, size, repeats) = (BATCH.to_string(), SIZE.to_string(), REPEATS.to_string());
+    let names = names.join(",");
     let options = [
         "--batch",
         &batch,
@@ -49,13 +70,10 @@ fn compare(arch: &str) {
         &repeats,
         "--arch",
         arch,
+        "--layers",
+        &names,
     ];
     let theirs = camwatch_tests::python_json("bench_gradcam.py", options);
-    let device = models::native::cpu();
-    device.seed(0);
-    let model = Architecture::parse(arch, 1000, 1.0)
-        .expect("a known architecture")
-        .init(&device);
     let images = Tensor::<4>::random(
         [BATCH, 3, SIZE, SIZE],
         burn::tensor::Distribution::Normal(0.0, 1.0),
@@ -71,12 +89,7 @@ fn compare(arch: &str) {
             valid.forward(images.clone()).into_data();
         }),
     )];
-    let network = model.fold();
-    let network = network.as_ref();
-    for layer in [
-        TargetLayer::last(network),
-        TargetLayer::last_at_stride_16(network),
-    ] {
+    for layer in layers {
         let engine = CamEngine::new(network, Method::GradCam, std::slice::from_ref(&layer));
         let seconds = median_seconds(|| {
             engine.explain(images.clone(), &targets);
