@@ -2,7 +2,7 @@
 mobilenetv3_fixtures.py.
 
 Writes into tests/fixtures/generated/efficientnet/ (git-ignored):
-  * {variant}.pth for efficientnet_b0, efficientnet_b5 and efficientnet_v2_s, full size, 7 classes, numpy-drawn weights (vgg_fixtures.randomize: He-normal convolutions, the
+  * {variant}.pth for each of the eleven variants (efficientnet_b0 ... b7, efficientnet_v2_s, _m, _l), full size, 7 classes, numpy-drawn weights (vgg_fixtures.randomize: He-normal convolutions, the
     squeeze-excitations' too, random biases, random batch-norm affine parameters and statistics
     calibrated on random inputs and then perturbed), a head scaled so that the logits are O(1),
     as `torch.save(model.state_dict())`;
@@ -43,13 +43,20 @@ from safetensors.torch import save_file
 from torchvision.models import efficientnet
 
 import make_fixtures
-from resnet_fixtures import INPUTS_SEED, NUM_CLASSES
-from vgg_fixtures import cam_references, fixture_model, randomize, redraw_head, scale_head
+from resnet_fixtures import NUM_CLASSES
+from vgg_fixtures import (
+    cam_references,
+    fixture_inputs,
+    fixture_model,
+    logits_fixtures,
+    randomize,
+    redraw_head,
+    scale_head,
+)
 
-# Full size, with weights: B0, B5 (batch norms with epsilon 1e-3, momentum 0.01) and V2-S (fused
-# stages). The other variants differ from these by their tables only, which shapes.json checks.
-VARIANTS = {"efficientnet_b0": 7000, "efficientnet_b5": 7005, "efficientnet_v2_s": 7020}
+# Every variant at full size, with weights (seed 7000 + k for B{k}, 7020 + k for V2-S, -M, -L).
 ALL_VARIANTS = [f"efficientnet_b{k}" for k in range(8)] + [f"efficientnet_v2_{s}" for s in "sml"]
+VARIANTS = {variant: 7000 + k + (12 if k >= 8 else 0) for k, variant in enumerate(ALL_VARIANTS)}
 # The CAM head's seed: of the first 12 tried, the one whose Grad-CAM maps are nonzero on most of
 # each image at both layers.
 CAM_VARIANT, CAM_HEAD_SEED = "narrow_efficientnet_b0", 0
@@ -70,24 +77,10 @@ def main(out_dir=make_fixtures.OUT):
     folder = pathlib.Path(out_dir) / "efficientnet"
     folder.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    inputs = torch.from_numpy(np.random.default_rng(INPUTS_SEED).standard_normal((2, 3, 64, 64), dtype=np.float32))
-    reference = {"inputs": inputs}
+    inputs = fixture_inputs()
     builders = {variant: (lambda v=variant, s=seed: fixture_model(v, inputs, s)) for variant, seed in VARIANTS.items()}
     builders["narrow_efficientnet_b0"] = lambda: narrow_b0(inputs, 7030)
-    cam_model = None
-    for name, build in builders.items():
-        model = build()
-        torch.save(model.state_dict(), folder / f"{name}.pth")
-        with torch.no_grad():
-            reference[name] = model(inputs)
-            reference[f"{name}/f64"] = model.double()(inputs.double()).float()
-        spread = (reference[name][0] - reference[name][1]).abs().max()
-        print(f"efficientnet fixtures: {name}, logits |input 0 - input 1| max {spread:.2f} ({time.time() - start:.0f} s)",
-              file=sys.stderr)
-        if name == CAM_VARIANT:
-            cam_model = model.float()
-        del model
-    save_file({k: v.contiguous() for k, v in reference.items()}, folder / "logits.safetensors")
+    cam_model = logits_fixtures(folder, builders, inputs, keep=[CAM_VARIANT])[CAM_VARIANT]
     shapes = {}
     for variant in ALL_VARIANTS:
         with torch.device("meta"):

@@ -27,13 +27,10 @@ import pathlib
 import sys
 import time
 
-import numpy as np
 import torch
-from safetensors.torch import save_file
 
 import make_fixtures
-from resnet_fixtures import INPUTS_SEED
-from vgg_fixtures import cam_references, fixture_model, redraw_head
+from vgg_fixtures import cam_references, fixture_inputs, fixture_model, logits_fixtures, redraw_head
 
 VARIANTS = {"mobilenet_v3_small": 6011, "mobilenet_v3_large": 6015}
 # The CAM head's seed: of the first 12 tried, the one whose Grad-CAM maps are nonzero on most of
@@ -47,20 +44,9 @@ def main(out_dir=make_fixtures.OUT):
     folder = pathlib.Path(out_dir) / "mobilenetv3"
     folder.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    inputs = torch.from_numpy(np.random.default_rng(INPUTS_SEED).standard_normal((2, 3, 64, 64), dtype=np.float32))
-    reference = {"inputs": inputs}
-    models = {}
-    for variant, seed in VARIANTS.items():
-        model = fixture_model(variant, inputs, seed)
-        torch.save(model.state_dict(), folder / f"{variant}.pth")
-        with torch.no_grad():
-            reference[variant] = model(inputs)
-            reference[f"{variant}/f64"] = model.double()(inputs.double()).float()
-        spread = (reference[variant][0] - reference[variant][1]).abs().max()
-        print(f"mobilenetv3 fixtures: {variant}, logits |input 0 - input 1| max {spread:.2f} ({time.time() - start:.0f} s)",
-              file=sys.stderr)
-        models[variant] = model.float()
-    save_file({k: v.contiguous() for k, v in reference.items()}, folder / "logits.safetensors")
+    inputs = fixture_inputs()
+    builders = {variant: (lambda v=variant, s=seed: fixture_model(v, inputs, s)) for variant, seed in VARIANTS.items()}
+    models = logits_fixtures(folder, builders, inputs, keep=[CAM_VARIANT])
 
     model = models[CAM_VARIANT]
     redraw_head(model, CAM_HEAD_SEED, inputs)

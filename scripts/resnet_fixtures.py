@@ -295,16 +295,14 @@ def unknown_architectures(folder):
     """State_dicts of architectures camwatch does not load (3 classes, default random init),
     shrunk where the constructors allow: same key names as the named model, smaller tensors
     (ViT-B/16 has 1 encoder layer instead of 12, so its keys are a subset)."""
-    from torchvision.models import convnext, densenet
+    from torchvision.models import densenet, swin_transformer
 
     builders = {
         "vit_b_16": lambda n: torchvision.models.VisionTransformer(
             image_size=32, patch_size=16, num_layers=1, num_heads=2, hidden_dim=32, mlp_dim=32, num_classes=n),
-        # convnext_tiny's depths (3, 3, 9, 3) at 1/12 of its widths (96, 192, 384, 768).
-        "convnext_tiny": lambda n: convnext.ConvNeXt(
-            [convnext.CNBlockConfig(8, 16, 3), convnext.CNBlockConfig(16, 32, 3),
-             convnext.CNBlockConfig(32, 64, 9), convnext.CNBlockConfig(64, None, 3)],
-            stochastic_depth_prob=0.1, num_classes=n),
+        # swin_t's depths (2, 2, 6, 2) at 1/12 of its widths (96 ... 768).
+        "swin_t": lambda n: swin_transformer.SwinTransformer(
+            [4, 4], 8, [2, 2, 6, 2], [2, 4, 8, 16], [7, 7], num_classes=n),
         # densenet121's blocks (6, 12, 24, 16) with growth 4 instead of 32.
         "densenet121": lambda n: densenet.DenseNet(4, (6, 12, 24, 16), 8, bn_size=2, num_classes=n),
     }

@@ -61,8 +61,8 @@ def randomize(model, seed):
     """Draws every parameter of a torchvision model with a `features` trunk and a `classifier`
     with numpy from `seed`, in `model.modules()` order: convolutions and linear layers He-normal
     (std sqrt(2/fan_in), the last linear layer N(0, 1), left to scale_head), their biases (where
-    they have one) U(-0.1, 0.1), batch-norm weights U(0.5, 1.5) and biases
-    U(-0.2, 0.2). Then calibrates the batch-norm statistics on random 64x64 inputs (their
+    they have one) U(-0.1, 0.1), batch-norm and layer-norm weights U(0.5, 1.5) and biases
+    U(-0.2, 0.2), ConvNeXt's layer scales U(0.1, 0.5). Then calibrates the batch-norm statistics on random 64x64 inputs (their
     average over the batches) and perturbs them (mean + U(-0.05, 0.05), variance
     * U(0.8, 1.25)). Returns the model in eval mode."""
     rng = np.random.default_rng(seed)
@@ -77,6 +77,11 @@ def randomize(model, seed):
                 module.weight.copy_(torch.from_numpy(drawn) * std)
                 if module.bias is not None:
                     module.bias.copy_(uniform(rng, module.bias, -0.1, 0.1))
+            elif isinstance(module, torch.nn.LayerNorm):
+                module.weight.copy_(uniform(rng, module.weight, 0.5, 1.5))
+                module.bias.copy_(uniform(rng, module.bias, -0.2, 0.2))
+            elif isinstance(module, torchvision.models.convnext.CNBlock):
+                module.layer_scale.copy_(uniform(rng, module.layer_scale, 0.1, 0.5))
             elif isinstance(module, torch.nn.BatchNorm2d):
                 module.weight.copy_(uniform(rng, module.weight, 0.5, 1.5))
                 module.bias.copy_(uniform(rng, module.bias, -0.2, 0.2))
@@ -184,24 +189,43 @@ def cam_references(model, folder, variant=CAM_VARIANT, layers=CAM_LAYERS, exact=
     save_file({k: v.contiguous() for k, v in out.items()}, folder / f"cam_{variant}.safetensors")
 
 
+def fixture_inputs():
+    """The logits fixtures' inputs: [2, 3, 64, 64] standard normal (resnet_fixtures' inputs)."""
+    return torch.from_numpy(np.random.default_rng(INPUTS_SEED).standard_normal((2, 3, 64, 64), dtype=np.float32))
+
+
+def logits_fixtures(folder, builders, inputs, keep=()):
+    """For each `name: build` of `builders`: the model build() makes, saved as
+    `folder`/{name}.pth, and its eval-mode logits of `inputs` (`{name}`, and `{name}/f64` in
+    float64) into `folder`/logits.safetensors beside `inputs`. Returns the models named in
+    `keep`, in float32."""
+    start = time.time()
+    reference = {"inputs": inputs}
+    kept = {}
+    for name, build in builders.items():
+        model = build()
+        torch.save(model.state_dict(), folder / f"{name}.pth")
+        with torch.no_grad():
+            reference[name] = model(inputs)
+            reference[f"{name}/f64"] = model.double()(inputs.double()).float()
+        spread = (reference[name][0] - reference[name][1]).abs().max()
+        print(f"{folder.name} fixtures: {name}, logits |input 0 - input 1| max {spread:.2f} ({time.time() - start:.0f} s)",
+              file=sys.stderr)
+        if name in keep:
+            kept[name] = model.float()
+        del model
+    save_file({k: v.contiguous() for k, v in reference.items()}, folder / "logits.safetensors")
+    return kept
+
+
 def main(out_dir=make_fixtures.OUT):
     torch.set_num_threads(2)
     folder = pathlib.Path(out_dir) / "vgg"
     folder.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    inputs = torch.from_numpy(np.random.default_rng(INPUTS_SEED).standard_normal((2, 3, 64, 64), dtype=np.float32))
-    reference = {"inputs": inputs}
-    for variant, seed in VARIANTS.items():
-        model = fixture_model(variant, inputs, seed)
-        torch.save(model.state_dict(), folder / f"{variant}.pth")
-        with torch.no_grad():
-            reference[variant] = model(inputs)
-            reference[f"{variant}/f64"] = model.double()(inputs.double()).float()
-        spread = (reference[variant][0] - reference[variant][1]).abs().max()
-        print(f"vgg fixtures: {variant}, logits |input 0 - input 1| max {spread:.2f} ({time.time() - start:.0f} s)",
-              file=sys.stderr)
-        del model
-    save_file({k: v.contiguous() for k, v in reference.items()}, folder / "logits.safetensors")
+    inputs = fixture_inputs()
+    builders = {variant: (lambda v=variant, s=seed: fixture_model(v, inputs, s)) for variant, seed in VARIANTS.items()}
+    logits_fixtures(folder, builders, inputs)
 
     model = narrow_vgg11_bn(inputs, VARIANTS[CAM_VARIANT])
     redraw_head(model, CAM_HEAD_SEED, inputs)

@@ -2,22 +2,19 @@
 //! random batch-norm statistics (`scripts/efficientnet_fixtures.py`), and trained through
 //! `train --arch`.
 
-use std::collections::BTreeMap;
-
-use cam::TargetLayer;
 use camwatch_tests::{device, fixture, max_abs_diff, tensor_from};
+use models::Classifier;
 use models::checkpoint::{self, LoadOptions};
-use models::{Architecture, Classifier};
 
 const CAM: &str = "efficientnet/cam_narrow_efficientnet_b0";
 const LOGITS: &str = "efficientnet/logits.safetensors";
 const CLASSES: [usize; 2] = [0, 2];
 
-/// B0, B5 (the batch norms ported from TensorFlow, epsilon 1e-3) and V2-S (fused stages) at
-/// full size.
+/// Every variant at full size: B0 ... B7 (B5 ... B7 with the batch norms ported from
+/// TensorFlow, epsilon 1e-3) and V2-S, -M, -L (fused stages).
 #[test]
-fn b0_b5_and_v2_s_match_torchvision_logits_and_are_read_off_their_keys() {
-    let variants = ["efficientnet_b0", "efficientnet_b5", "efficientnet_v2_s"];
+fn every_variant_matches_torchvision_logits_and_is_read_off_its_keys() {
+    let variants = models::efficientnet::VARIANTS.map(|v| v.0);
     crate::common::every_variant_matches_torchvision_logits("efficientnet", &variants);
 }
 
@@ -38,55 +35,12 @@ fn a_narrow_b0_is_read_off_its_shapes() {
     assert!(diff < 1e-4, "logits differ from torchvision's by {diff}");
 }
 
-/// The tensor names and shapes of a `.safetensors` file, from its header.
-fn safetensors_shapes(path: &std::path::Path) -> BTreeMap<String, Vec<usize>> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path).unwrap();
-    let mut length = [0u8; 8];
-    file.read_exact(&mut length).unwrap();
-    let mut header = vec![0u8; u64::from_le_bytes(length) as usize];
-    file.read_exact(&mut header).unwrap();
-    let header: serde_json::Value = serde_json::from_slice(&header).unwrap();
-    let entries = header.as_object().unwrap().iter();
-    (entries.filter(|(key, _)| *key != "__metadata__"))
-        .map(|(key, entry)| {
-            let shape = entry["shape"].as_array().unwrap();
-            (
-                key.clone(),
-                shape.iter().map(|d| d.as_u64().unwrap() as usize).collect(),
-            )
-        })
-        .collect()
-}
-
-/// Each of the eleven variants, built by name, has torchvision's `state_dict` keys and shapes
-/// (`shapes.json`, from torchvision's constructors), and its checkpoint is read back as the same
-/// variant.
+/// Each of the eleven variants, built by name, has torchvision's `state_dict` keys and shapes,
+/// and its checkpoint is read back as the same variant.
 #[test]
 fn every_variant_has_torchvisions_keys_and_is_read_back_by_name() {
-    let device = device();
-    let expected = crate::common::json(&fixture("efficientnet/shapes.json"));
-    let dir = tempfile::tempdir().unwrap();
-    for (variant, _) in models::efficientnet::VARIANTS {
-        let model = Architecture::parse(variant, 1000, 1.0)
-            .unwrap()
-            .init(&device);
-        let path = dir.path().join(format!("{variant}.safetensors"));
-        checkpoint::export_safetensors(&model, &path).unwrap();
-        let ours = safetensors_shapes(&path);
-        let theirs: BTreeMap<String, Vec<usize>> =
-            serde_json::from_value(expected[variant].clone()).unwrap();
-        let theirs: BTreeMap<_, _> = (theirs.into_iter())
-            .filter(|(key, _)| !key.ends_with("num_batches_tracked"))
-            .collect();
-        assert_eq!(ours, theirs, "{variant}: keys and shapes");
-        let info = checkpoint::inspect(&path).unwrap();
-        assert_eq!(info.architecture.variant(), variant);
-        assert_eq!(info.architecture.width_mult(), 1.0, "{variant}");
-        let trainable = Classifier::trainable_params(&model);
-        assert_eq!(info.parameters, trainable, "{variant}: parameters");
-        std::fs::remove_file(&path).unwrap();
-    }
+    let variants = models::efficientnet::VARIANTS.map(|v| v.0);
+    crate::common::every_variant_has_torchvisions_keys("efficientnet", &variants);
 }
 
 /// Every method's maps at the last convolution (`features[-1]`) and at the last stage at
@@ -94,7 +48,7 @@ fn every_variant_has_torchvisions_keys_and_is_read_back_by_name() {
 #[test]
 fn maps_match_pytorch_grad_cam_at_the_last_convolution_and_at_stride_16() {
     let layers = [("last", "features[-1]"), ("stride16", "features.5")];
-    crate::common::maps_match_pytorch_grad_cam(CAM, &layers, &CLASSES, true);
+    crate::common::maps_match_pytorch_grad_cam(CAM, &layers, &CLASSES, true, &[]);
 }
 
 /// Guided backpropagation equals pytorch-grad-cam's GuidedBackpropReLUModel: EfficientNet has
@@ -106,28 +60,13 @@ fn guided_backprop_matches_pytorch_grad_cam_on_efficientnet_b0() {
 
 #[test]
 fn layers_are_named_by_torchvision_index_and_the_default_depends_on_the_size() {
-    let device = device();
-    for arch in ["efficientnet_b0", "efficientnet_v2_s"] {
-        let model = Architecture::parse(arch, 3, 0.25).unwrap().init(&device);
-        let network = model.fold();
-        let network = network.as_ref();
-        let layers = network.layers().len();
-        let last = format!("features.{}", layers - 1);
-        assert_eq!(
-            TargetLayer::find(network, "features[-1]").unwrap().name(),
-            last
-        );
-        assert_eq!(
-            TargetLayer::default_for(network, 224).name(),
-            last,
-            "{arch}"
-        );
-        assert_eq!(
-            TargetLayer::default_for(network, 96).name(),
-            "features.5",
-            "{arch}"
-        );
-    }
+    crate::common::features_layers_and_defaults(
+        0.25,
+        &[
+            ("efficientnet_b0", 9, "features.5"),
+            ("efficientnet_v2_s", 8, "features.5"),
+        ],
+    );
 }
 
 /// timm's EfficientNet (`conv_stem`, `blocks.N.M`) gets one line naming its layout.

@@ -3,6 +3,7 @@
 mod cam;
 mod checkpoint;
 mod common;
+mod convnext;
 mod data;
 mod diagnosis;
 mod efficientnet;

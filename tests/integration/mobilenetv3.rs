@@ -2,10 +2,6 @@
 //! random batch-norm statistics (`scripts/mobilenetv3_fixtures.py`), and trained through
 //! `train --arch`.
 
-use cam::TargetLayer;
-use camwatch_tests::device;
-use models::{Architecture, Classifier};
-
 const CAM: &str = "mobilenetv3/cam_mobilenet_v3_small";
 const CLASSES: [usize; 2] = [0, 2];
 
@@ -20,7 +16,7 @@ fn both_variants_match_torchvision_logits_and_are_read_off_their_keys() {
 #[test]
 fn maps_match_pytorch_grad_cam_at_the_last_convolution_and_at_stride_16() {
     let layers = [("last", "features[-1]"), ("stride16", "features.8")];
-    crate::common::maps_match_pytorch_grad_cam(CAM, &layers, &CLASSES, true);
+    crate::common::maps_match_pytorch_grad_cam(CAM, &layers, &CLASSES, true, &[]);
 }
 
 /// Guided backpropagation equals pytorch-grad-cam's GuidedBackpropReLUModel, which guides every
@@ -32,36 +28,13 @@ fn guided_backprop_matches_pytorch_grad_cam_on_mobilenet_v3_small() {
 
 #[test]
 fn layers_are_named_by_torchvision_index_and_the_default_depends_on_the_size() {
-    let device = device();
-    for (arch, layers, stride_16) in [
-        ("mobilenet_v3_small", 13, "features.8"),
-        ("mobilenet_v3_large", 17, "features.12"),
-    ] {
-        let model = Architecture::parse(arch, 3, 0.5).unwrap().init(&device);
-        let network = model.fold();
-        let network = network.as_ref();
-        assert_eq!(network.layers().len(), layers, "{arch}");
-        let last = format!("features.{}", layers - 1);
-        assert_eq!(
-            TargetLayer::find(network, "features[-1]").unwrap().name(),
-            last
-        );
-        assert_eq!(
-            TargetLayer::default_for(network, 224).name(),
-            last,
-            "{arch}"
-        );
-        assert_eq!(
-            TargetLayer::default_for(network, 96).name(),
-            stride_16,
-            "{arch}"
-        );
-        assert_eq!(
-            TargetLayer::last_at_stride_16(network).name(),
-            stride_16,
-            "{arch}"
-        );
-    }
+    crate::common::features_layers_and_defaults(
+        0.5,
+        &[
+            ("mobilenet_v3_small", 13, "features.8"),
+            ("mobilenet_v3_large", 17, "features.12"),
+        ],
+    );
 }
 
 /// A narrow MobileNetV3-Small trains: a few steps on a fixed batch lower its loss.

@@ -69,7 +69,7 @@ fn torchscript_and_other_families_get_one_line_naming_them() {
     for (file, family) in [
         ("unknown_vit_b_16.pth", "ViT"),
         ("unknown_densenet121.pth", "DenseNet"),
-        ("unknown_convnext_tiny.pth", "ConvNeXt"),
+        ("unknown_swin_t.pth", "Swin Transformer"),
     ] {
         let message = load_error(&format!("resnet/{file}"));
         assert!(

@@ -19,7 +19,7 @@ fn every_variant_matches_torchvision_logits_and_is_read_off_its_keys() {
 #[test]
 fn maps_match_pytorch_grad_cam_at_the_last_and_the_fourth_pooling() {
     let layers = [("last", "features[-1]"), ("pool4", "features.21")];
-    crate::common::maps_match_pytorch_grad_cam("vgg/cam_vgg11_bn", &layers, &CLASSES, false);
+    crate::common::maps_match_pytorch_grad_cam("vgg/cam_vgg11_bn", &layers, &CLASSES, false, &[]);
 }
 
 /// Guided backpropagation equals pytorch-grad-cam's GuidedBackpropReLUModel, which guides every

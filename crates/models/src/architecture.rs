@@ -8,6 +8,7 @@ use burn::nn::DropoutConfig;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::convnext::{self, ConvNeXt, ConvNeXtConfig};
 use crate::efficientnet::{self, EfficientNet, EfficientNetConfig};
 use crate::mobilenetv2::{MobileNetV2, MobileNetV2Config};
 use crate::mobilenetv3::{self, MobileNetV3, MobileNetV3Config};
@@ -32,6 +33,8 @@ pub enum Architecture {
     /// torchvision's EfficientNets (`efficientnet_b0` ... `efficientnet_b7`,
     /// `efficientnet_v2_s` ... `efficientnet_v2_l`).
     EfficientNet(EfficientNetConfig),
+    /// torchvision's ConvNeXts (`convnext_tiny` ... `convnext_large`).
+    ConvNeXt(ConvNeXtConfig),
 }
 
 impl Architecture {
@@ -42,21 +45,24 @@ impl Architecture {
             .chain(resnet::VARIANTS.iter().map(|v| v.0))
             .chain(vgg::VARIANTS.iter().map(|v| v.0))
             .chain(efficientnet::VARIANTS.iter().map(|v| v.0))
+            .chain(convnext::VARIANTS.iter().map(|v| v.0))
             .collect()
     }
 
     /// The architectures camwatch runs, for messages: `mobilenet_v2, mobilenet_v3_small,
     /// mobilenet_v3_large, the ResNet family (resnet18 ... wide_resnet101_2), the VGG family
-    /// (vgg11 ... vgg19_bn) and the EfficientNets (efficientnet_b0 ... efficientnet_v2_l)`.
+    /// (vgg11 ... vgg19_bn), the EfficientNets (efficientnet_b0 ... efficientnet_v2_l) and the
+    /// ConvNeXts (convnext_tiny ... convnext_large)`.
     pub fn supported() -> String {
         let span = |names: Vec<&str>| format!("{} ... {}", names[0], names[names.len() - 1]);
         let mobilenets: Vec<&str> = mobilenetv3::VARIANTS.iter().map(|v| v.0).collect();
         format!(
-            "{DEFAULT_ARCH}, {}, the ResNet family ({}), the VGG family ({}) and the EfficientNets ({})",
+            "{DEFAULT_ARCH}, {}, the ResNet family ({}), the VGG family ({}), the EfficientNets ({}) and the ConvNeXts ({})",
             mobilenets.join(", "),
             span(resnet::VARIANTS.iter().map(|v| v.0).collect()),
             span(vgg::VARIANTS.iter().map(|v| v.0).collect()),
-            span(efficientnet::VARIANTS.iter().map(|v| v.0).collect())
+            span(efficientnet::VARIANTS.iter().map(|v| v.0).collect()),
+            span(convnext::VARIANTS.iter().map(|v| v.0).collect())
         )
     }
 
@@ -76,6 +82,9 @@ impl Architecture {
         }
         if let Some(config) = EfficientNetConfig::named(&wanted, num_classes) {
             return Ok(Self::EfficientNet(config.with_width_mult(width_mult)));
+        }
+        if let Some(config) = ConvNeXtConfig::named(&wanted, num_classes) {
+            return Ok(Self::ConvNeXt(config.with_width_mult(width_mult)));
         }
         match ResNetConfig::named(&wanted, num_classes) {
             Some(config) => {
@@ -103,6 +112,7 @@ impl Architecture {
             Self::ResNet(config) => config.variant().unwrap_or("resnet"),
             Self::Vgg(config) => config.variant().unwrap_or("vgg"),
             Self::EfficientNet(config) => config.variant.name(),
+            Self::ConvNeXt(config) => config.variant().map_or("convnext", |v| v.0),
         }
     }
 
@@ -121,6 +131,7 @@ impl Architecture {
             Self::Vgg(_) => "VGG",
             Self::EfficientNet(config) if config.variant.is_v2() => "EfficientNetV2",
             Self::EfficientNet(_) => "EfficientNet",
+            Self::ConvNeXt(_) => "ConvNeXt",
         }
     }
 
@@ -137,14 +148,16 @@ impl Architecture {
                     config.width_mult
                 )
             }
-            Self::EfficientNet(config) if config.width_mult == 1.0 => {
+            Self::EfficientNet(_) | Self::ConvNeXt(_) | Self::Vgg(_)
+                if self.width_mult() == 1.0 =>
+            {
                 format!("{} ({})", self.family(), self.variant())
             }
-            Self::EfficientNet(config) => format!(
+            Self::EfficientNet(_) | Self::ConvNeXt(_) | Self::Vgg(_) => format!(
                 "{} ({}), width {} (torchvision's: 1)",
                 self.family(),
                 self.variant(),
-                config.width_mult
+                self.width_mult()
             ),
             Self::ResNet(config) if config.base_width == 64 => {
                 format!("{} ({})", self.family(), self.variant())
@@ -155,19 +168,11 @@ impl Architecture {
                 self.variant(),
                 config.base_width
             ),
-            Self::Vgg(config) if config.width_mult == 1.0 => {
-                format!("VGG ({})", self.variant())
-            }
-            Self::Vgg(config) => format!(
-                "VGG ({}), width {} (torchvision's: 1)",
-                self.variant(),
-                config.width_mult
-            ),
         }
     }
 
-    /// The width multiplier: the MobileNets' and VGG's `width_mult`, a ResNet's base width
-    /// over 64.
+    /// The width multiplier: the MobileNets', VGG's and EfficientNet's `width_mult`, a ResNet's
+    /// base width over 64, a ConvNeXt's widths over its variant's.
     pub fn width_mult(&self) -> f64 {
         match self {
             Self::MobileNetV2(config) => config.width_mult,
@@ -175,6 +180,9 @@ impl Architecture {
             Self::ResNet(config) => config.base_width as f64 / 64.0,
             Self::Vgg(config) => config.width_mult,
             Self::EfficientNet(config) => config.width_mult,
+            Self::ConvNeXt(config) => config
+                .variant()
+                .map_or(config.widths[0] as f64 / 96.0, |v| v.1),
         }
     }
 
@@ -186,6 +194,7 @@ impl Architecture {
             Self::ResNet(config) => config.num_classes,
             Self::Vgg(config) => config.num_classes,
             Self::EfficientNet(config) => config.num_classes,
+            Self::ConvNeXt(config) => config.num_classes,
         }
     }
 
@@ -212,15 +221,21 @@ impl Architecture {
                 num_classes,
                 ..config
             }),
+            Self::ConvNeXt(config) => Self::ConvNeXt(ConvNeXtConfig {
+                num_classes,
+                ..config
+            }),
         }
     }
 
     /// The prefix of the head's keys in a torchvision `state_dict` (`classifier.`, `fc.`).
     pub fn head_prefix(&self) -> &'static str {
         match self {
-            Self::MobileNetV2(_) | Self::MobileNetV3(_) | Self::Vgg(_) | Self::EfficientNet(_) => {
-                "classifier."
-            }
+            Self::MobileNetV2(_)
+            | Self::MobileNetV3(_)
+            | Self::Vgg(_)
+            | Self::EfficientNet(_)
+            | Self::ConvNeXt(_) => "classifier.",
             Self::ResNet(_) => "fc.",
         }
     }
@@ -228,9 +243,11 @@ impl Architecture {
     /// A regex matching the backbone's keys (everything but the head), for backbone-only loading.
     pub fn backbone_pattern(&self) -> &'static str {
         match self {
-            Self::MobileNetV2(_) | Self::MobileNetV3(_) | Self::Vgg(_) | Self::EfficientNet(_) => {
-                r"^features\."
-            }
+            Self::MobileNetV2(_)
+            | Self::MobileNetV3(_)
+            | Self::Vgg(_)
+            | Self::EfficientNet(_)
+            | Self::ConvNeXt(_) => r"^features\.",
             Self::ResNet(_) => r"^(conv1|bn1|layer[1-4])\.",
         }
     }
@@ -260,12 +277,16 @@ impl Architecture {
                 self.variant(),
                 config.base_width
             )),
-            Self::Vgg(_) | Self::EfficientNet(_) if self.width_mult() == 1.0 => Ok(format!(
-                "torchvision.models.{}(num_classes={})",
-                self.variant(),
-                self.num_classes()
-            )),
-            Self::Vgg(_) | Self::EfficientNet(_) => Err(format!(
+            Self::Vgg(_) | Self::EfficientNet(_) | Self::ConvNeXt(_)
+                if self.width_mult() == 1.0 =>
+            {
+                Ok(format!(
+                    "torchvision.models.{}(num_classes={})",
+                    self.variant(),
+                    self.num_classes()
+                ))
+            }
+            Self::Vgg(_) | Self::EfficientNet(_) | Self::ConvNeXt(_) => Err(format!(
                 "torchvision has no constructor for a {} of width {}",
                 self.variant(),
                 self.width_mult()
@@ -281,6 +302,7 @@ impl Architecture {
             Self::ResNet(config) => Model::ResNet(config.init(device)),
             Self::Vgg(config) => Model::Vgg(config.init(device)),
             Self::EfficientNet(config) => Model::EfficientNet(config.init(device)),
+            Self::ConvNeXt(config) => Model::ConvNeXt(config.init(device)),
         }
     }
 }
@@ -299,6 +321,8 @@ pub enum Model {
     Vgg(Vgg),
     /// torchvision's EfficientNets.
     EfficientNet(EfficientNet),
+    /// torchvision's ConvNeXts.
+    ConvNeXt(ConvNeXt),
 }
 
 /// Runs `$body` with `$m` bound to the network inside `$model`.
@@ -310,6 +334,7 @@ macro_rules! dispatch {
             Model::ResNet($m) => $body,
             Model::Vgg($m) => $body,
             Model::EfficientNet($m) => $body,
+            Model::ConvNeXt($m) => $body,
         }
     };
 }
@@ -317,9 +342,8 @@ pub(crate) use dispatch;
 
 impl Model {
     /// This model as training runs it: `dropout` before the classifier where the architecture
-    /// has one (the MobileNets, VGG and EfficientNet; torchvision's ResNets have none), and with
-    /// `freeze_backbone` no
-    /// gradients for anything but the head.
+    /// has one (the MobileNets, VGG and EfficientNet; torchvision's ResNets and ConvNeXts have
+    /// none), and with `freeze_backbone` no gradients for anything but the head.
     pub fn for_training(self, dropout: f64, freeze_backbone: bool) -> Self {
         match self {
             Self::MobileNetV2(m) => Self::MobileNetV2(MobileNetV2 {
@@ -363,6 +387,13 @@ impl Model {
                 },
                 classifier: (DropoutConfig::new(dropout).init(), m.classifier.1),
             }),
+            Self::ConvNeXt(m) => Self::ConvNeXt(ConvNeXt {
+                features: match freeze_backbone {
+                    true => m.features.freeze(),
+                    false => m.features,
+                },
+                ..m
+            }),
         }
     }
 
@@ -374,6 +405,7 @@ impl Model {
             Self::ResNet(m) => Architecture::ResNet(m.config()),
             Self::Vgg(m) => Architecture::Vgg(m.config()),
             Self::EfficientNet(m) => Architecture::EfficientNet(m.config()),
+            Self::ConvNeXt(m) => Architecture::ConvNeXt(m.config()),
         }
     }
 }
@@ -424,6 +456,7 @@ impl Classifier for Model {
             (Self::EfficientNet(m), Self::EfficientNet(f)) => {
                 Self::EfficientNet(m.with_fresh_top(f, parts))
             }
+            (Self::ConvNeXt(m), Self::ConvNeXt(f)) => Self::ConvNeXt(m.with_fresh_top(f, parts)),
             _ => panic!("a fresh model of another architecture"),
         }
     }

@@ -2,7 +2,7 @@
 //! so that the error names it.
 
 /// Key fragments that give a family away, tried in order, with the family's description.
-const SIGNATURES: [(&[&str], &str); 13] = [
+const SIGNATURES: [(&[&str], &str); 12] = [
     (
         &["encoder.layers.", "conv_proj."],
         "a torchvision ViT (`encoder.layers...`)",
@@ -14,10 +14,6 @@ const SIGNATURES: [(&[&str], &str); 13] = [
     (
         &["features.1.0.attn."],
         "a torchvision Swin Transformer (`features.N.M.attn...`)",
-    ),
-    (
-        &["features.1.0.layer_scale"],
-        "a torchvision ConvNeXt (`features.N.M.block...`, `layer_scale`)",
     ),
     (
         &["stages.0.blocks.0.conv_dw."],

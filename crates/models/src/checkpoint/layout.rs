@@ -7,7 +7,7 @@ use std::path::Path;
 use burn::store::pytorch_reader::{PickleValue, PytorchReader};
 
 use super::{CheckpointError, Format, foreign};
-use crate::{Architecture, efficientnet, mobilenetv2, mobilenetv3, resnet, vgg};
+use crate::{Architecture, convnext, efficientnet, mobilenetv2, mobilenetv3, resnet, vgg};
 
 /// Top-level dictionary keys that training scripts wrap a `state_dict` in.
 const WRAPPER_KEYS: [&str; 5] = ["state_dict", "model_state_dict", "model", "net", "weights"];
@@ -20,14 +20,16 @@ enum Family {
     ResNet,
     Vgg,
     EfficientNet,
+    ConvNeXt,
 }
 
-const ANCHORS: [(&str, Family); 5] = [
+const ANCHORS: [(&str, Family); 6] = [
     (mobilenetv2::shapes::ANCHOR, Family::MobileNetV2),
     (mobilenetv3::shapes::ANCHOR, Family::MobileNetV3),
     (resnet::shapes::ANCHOR, Family::ResNet),
     (vgg::shapes::ANCHOR, Family::Vgg),
     (efficientnet::shapes::ANCHOR, Family::EfficientNet),
+    (convnext::shapes::ANCHOR, Family::ConvNeXt),
 ];
 
 /// Where the model's keys sit in a checkpoint.
@@ -164,6 +166,7 @@ impl TensorShapes {
             Some(Family::EfficientNet) => {
                 efficientnet::shapes::config(&shape).map(Architecture::EfficientNet)
             }
+            Some(Family::ConvNeXt) => convnext::shapes::config(&shape).map(Architecture::ConvNeXt),
             None => unreachable!("a layout found by an anchor"),
         }
         .map_err(|what| CheckpointError::Architecture {

@@ -121,3 +121,22 @@ pub(crate) fn convolve(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     };
     conv2d(x, conv.weight.val(), options)
 }
+
+/// A square convolution with `padding` on every side and its bias (if it has one), with
+/// LibTorch's own backward (see `native`).
+///
+/// # Shapes
+/// - `x`: `[batch, in_channels, height, width]`
+/// - output: `[batch, out_channels, height', width']`
+pub(crate) fn convolve_padded(conv: &Conv2d, x: Tensor<4>, padding: usize) -> Tensor<4> {
+    let options = ConvOptions {
+        stride: conv.stride[0],
+        padding,
+        groups: conv.groups,
+    };
+    let y = conv2d(x, conv.weight.val(), options);
+    match &conv.bias {
+        Some(bias) => y + bias.val().reshape([1, -1, 1, 1]),
+        None => y,
+    }
+}

@@ -7,6 +7,7 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
 
 use super::conv_norm::{self, ConvNorm, ConvNormConfig};
+use super::stochastic_depth::drop_samples;
 use super::{Activation, FoldedBlock, FoldedConv, FoldedPart, SqueezeExcitation};
 use super::{Gate, SqueezeExcitationConfig};
 
@@ -128,8 +129,7 @@ pub struct MbConv {
     pub activation: Activation,
     /// torchvision's `use_res_connect`: stride 1 and equal input and output widths.
     pub use_residual: bool,
-    /// Drops the residual branch of whole samples while training: a dropout applied to one
-    /// value per sample (the identity outside training, and with probability 0).
+    /// Drops the residual branch of whole samples while training ([`drop_samples`]).
     pub stochastic_depth: Dropout,
 }
 
@@ -159,15 +159,7 @@ impl MbConv {
         if !self.use_residual {
             return out;
         }
-        let out = match self.stochastic_depth.prob > 0.0 && x.device().is_autodiff() {
-            true => {
-                let [batch, ..] = out.dims();
-                let keep = Tensor::ones([batch, 1, 1, 1], &out.device());
-                out * self.stochastic_depth.forward(keep)
-            }
-            false => out,
-        };
-        out + x
+        drop_samples(&self.stochastic_depth, out) + x
     }
 
     /// The output width.

@@ -1,5 +1,5 @@
 //! Parts shared by the architectures: activations, convolution with batch norm for training,
-//! squeeze-excitation, the mobile inverted bottleneck, and the folded convolutions of the inference copies.
+//! squeeze-excitation, stochastic depth, the mobile inverted bottleneck, and the folded convolutions of the inference copies.
 
 pub mod activation;
 pub mod conv_norm;
@@ -7,6 +7,7 @@ pub(crate) mod features;
 pub mod folded;
 pub mod mbconv;
 pub mod squeeze_excitation;
+pub mod stochastic_depth;
 
 pub use activation::Activation;
 pub use conv_norm::{ConvNorm, ConvNormConfig};

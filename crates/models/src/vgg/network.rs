@@ -10,8 +10,8 @@ use burn::nn::{
 };
 use burn::prelude::*;
 
-use crate::layers::conv_norm::batch_norm;
-use crate::native::{ConvOptions, channels_last, conv2d, relu};
+use crate::layers::conv_norm::{batch_norm, convolve_padded};
+use crate::native::{channels_last, relu};
 
 /// torchvision's named VGGs: (name, 3×3 convolutions in each of the five stages, a batch norm
 /// after each convolution).
@@ -204,18 +204,7 @@ pub enum Layer {
 impl Layer {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match self {
-            Self::Conv(conv) => {
-                let options = ConvOptions {
-                    stride: 1,
-                    padding: 1,
-                    groups: 1,
-                };
-                let y = conv2d(x, conv.weight.val(), options);
-                match &conv.bias {
-                    Some(bias) => y + bias.val().reshape([1, -1, 1, 1]),
-                    None => y,
-                }
-            }
+            Self::Conv(conv) => convolve_padded(conv, x, 1),
             Self::Norm(norm) => batch_norm(norm, x),
             Self::Relu(_) => relu(x),
             Self::Pool(pool) => pool.forward(x),
