@@ -14,7 +14,7 @@ run: setup
 # 60 epochs that find flipped training labels (a quarter of the suite's time), runs in the
 # second pass only.
 AVX2 := ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2
-TRAINING_TESTS := cargo test --release -p camwatch-tests --test integration -- shortcut:: train:: sanity:: diagnosis:: resnet::a_narrow resnet::train_arch vgg::a_narrow vgg::train_arch mobilenetv3::a_narrow mobilenetv3::train_arch efficientnet::a_narrow efficientnet::train_arch convnext::a_narrow convnext::train_arch
+TRAINING_TESTS := cargo test --release -p camwatch-tests --test integration -- shortcut:: train:: sanity:: diagnosis:: resnet::a_narrow resnet::train_arch vgg::a_narrow vgg::train_arch mobilenetv3::a_narrow mobilenetv3::train_arch efficientnet::a_narrow efficientnet::train_arch convnext::a_narrow convnext::train_arch densenet::a_narrow densenet::train_arch
 LONGEST := diagnosis::training_images_with_flipped_labels_are_found_by_their_margins
 test: setup test-setup
 	cargo clippy --release --workspace --all-targets -- -D warnings
@@ -83,5 +83,6 @@ test-setup: setup
 	@.venv/bin/python scripts/mobilenetv3_fixtures.py
 	@.venv/bin/python scripts/efficientnet_fixtures.py
 	@.venv/bin/python scripts/convnext_fixtures.py
+	@.venv/bin/python scripts/densenet_fixtures.py
 	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the report test" >&2; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }

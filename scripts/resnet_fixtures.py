@@ -295,7 +295,7 @@ def unknown_architectures(folder):
     """State_dicts of architectures camwatch does not load (3 classes, default random init),
     shrunk where the constructors allow: same key names as the named model, smaller tensors
     (ViT-B/16 has 1 encoder layer instead of 12, so its keys are a subset)."""
-    from torchvision.models import densenet, swin_transformer
+    from torchvision.models import swin_transformer
 
     builders = {
         "vit_b_16": lambda n: torchvision.models.VisionTransformer(
@@ -303,8 +303,7 @@ def unknown_architectures(folder):
         # swin_t's depths (2, 2, 6, 2) at 1/12 of its widths (96 ... 768).
         "swin_t": lambda n: swin_transformer.SwinTransformer(
             [4, 4], 8, [2, 2, 6, 2], [2, 4, 8, 16], [7, 7], num_classes=n),
-        # densenet121's blocks (6, 12, 24, 16) with growth 4 instead of 32.
-        "densenet121": lambda n: densenet.DenseNet(4, (6, 12, 24, 16), 8, bn_size=2, num_classes=n),
+        "squeezenet1_1": lambda n: torchvision.models.squeezenet1_1(num_classes=n),
     }
     for index, (name, builder) in enumerate(builders.items()):
         torch.manual_seed(600 + index)

@@ -104,10 +104,15 @@ def randomize(model, seed):
     return model.eval()
 
 
+def last_linear(model):
+    """The model's head: its last linear layer (`classifier[-1]`, DenseNet's `classifier`)."""
+    return [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+
+
 def scale_head(model, inputs):
     """Scales the last linear layer so that the eval-mode logits of `inputs` without its bias
     have a standard deviation of 1."""
-    head = model.classifier[-1]
+    head = last_linear(model)
     seen = []
     hook = head.register_forward_pre_hook(lambda _, args: seen.append(args[0]))
     with torch.no_grad():
@@ -121,7 +126,7 @@ def redraw_head(model, seed, inputs):
     scales it with scale_head: another head on the same trunk, for the CAM fixtures."""
     rng = np.random.default_rng(seed)
     with torch.no_grad():
-        head = model.classifier[-1]
+        head = last_linear(model)
         head.weight.copy_(normal(rng, head.weight, 1.0))
         head.bias.copy_(uniform(rng, head.bias, -0.1, 0.1))
     scale_head(model, inputs)

@@ -115,7 +115,7 @@ pub(crate) fn every_variant_has_torchvisions_keys(folder: &str, variants: &[&str
     }
 }
 
-/// Each `(arch, layers, stride_16)`, built at `width`, has `layers` layers `features.0` ...;
+/// Each `(arch, layers, stride_16)`, built at `width`, has `layers` layers in `features`;
 /// `features[-1]` and the 224-px default are the last, and the 96-px default is `stride_16`,
 /// the last layer at stride 16.
 pub(crate) fn features_layers_and_defaults(width: f64, cases: &[(&str, usize, &str)]) {
@@ -127,7 +127,8 @@ pub(crate) fn features_layers_and_defaults(width: f64, cases: &[(&str, usize, &s
         let network = model.fold();
         let network = network.as_ref();
         assert_eq!(network.layers().len(), layers, "{arch}");
-        let last = format!("features.{}", layers - 1);
+        let last = network.layers().last().unwrap().clone();
+        assert!(last.starts_with("features."), "{arch}: {last}");
         let found = TargetLayer::find(network, "features[-1]").unwrap();
         assert_eq!(found.name(), last, "{arch}");
         let default = |size| TargetLayer::default_for(network, size).name().to_owned();

@@ -5,6 +5,7 @@ mod checkpoint;
 mod common;
 mod convnext;
 mod data;
+mod densenet;
 mod diagnosis;
 mod efficientnet;
 mod explain;

@@ -68,7 +68,7 @@ fn torchscript_and_other_families_get_one_line_naming_them() {
     );
     for (file, family) in [
         ("unknown_vit_b_16.pth", "ViT"),
-        ("unknown_densenet121.pth", "DenseNet"),
+        ("unknown_squeezenet1_1.pth", "SqueezeNet"),
         ("unknown_swin_t.pth", "Swin Transformer"),
     ] {
         let message = load_error(&format!("resnet/{file}"));
@@ -79,7 +79,7 @@ fn torchscript_and_other_families_get_one_line_naming_them() {
             "{file}: {message}"
         );
     }
-    let error = checkpoint::inspect(&fixture("resnet/unknown_densenet121.pth")).unwrap_err();
+    let error = checkpoint::inspect(&fixture("resnet/unknown_squeezenet1_1.pth")).unwrap_err();
     assert!(
         matches!(error, CheckpointError::Unsupported { .. }),
         "{error}"

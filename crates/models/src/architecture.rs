@@ -9,6 +9,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::convnext::{self, ConvNeXt, ConvNeXtConfig};
+use crate::densenet::{self, DenseNet, DenseNetConfig};
 use crate::efficientnet::{self, EfficientNet, EfficientNetConfig};
 use crate::mobilenetv2::{MobileNetV2, MobileNetV2Config};
 use crate::mobilenetv3::{self, MobileNetV3, MobileNetV3Config};
@@ -35,6 +36,8 @@ pub enum Architecture {
     EfficientNet(EfficientNetConfig),
     /// torchvision's ConvNeXts (`convnext_tiny` ... `convnext_large`).
     ConvNeXt(ConvNeXtConfig),
+    /// torchvision's DenseNets (`densenet121`, `161`, `169`, `201`).
+    DenseNet(DenseNetConfig),
 }
 
 impl Architecture {
@@ -46,23 +49,26 @@ impl Architecture {
             .chain(vgg::VARIANTS.iter().map(|v| v.0))
             .chain(efficientnet::VARIANTS.iter().map(|v| v.0))
             .chain(convnext::VARIANTS.iter().map(|v| v.0))
+            .chain(densenet::VARIANTS.iter().map(|v| v.0))
             .collect()
     }
 
     /// The architectures camwatch runs, for messages: `mobilenet_v2, mobilenet_v3_small,
     /// mobilenet_v3_large, the ResNet family (resnet18 ... wide_resnet101_2), the VGG family
-    /// (vgg11 ... vgg19_bn), the EfficientNets (efficientnet_b0 ... efficientnet_v2_l) and the
-    /// ConvNeXts (convnext_tiny ... convnext_large)`.
+    /// (vgg11 ... vgg19_bn), the EfficientNets (efficientnet_b0 ... efficientnet_v2_l), the
+    /// ConvNeXts (convnext_tiny ... convnext_large) and the DenseNets (densenet121 ...
+    /// densenet201)`.
     pub fn supported() -> String {
         let span = |names: Vec<&str>| format!("{} ... {}", names[0], names[names.len() - 1]);
         let mobilenets: Vec<&str> = mobilenetv3::VARIANTS.iter().map(|v| v.0).collect();
         format!(
-            "{DEFAULT_ARCH}, {}, the ResNet family ({}), the VGG family ({}), the EfficientNets ({}) and the ConvNeXts ({})",
+            "{DEFAULT_ARCH}, {}, the ResNet family ({}), the VGG family ({}), the EfficientNets ({}), the ConvNeXts ({}) and the DenseNets ({})",
             mobilenets.join(", "),
             span(resnet::VARIANTS.iter().map(|v| v.0).collect()),
             span(vgg::VARIANTS.iter().map(|v| v.0).collect()),
             span(efficientnet::VARIANTS.iter().map(|v| v.0).collect()),
-            span(convnext::VARIANTS.iter().map(|v| v.0).collect())
+            span(convnext::VARIANTS.iter().map(|v| v.0).collect()),
+            span(densenet::VARIANTS.iter().map(|v| v.0).collect())
         )
     }
 
@@ -85,6 +91,9 @@ impl Architecture {
         }
         if let Some(config) = ConvNeXtConfig::named(&wanted, num_classes) {
             return Ok(Self::ConvNeXt(config.with_width_mult(width_mult)));
+        }
+        if let Some(config) = DenseNetConfig::named(&wanted, num_classes) {
+            return Ok(Self::DenseNet(config.with_width_mult(width_mult)));
         }
         match ResNetConfig::named(&wanted, num_classes) {
             Some(config) => {
@@ -113,6 +122,7 @@ impl Architecture {
             Self::Vgg(config) => config.variant().unwrap_or("vgg"),
             Self::EfficientNet(config) => config.variant.name(),
             Self::ConvNeXt(config) => config.variant().map_or("convnext", |v| v.0),
+            Self::DenseNet(config) => config.variant().map_or("densenet", |v| v.0),
         }
     }
 
@@ -132,6 +142,7 @@ impl Architecture {
             Self::EfficientNet(config) if config.variant.is_v2() => "EfficientNetV2",
             Self::EfficientNet(_) => "EfficientNet",
             Self::ConvNeXt(_) => "ConvNeXt",
+            Self::DenseNet(_) => "DenseNet",
         }
     }
 
@@ -148,17 +159,23 @@ impl Architecture {
                     config.width_mult
                 )
             }
-            Self::EfficientNet(_) | Self::ConvNeXt(_) | Self::Vgg(_)
+            Self::DenseNet(config) if config.variant().is_none() => format!(
+                "DenseNet of growth rate {}, blocks {:?}, stem {}, bottleneck {}",
+                config.growth_rate, config.blocks, config.init_features, config.bn_size
+            ),
+            Self::EfficientNet(_) | Self::ConvNeXt(_) | Self::Vgg(_) | Self::DenseNet(_)
                 if self.width_mult() == 1.0 =>
             {
                 format!("{} ({})", self.family(), self.variant())
             }
-            Self::EfficientNet(_) | Self::ConvNeXt(_) | Self::Vgg(_) => format!(
-                "{} ({}), width {} (torchvision's: 1)",
-                self.family(),
-                self.variant(),
-                self.width_mult()
-            ),
+            Self::EfficientNet(_) | Self::ConvNeXt(_) | Self::Vgg(_) | Self::DenseNet(_) => {
+                format!(
+                    "{} ({}), width {} (torchvision's: 1)",
+                    self.family(),
+                    self.variant(),
+                    self.width_mult()
+                )
+            }
             Self::ResNet(config) if config.base_width == 64 => {
                 format!("{} ({})", self.family(), self.variant())
             }
@@ -172,7 +189,7 @@ impl Architecture {
     }
 
     /// The width multiplier: the MobileNets', VGG's and EfficientNet's `width_mult`, a ResNet's
-    /// base width over 64, a ConvNeXt's widths over its variant's.
+    /// base width over 64, a ConvNeXt's widths and a DenseNet's growth rate over its variant's.
     pub fn width_mult(&self) -> f64 {
         match self {
             Self::MobileNetV2(config) => config.width_mult,
@@ -183,6 +200,9 @@ impl Architecture {
             Self::ConvNeXt(config) => config
                 .variant()
                 .map_or(config.widths[0] as f64 / 96.0, |v| v.1),
+            Self::DenseNet(config) => config
+                .variant()
+                .map_or(config.growth_rate as f64 / 32.0, |v| v.1),
         }
     }
 
@@ -195,6 +215,7 @@ impl Architecture {
             Self::Vgg(config) => config.num_classes,
             Self::EfficientNet(config) => config.num_classes,
             Self::ConvNeXt(config) => config.num_classes,
+            Self::DenseNet(config) => config.num_classes,
         }
     }
 
@@ -225,6 +246,10 @@ impl Architecture {
                 num_classes,
                 ..config
             }),
+            Self::DenseNet(config) => Self::DenseNet(DenseNetConfig {
+                num_classes,
+                ..config
+            }),
         }
     }
 
@@ -235,8 +260,19 @@ impl Architecture {
             | Self::MobileNetV3(_)
             | Self::Vgg(_)
             | Self::EfficientNet(_)
-            | Self::ConvNeXt(_) => "classifier.",
+            | Self::ConvNeXt(_)
+            | Self::DenseNet(_) => "classifier.",
             Self::ResNet(_) => "fc.",
+        }
+    }
+
+    /// Renames between torchvision's `state_dict` keys and the network's module paths, as
+    /// (regex, replacement) pairs applied in order (`to_torchvision`: for export); empty where
+    /// they are the same (every family but DenseNet).
+    pub fn key_renames(&self, to_torchvision: bool) -> Vec<(String, String)> {
+        match self {
+            Self::DenseNet(_) => densenet::key_renames(to_torchvision),
+            _ => Vec::new(),
         }
     }
 
@@ -247,7 +283,8 @@ impl Architecture {
             | Self::MobileNetV3(_)
             | Self::Vgg(_)
             | Self::EfficientNet(_)
-            | Self::ConvNeXt(_) => r"^features\.",
+            | Self::ConvNeXt(_)
+            | Self::DenseNet(_) => r"^features\.",
             Self::ResNet(_) => r"^(conv1|bn1|layer[1-4])\.",
         }
     }
@@ -277,8 +314,8 @@ impl Architecture {
                 self.variant(),
                 config.base_width
             )),
-            Self::Vgg(_) | Self::EfficientNet(_) | Self::ConvNeXt(_)
-                if self.width_mult() == 1.0 =>
+            Self::Vgg(_) | Self::EfficientNet(_) | Self::ConvNeXt(_) | Self::DenseNet(_)
+                if self.width_mult() == 1.0 && self.variant() != "densenet" =>
             {
                 Ok(format!(
                     "torchvision.models.{}(num_classes={})",
@@ -286,11 +323,13 @@ impl Architecture {
                     self.num_classes()
                 ))
             }
-            Self::Vgg(_) | Self::EfficientNet(_) | Self::ConvNeXt(_) => Err(format!(
-                "torchvision has no constructor for a {} of width {}",
-                self.variant(),
-                self.width_mult()
-            )),
+            Self::Vgg(_) | Self::EfficientNet(_) | Self::ConvNeXt(_) | Self::DenseNet(_) => {
+                Err(format!(
+                    "torchvision has no constructor for a {} of width {}",
+                    self.variant(),
+                    self.width_mult()
+                ))
+            }
         }
     }
 
@@ -303,6 +342,7 @@ impl Architecture {
             Self::Vgg(config) => Model::Vgg(config.init(device)),
             Self::EfficientNet(config) => Model::EfficientNet(config.init(device)),
             Self::ConvNeXt(config) => Model::ConvNeXt(config.init(device)),
+            Self::DenseNet(config) => Model::DenseNet(config.init(device)),
         }
     }
 }
@@ -323,6 +363,8 @@ pub enum Model {
     EfficientNet(EfficientNet),
     /// torchvision's ConvNeXts.
     ConvNeXt(ConvNeXt),
+    /// torchvision's DenseNets.
+    DenseNet(DenseNet),
 }
 
 /// Runs `$body` with `$m` bound to the network inside `$model`.
@@ -335,6 +377,7 @@ macro_rules! dispatch {
             Model::Vgg($m) => $body,
             Model::EfficientNet($m) => $body,
             Model::ConvNeXt($m) => $body,
+            Model::DenseNet($m) => $body,
         }
     };
 }
@@ -342,8 +385,8 @@ pub(crate) use dispatch;
 
 impl Model {
     /// This model as training runs it: `dropout` before the classifier where the architecture
-    /// has one (the MobileNets, VGG and EfficientNet; torchvision's ResNets and ConvNeXts have
-    /// none), and with `freeze_backbone` no gradients for anything but the head.
+    /// has one (the MobileNets, VGG and EfficientNet; torchvision's ResNets, ConvNeXts and
+    /// DenseNets have none), and with `freeze_backbone` no gradients for anything but the head.
     pub fn for_training(self, dropout: f64, freeze_backbone: bool) -> Self {
         match self {
             Self::MobileNetV2(m) => Self::MobileNetV2(MobileNetV2 {
@@ -394,6 +437,13 @@ impl Model {
                 },
                 ..m
             }),
+            Self::DenseNet(m) => Self::DenseNet(DenseNet {
+                features: match freeze_backbone {
+                    true => m.features.freeze(),
+                    false => m.features,
+                },
+                ..m
+            }),
         }
     }
 
@@ -406,6 +456,7 @@ impl Model {
             Self::Vgg(m) => Architecture::Vgg(m.config()),
             Self::EfficientNet(m) => Architecture::EfficientNet(m.config()),
             Self::ConvNeXt(m) => Architecture::ConvNeXt(m.config()),
+            Self::DenseNet(m) => Architecture::DenseNet(m.config()),
         }
     }
 }
@@ -457,6 +508,7 @@ impl Classifier for Model {
                 Self::EfficientNet(m.with_fresh_top(f, parts))
             }
             (Self::ConvNeXt(m), Self::ConvNeXt(f)) => Self::ConvNeXt(m.with_fresh_top(f, parts)),
+            (Self::DenseNet(m), Self::DenseNet(f)) => Self::DenseNet(m.with_fresh_top(f, parts)),
             _ => panic!("a fresh model of another architecture"),
         }
     }

@@ -7,8 +7,8 @@
 //!   loads without a renaming table: [`mobilenetv2`] (`mobilenet_v2`), [`mobilenetv3`]
 //!   (`mobilenet_v3_small`, `mobilenet_v3_large`), [`resnet`]
 //!   (`resnet18` ... `wide_resnet101_2`), [`vgg`] (`vgg11` ... `vgg19_bn`), [`efficientnet`]
-//!   (`efficientnet_b0` ... `efficientnet_v2_l`) and [`convnext`] (`convnext_tiny` ...
-//!   `convnext_large`). Each part has a `Config` that `init`s it.
+//!   (`efficientnet_b0` ... `efficientnet_v2_l`), [`convnext`] (`convnext_tiny` ...
+//!   `convnext_large`) and [`densenet`] (`densenet121` ... `densenet201`). Each part has a `Config` that `init`s it.
 //! - [`Architecture`] names them and [`Model`] holds any of them; [`checkpoint`] reads the
 //!   architecture off a checkpoint's keys and shapes.
 //!
@@ -36,6 +36,7 @@
 mod architecture;
 pub mod checkpoint;
 pub mod convnext;
+pub mod densenet;
 pub mod efficientnet;
 pub mod layers;
 pub mod mobilenetv2;
@@ -47,6 +48,7 @@ pub mod vgg;
 
 pub use architecture::{Architecture, DEFAULT_ARCH, Model};
 pub use convnext::{ConvNeXt, ConvNeXtConfig, FoldedConvNeXt};
+pub use densenet::{DenseNet, DenseNetConfig, FoldedDenseNet};
 pub use efficientnet::{EfficientNet, EfficientNetConfig, FoldedEfficientNet};
 pub use mobilenetv2::{
     FEATURE_LAYERS, Feature, FoldedMobileNetV2, InvertedResidualConfig, MobileNetV2,

@@ -2,7 +2,7 @@
 //! so that the error names it.
 
 /// Key fragments that give a family away, tried in order, with the family's description.
-const SIGNATURES: [(&[&str], &str); 12] = [
+const SIGNATURES: [(&[&str], &str); 11] = [
     (
         &["encoder.layers.", "conv_proj."],
         "a torchvision ViT (`encoder.layers...`)",
@@ -22,10 +22,6 @@ const SIGNATURES: [(&[&str], &str); 12] = [
     (
         &["conv_stem.", "blocks.0.0."],
         "a timm EfficientNet or MobileNet (`conv_stem`, `blocks.N.M...`)",
-    ),
-    (
-        &["features.denseblock1."],
-        "a torchvision DenseNet (`features.denseblockN...`)",
     ),
     (
         &["features.3.squeeze."],
@@ -75,8 +71,8 @@ mod tests {
         assert_eq!(describe(&vit), Some(SIGNATURES[0].1));
         let efficientnet = ["conv_stem.weight", "blocks.0.0.conv_dw.weight"];
         assert!(describe(&efficientnet).unwrap().contains("EfficientNet"));
-        let densenet = ["module.features.denseblock1.denselayer1.conv1.weight"];
-        assert!(describe(&densenet).unwrap().contains("DenseNet"));
+        let squeezenet = ["module.features.3.squeeze.weight"];
+        assert!(describe(&squeezenet).unwrap().contains("SqueezeNet"));
         assert_eq!(describe(&["fc.weight"]), None);
     }
 }

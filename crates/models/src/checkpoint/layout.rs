@@ -7,7 +7,9 @@ use std::path::Path;
 use burn::store::pytorch_reader::{PickleValue, PytorchReader};
 
 use super::{CheckpointError, Format, foreign};
-use crate::{Architecture, convnext, efficientnet, mobilenetv2, mobilenetv3, resnet, vgg};
+use crate::{
+    Architecture, convnext, densenet, efficientnet, mobilenetv2, mobilenetv3, resnet, vgg,
+};
 
 /// Top-level dictionary keys that training scripts wrap a `state_dict` in.
 const WRAPPER_KEYS: [&str; 5] = ["state_dict", "model_state_dict", "model", "net", "weights"];
@@ -21,15 +23,17 @@ enum Family {
     Vgg,
     EfficientNet,
     ConvNeXt,
+    DenseNet,
 }
 
-const ANCHORS: [(&str, Family); 6] = [
+const ANCHORS: [(&str, Family); 7] = [
     (mobilenetv2::shapes::ANCHOR, Family::MobileNetV2),
     (mobilenetv3::shapes::ANCHOR, Family::MobileNetV3),
     (resnet::shapes::ANCHOR, Family::ResNet),
     (vgg::shapes::ANCHOR, Family::Vgg),
     (efficientnet::shapes::ANCHOR, Family::EfficientNet),
     (convnext::shapes::ANCHOR, Family::ConvNeXt),
+    (densenet::shapes::ANCHOR, Family::DenseNet),
 ];
 
 /// Where the model's keys sit in a checkpoint.
@@ -167,6 +171,7 @@ impl TensorShapes {
                 efficientnet::shapes::config(&shape).map(Architecture::EfficientNet)
             }
             Some(Family::ConvNeXt) => convnext::shapes::config(&shape).map(Architecture::ConvNeXt),
+            Some(Family::DenseNet) => densenet::shapes::config(&shape).map(Architecture::DenseNet),
             None => unreachable!("a layout found by an anchor"),
         }
         .map_err(|what| CheckpointError::Architecture {

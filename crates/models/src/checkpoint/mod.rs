@@ -160,7 +160,7 @@ fn load_into<M: ModuleSnapshot>(
             .load_from(
                 &mut SafetensorsStore::from_file(path)
                     .with_from_adapter(PyTorchToBurnAdapter)
-                    .remap(prefix_remapper(&info.layout))
+                    .remap(load_remapper(info))
                     .filter(filter)
                     .skip_enum_variants(true)
                     .map_indices_contiguous(false)
@@ -169,7 +169,7 @@ fn load_into<M: ModuleSnapshot>(
             .map_err(|e| e.to_string()),
         Format::PytorchZip | Format::PytorchLegacy => {
             let mut store = PytorchStore::from_file(path)
-                .remap(prefix_remapper(&info.layout))
+                .remap(load_remapper(info))
                 .filter(filter)
                 .map_indices_contiguous(false)
                 .allow_partial(true);
@@ -198,14 +198,17 @@ impl ModuleMapper for ToF32 {
     }
 }
 
-/// Strips the layout's key prefix (`module.`, `model.`) so keys match torchvision's.
-fn prefix_remapper(layout: &KeyLayout) -> KeyRemapper {
-    match layout.prefix.as_str() {
-        "" => KeyRemapper::new(),
-        prefix => KeyRemapper::new()
-            .add_pattern(format!("^{}", regex::escape(prefix)), "")
-            .expect("an escaped literal is a valid regex"),
-    }
+/// Strips the layout's key prefix (`module.`, `model.`) so keys match torchvision's, then
+/// renames torchvision's keys to the network's module paths where they differ
+/// ([`Architecture::key_renames`]).
+fn load_remapper(info: &CheckpointInfo) -> KeyRemapper {
+    let prefix = match info.layout.prefix.as_str() {
+        "" => None,
+        prefix => Some((format!("^{}", regex::escape(prefix)), String::new())),
+    };
+    let renames = info.architecture.key_renames(false);
+    KeyRemapper::from_patterns(prefix.into_iter().chain(renames).collect())
+        .expect("escaped literals and the families' renames are valid regexes")
 }
 
 /// Turns what the store could not place into one clear error.
@@ -273,11 +276,15 @@ pub fn save(model: &Model, metadata: &Metadata, path: &Path) -> Result<(), Check
 /// `torchvision.models.resnet50(num_classes=N).load_state_dict(safetensors.torch.load_file(path))`
 /// ([`Architecture::torchvision_constructor`]) runs it in PyTorch unchanged.
 pub fn export_safetensors(model: &Model, path: &Path) -> Result<(), CheckpointError> {
+    let renames = model.architecture().key_renames(true);
+    let export_remapper =
+        KeyRemapper::from_patterns(renames).expect("the families' renames are valid regexes");
     Ok(write_atomically(path, |tmp| {
         dispatch!(model, model => model
             .save_into(
                 &mut SafetensorsStore::from_file(tmp)
                     .with_to_adapter(BurnToPyTorchAdapter)
+                    .remap(export_remapper.clone())
                     .skip_enum_variants(true)
                     .overwrite(true),
             )
