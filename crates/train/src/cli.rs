@@ -166,14 +166,16 @@ pub struct ModelArgs {
     /// mobilenet_v3_large, resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d,
     /// resnext101_32x8d, resnext101_64x4d, wide_resnet50_2, wide_resnet101_2, vgg11, vgg11_bn,
     /// vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn, efficientnet_b0 ... efficientnet_b7,
-    /// efficientnet_v2_s, efficientnet_v2_m, efficientnet_v2_l (with --weights, the checkpoint's;
-    /// a different one given here is an error).
+    /// efficientnet_v2_s, efficientnet_v2_m, efficientnet_v2_l, convnext_tiny, convnext_small,
+    /// convnext_base, convnext_large, densenet121, densenet161, densenet169, densenet201 (with
+    /// --weights, the checkpoint's; a different one given here is an error).
     #[arg(long, value_name = "NAME", default_value = models::DEFAULT_ARCH)]
     pub arch: String,
     /// Width multiplier of a new network: MobileNetV2's width_mult (default 0.5); a
     /// MobileNetV3's width_mult, a ResNet's base width is 64 times it, a VGG's and an
-    /// EfficientNet's every width is scaled by it (on top of the variant's own; default 1.0,
-    /// torchvision's). Ignored with --weights, which fixes the width.
+    /// EfficientNet's every width, a ConvNeXt's stage widths and a DenseNet's growth rate and
+    /// stem are scaled by it (on top of the variant's own; default 1.0, torchvision's). Ignored
+    /// with --weights, which fixes the width.
     #[arg(long, value_parser = parse_width)]
     pub width_mult: Option<f64>,
     /// Torchvision checkpoint (.pth/.pt/.safetensors, any key layout) to start from, of any
@@ -182,8 +184,8 @@ pub struct ModelArgs {
     #[arg(long, value_name = "PATH")]
     pub weights: Option<PathBuf>,
     /// Dropout probability in the classifier while training (torchvision's MobileNet default, and
-    /// its EfficientNet-B0's and V2-S's; a VGG's two dropouts take it too; torchvision's ResNets
-    /// have none).
+    /// its EfficientNet-B0's and V2-S's; a VGG's two dropouts take it too; torchvision's ResNets,
+    /// ConvNeXts and DenseNets have none).
     #[arg(long, default_value_t = 0.2, value_parser = parse_fraction)]
     pub dropout: f64,
     /// Train only the classifier; the backbone is frozen (no backward through it). With
