@@ -28,25 +28,21 @@ writes the same files. Run with .venv/bin/python scripts/convnext_fixtures.py (a
 make_fixtures.py, whose module it imports).
 """
 
-import json
 import pathlib
-import sys
-import time
 
 import torch
-import torchvision
 from torchvision.models import convnext
 
 import make_fixtures
 from resnet_fixtures import NUM_CLASSES
 from vgg_fixtures import (
-    cam_references,
+    cam_fixture,
     fixture_inputs,
     fixture_model,
     logits_fixtures,
     randomize,
-    redraw_head,
     scale_head,
+    shapes_json,
 )
 
 VARIANTS = {"convnext_tiny": 8000, "convnext_small": 8001, "convnext_base": 8002, "convnext_large": 8003}
@@ -71,17 +67,11 @@ def main(out_dir=make_fixtures.OUT):
     torch.set_num_threads(2)
     folder = pathlib.Path(out_dir) / "convnext"
     folder.mkdir(parents=True, exist_ok=True)
-    start = time.time()
     inputs = fixture_inputs()
     builders = {variant: (lambda v=variant, s=seed: fixture_model(v, inputs, s)) for variant, seed in VARIANTS.items()}
     builders[CAM_VARIANT] = lambda: narrow_tiny(inputs, 8010)
     cam_model = logits_fixtures(folder, builders, inputs, keep=[CAM_VARIANT])[CAM_VARIANT]
-    shapes = {}
-    for variant in VARIANTS:
-        with torch.device("meta"):
-            state = getattr(torchvision.models, variant)().state_dict()
-        shapes[variant] = {key: list(tensor.shape) for key, tensor in state.items()}
-    (folder / "shapes.json").write_text(json.dumps(shapes))
+    shapes_json(folder, VARIANTS)
 
     torch.manual_seed(8020)
     odd = convnext.ConvNeXt(
@@ -89,10 +79,7 @@ def main(out_dir=make_fixtures.OUT):
         stochastic_depth_prob=0.1, num_classes=3)
     torch.save(odd.state_dict(), folder / "odd_width_convnext_tiny.pth")
 
-    redraw_head(cam_model, CAM_HEAD_SEED, inputs)
-    torch.save(cam_model.state_dict(), folder / f"cam_{CAM_VARIANT}.pth")
-    cam_references(cam_model, folder, CAM_VARIANT, CAM_LAYERS, exact=True)
-    print(f"convnext fixtures: cam_{CAM_VARIANT} ({time.time() - start:.0f} s)", file=sys.stderr)
+    cam_fixture(cam_model, folder, CAM_VARIANT, CAM_HEAD_SEED, inputs, CAM_LAYERS)
 
 
 if __name__ == "__main__":

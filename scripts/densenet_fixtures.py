@@ -28,25 +28,21 @@ writes the same files. Run with .venv/bin/python scripts/densenet_fixtures.py (a
 make_fixtures.py, whose module it imports).
 """
 
-import json
 import pathlib
-import sys
-import time
 
 import torch
-import torchvision
 from torchvision.models import densenet
 
 import make_fixtures
 from resnet_fixtures import NUM_CLASSES
 from vgg_fixtures import (
-    cam_references,
+    cam_fixture,
     fixture_inputs,
     fixture_model,
     logits_fixtures,
     randomize,
-    redraw_head,
     scale_head,
+    shapes_json,
 )
 
 VARIANTS = {"densenet121": 9000, "densenet161": 9001, "densenet169": 9002, "densenet201": 9003}
@@ -66,23 +62,14 @@ def main(out_dir=make_fixtures.OUT):
     torch.set_num_threads(2)
     folder = pathlib.Path(out_dir) / "densenet"
     folder.mkdir(parents=True, exist_ok=True)
-    start = time.time()
     inputs = fixture_inputs()
     builders = {variant: (lambda v=variant, s=seed: fixture_model(v, inputs, s)) for variant, seed in VARIANTS.items()}
     builders[CAM_VARIANT] = lambda: densenet121_blocks(inputs, 9010, 8, 16, 4)
     builders["odd_densenet121"] = lambda: densenet121_blocks(inputs, 9020, 4, 8, 2)
     cam_model = logits_fixtures(folder, builders, inputs, keep=[CAM_VARIANT])[CAM_VARIANT]
-    shapes = {}
-    for variant in VARIANTS:
-        with torch.device("meta"):
-            state = getattr(torchvision.models, variant)().state_dict()
-        shapes[variant] = {key: list(tensor.shape) for key, tensor in state.items()}
-    (folder / "shapes.json").write_text(json.dumps(shapes))
+    shapes_json(folder, VARIANTS)
 
-    redraw_head(cam_model, CAM_HEAD_SEED, inputs)
-    torch.save(cam_model.state_dict(), folder / f"cam_{CAM_VARIANT}.pth")
-    cam_references(cam_model, folder, CAM_VARIANT, CAM_LAYERS, exact=True)
-    print(f"densenet fixtures: cam_{CAM_VARIANT} ({time.time() - start:.0f} s)", file=sys.stderr)
+    cam_fixture(cam_model, folder, CAM_VARIANT, CAM_HEAD_SEED, inputs, CAM_LAYERS)
 
 
 if __name__ == "__main__":

@@ -30,28 +30,24 @@ Run with .venv/bin/python scripts/efficientnet_fixtures.py (after make_fixtures.
 it imports).
 """
 
-import json
 import pathlib
-import sys
-import time
 
 import numpy as np
 import timm
 import torch
-import torchvision
 from safetensors.torch import save_file
 from torchvision.models import efficientnet
 
 import make_fixtures
 from resnet_fixtures import NUM_CLASSES
 from vgg_fixtures import (
-    cam_references,
+    cam_fixture,
     fixture_inputs,
     fixture_model,
     logits_fixtures,
     randomize,
-    redraw_head,
     scale_head,
+    shapes_json,
 )
 
 # Every variant at full size, with weights (seed 7000 + k for B{k}, 7020 + k for V2-S, -M, -L).
@@ -76,22 +72,13 @@ def main(out_dir=make_fixtures.OUT):
     torch.set_num_threads(2)
     folder = pathlib.Path(out_dir) / "efficientnet"
     folder.mkdir(parents=True, exist_ok=True)
-    start = time.time()
     inputs = fixture_inputs()
     builders = {variant: (lambda v=variant, s=seed: fixture_model(v, inputs, s)) for variant, seed in VARIANTS.items()}
     builders["narrow_efficientnet_b0"] = lambda: narrow_b0(inputs, 7030)
     cam_model = logits_fixtures(folder, builders, inputs, keep=[CAM_VARIANT])[CAM_VARIANT]
-    shapes = {}
-    for variant in ALL_VARIANTS:
-        with torch.device("meta"):
-            state = getattr(torchvision.models, variant)().state_dict()
-        shapes[variant] = {key: list(tensor.shape) for key, tensor in state.items()}
-    (folder / "shapes.json").write_text(json.dumps(shapes))
+    shapes_json(folder, ALL_VARIANTS)
 
-    redraw_head(cam_model, CAM_HEAD_SEED, inputs)
-    torch.save(cam_model.state_dict(), folder / f"cam_{CAM_VARIANT}.pth")
-    cam_references(cam_model, folder, CAM_VARIANT, CAM_LAYERS, exact=True)
-    print(f"efficientnet fixtures: cam_{CAM_VARIANT} ({time.time() - start:.0f} s)", file=sys.stderr)
+    cam_fixture(cam_model, folder, CAM_VARIANT, CAM_HEAD_SEED, inputs, CAM_LAYERS)
 
     torch.manual_seed(7040)
     torch.save(timm.create_model("efficientnet_b0", num_classes=3).state_dict(), folder / "timm_efficientnet_b0.pth")

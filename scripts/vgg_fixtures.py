@@ -25,6 +25,7 @@ make_fixtures.py, whose module it imports).
 """
 
 import copy
+import json
 import pathlib
 import sys
 import time
@@ -221,6 +222,28 @@ def logits_fixtures(folder, builders, inputs, keep=()):
         del model
     save_file({k: v.contiguous() for k, v in reference.items()}, folder / "logits.safetensors")
     return kept
+
+
+def shapes_json(folder, variants):
+    """`folder`/shapes.json: `{variant: {key: shape}}` of torchvision's state_dict for each of
+    `variants` (1000 classes, built on the meta device)."""
+    shapes = {}
+    for variant in variants:
+        with torch.device("meta"):
+            state = getattr(torchvision.models, variant)().state_dict()
+        shapes[variant] = {key: list(tensor.shape) for key, tensor in state.items()}
+    (folder / "shapes.json").write_text(json.dumps(shapes))
+
+
+def cam_fixture(model, folder, variant, head_seed, inputs, layers):
+    """`model` with another head (redraw_head from `head_seed`), saved as
+    `folder`/cam_`variant`.pth, and pytorch-grad-cam's maps at `layers` with float64
+    references beside it (cam_references with `exact`)."""
+    start = time.time()
+    redraw_head(model, head_seed, inputs)
+    torch.save(model.state_dict(), folder / f"cam_{variant}.pth")
+    cam_references(model, folder, variant, layers, exact=True)
+    print(f"{folder.name} fixtures: cam_{variant} ({time.time() - start:.0f} s)", file=sys.stderr)
 
 
 def main(out_dir=make_fixtures.OUT):
