@@ -32,10 +32,8 @@ it imports).
 
 import pathlib
 
-import numpy as np
 import timm
 import torch
-from safetensors.torch import save_file
 from torchvision.models import efficientnet
 
 import make_fixtures
