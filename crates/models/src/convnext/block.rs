@@ -13,6 +13,7 @@ use burn::prelude::*;
 
 use crate::layers::conv_norm::convolve_padded;
 use crate::layers::stochastic_depth::drop_samples;
+use crate::layers::zero_bias;
 
 /// The layer norms' epsilon in torchvision's ConvNeXt.
 pub(crate) const EPSILON: f64 = 1e-6;
@@ -53,7 +54,7 @@ impl CnBlockConfig {
             .init(device);
         CnBlock {
             block: (
-                zero_bias(depthwise),
+                zero_bias::conv(depthwise),
                 Identity,
                 layer_norm(dim, device),
                 linear(dim, EXPANSION * dim, device),
@@ -69,16 +70,6 @@ impl CnBlockConfig {
     }
 }
 
-/// A convolution's bias set to zero (burn-nn draws it).
-pub(crate) fn zero_bias(mut conv: Conv2d) -> Conv2d {
-    let [out, ..] = conv.weight.dims();
-    conv.bias = Some(Param::from_tensor(Tensor::zeros(
-        [out],
-        &conv.weight.device(),
-    )));
-    conv
-}
-
 /// A layer norm over `channels` with ConvNeXt's epsilon.
 pub(crate) fn layer_norm(channels: usize, device: &Device) -> LayerNorm {
     LayerNormConfig::new(channels)
@@ -88,11 +79,10 @@ pub(crate) fn layer_norm(channels: usize, device: &Device) -> LayerNorm {
 
 /// A linear layer with [`WEIGHTS`] and a zero bias.
 pub(crate) fn linear(inputs: usize, outputs: usize, device: &Device) -> Linear {
-    let mut layer = LinearConfig::new(inputs, outputs)
+    let layer = LinearConfig::new(inputs, outputs)
         .with_initializer(WEIGHTS)
         .init(device);
-    layer.bias = Some(Param::from_tensor(Tensor::zeros([outputs], device)));
-    layer
+    zero_bias::linear(layer)
 }
 
 /// The residual branch: depthwise convolution, (permute), layer norm, linear, GELU, linear,

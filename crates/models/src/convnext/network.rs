@@ -5,9 +5,9 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Identity, LayerNorm, Linear};
 use burn::prelude::*;
 
-use super::block::{CnBlock, CnBlockConfig, WEIGHTS, layer_norm, layer_norm_2d, linear, zero_bias};
+use super::block::{CnBlock, CnBlockConfig, WEIGHTS, layer_norm, layer_norm_2d, linear};
 use crate::layers::conv_norm::convolve_padded;
-use crate::layers::global_pool;
+use crate::layers::{global_pool, zero_bias};
 use crate::mobilenetv2::shapes::candidate_widths;
 use crate::native::channels_last;
 
@@ -83,7 +83,7 @@ impl ConvNeXtConfig {
             .with_initializer(WEIGHTS)
             .init(device);
         let mut features = vec![Feature::Stem((
-            zero_bias(stem),
+            zero_bias::conv(stem),
             layer_norm(self.widths[0], device),
         ))];
         let total: usize = self.depths.iter().sum();
@@ -108,7 +108,7 @@ impl ConvNeXtConfig {
                     .init(device);
                 features.push(Feature::Downsample((
                     layer_norm(width, device),
-                    zero_bias(conv),
+                    zero_bias::conv(conv),
                 )));
             }
         }

@@ -134,12 +134,6 @@ impl DenseBlock {
         }
         Tensor::cat(features, 1)
     }
-
-    /// Output channels.
-    pub fn out_channels(&self) -> usize {
-        let last = self.layers.last().expect("a block has layers");
-        last.norm1.gamma.dims()[0] + last.conv2.weight.dims()[0]
-    }
 }
 
 /// torchvision's `_Transition`: batch norm, ReLU, a 1×1 convolution halving the channels and a

@@ -1,14 +1,13 @@
 //! The network: torchvision's `densenet121`, `161`, `169` and `201` (`num_classes`,
 //! `drop_rate`), their configuration and their forward, split into the layers a CAM taps.
 
-use burn::module::Param;
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 
 use super::block::{DenseBlock, DenseLayerConfig, Transition, conv, norm_relu};
 use crate::layers::conv_norm::{batch_norm, convolve};
-use crate::layers::{Activation, global_pool};
+use crate::layers::{Activation, global_pool, zero_bias};
 use crate::native::channels_last;
 
 /// torchvision's named DenseNets: (name, growth rate, layers per block, the stem's channels).
@@ -127,14 +126,10 @@ impl DenseNetConfig {
             denseblock4: block(3, widths[5]),
             norm5: BatchNormConfig::new(widths[6]).init(device),
         };
-        let mut classifier = LinearConfig::new(widths[6], self.num_classes).init(device);
-        classifier.bias = Some(Param::from_tensor(Tensor::zeros(
-            [self.num_classes],
-            device,
-        )));
+        let classifier = LinearConfig::new(widths[6], self.num_classes).init(device);
         DenseNet {
             features,
-            classifier,
+            classifier: zero_bias::linear(classifier),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod folded;
 pub mod mbconv;
 pub mod squeeze_excitation;
 pub mod stochastic_depth;
+pub(crate) mod zero_bias;
 
 pub use activation::Activation;
 pub use conv_norm::{ConvNorm, ConvNormConfig};

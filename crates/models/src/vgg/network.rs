@@ -1,7 +1,6 @@
 //! The network: torchvision's `VGG(make_layers(cfg, batch_norm), num_classes)`, its named
 //! variants and its forward.
 
-use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{
@@ -11,6 +10,7 @@ use burn::nn::{
 use burn::prelude::*;
 
 use crate::layers::conv_norm::{batch_norm, convolve_padded};
+use crate::layers::zero_bias;
 use crate::native::{channels_last, relu};
 
 /// torchvision's named VGGs: (name, 3×3 convolutions in each of the five stages, a batch norm
@@ -164,27 +164,25 @@ impl VggConfig {
 
 /// A 3×3 convolution with padding 1 and a zero bias, Kaiming-normal (fan-out) weights.
 fn conv3x3(in_channels: usize, out_channels: usize, device: &Device) -> Conv2d {
-    let mut conv = Conv2dConfig::new([in_channels, out_channels], [3, 3])
+    let conv = Conv2dConfig::new([in_channels, out_channels], [3, 3])
         .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
         .with_initializer(Initializer::Normal {
             mean: 0.0,
             std: (2.0 / (out_channels * 9) as f64).sqrt(),
         })
         .init(device);
-    conv.bias = Some(Param::from_tensor(Tensor::zeros([out_channels], device)));
-    conv
+    zero_bias::conv(conv)
 }
 
 /// A linear layer with N(0, 0.01) weights and a zero bias.
 fn linear(inputs: usize, outputs: usize, device: &Device) -> Linear {
-    let mut layer = LinearConfig::new(inputs, outputs)
+    let layer = LinearConfig::new(inputs, outputs)
         .with_initializer(Initializer::Normal {
             mean: 0.0,
             std: 0.01,
         })
         .init(device);
-    layer.bias = Some(Param::from_tensor(Tensor::zeros([outputs], device)));
-    layer
+    zero_bias::linear(layer)
 }
 
 /// One entry of `features`, at its torchvision index.
